@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * daxfs: ioctls of the misc device /dev/daxfs.
+ *
+ * A privileged process imports a dma-buf that holds a daxfs image; the
+ * module takes its own reference to the buffer, maps it, validates the image
+ * and returns an import id.  The id is then the mount source:
+ *
+ *	mount -t daxfs dmabuf:ID /mnt
+ *
+ * Imports belong to the open file of /dev/daxfs that made them: closing it
+ * releases every import that is not mounted (a mount keeps its own
+ * reference to the buffer, so the import may go once mounted).
+ *
+ * Every argument struct starts with argsz, the size of the struct as the
+ * caller knows it, so that it can grow: the kernel accepts any argsz from
+ * the version-1 size up, requires bytes it does not know to be zero
+ * (else E2BIG) and writes back at most argsz bytes.  Unknown flags and
+ * non-zero reserved fields give EINVAL.
+ */
+#ifndef _UAPI_LINUX_DAXFS_H
+#define _UAPI_LINUX_DAXFS_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define DAXFS_DEV_NAME		"daxfs"
+#define DAXFS_FS_MAGIC		0x53465844	/* statfs f_type, == image magic */
+#define DAXFS_EXPORTER_LEN	32
+#define DAXFS_LABEL_LEN		64
+#define DAXFS_UUID_LEN		16
+
+/*
+ * DAXFS_IOC_IMPORT: import the dma-buf @fd; the image starts @offset bytes
+ * into the buffer (a multiple of the page size).
+ * Errors: EBADF bad fd, EINVAL fd is not a dma-buf / bad flags / offset not
+ * page-aligned or beyond the buffer, EFBIG image larger than the buffer,
+ * EUCLEAN corrupt image, EOPNOTSUPP unsupported version or feature,
+ * EMFILE/ENOSPC too many imports, ENOMEM.
+ */
+struct daxfs_import {
+	__u32 argsz;		/* in: sizeof(struct daxfs_import) */
+	__u32 flags;		/* in: 0 */
+	__s32 fd;		/* in: dma-buf fd */
+	__u32 reserved0;	/* in: 0 */
+	__u64 offset;		/* in: byte offset of the image in the buffer */
+	__u64 id;		/* out: import id, > 0 */
+	__u64 image_size;	/* out: bytes used by the image */
+	__u64 buffer_size;	/* out: bytes in the dma-buf */
+	char exporter[DAXFS_EXPORTER_LEN];	/* out: exporter name, NUL-terminated */
+};
+
+/* DAXFS_IOC_RELEASE: drop an import.  ENOENT if unknown to this file. */
+struct daxfs_release {
+	__u32 argsz;
+	__u32 flags;		/* 0 */
+	__u64 id;
+};
+
+/* DAXFS_IOC_INFO: describe an import of this file.  ENOENT if unknown. */
+struct daxfs_info {
+	__u32 argsz;
+	__u32 flags;		/* in: 0 */
+	__u64 id;		/* in */
+	__u64 offset;		/* out */
+	__u64 image_size;	/* out */
+	__u64 buffer_size;	/* out */
+	__u32 inode_count;	/* out */
+	__u32 mounts;		/* out: live mounts made from this import */
+	__u8 uuid[DAXFS_UUID_LEN];		/* out */
+	char label[DAXFS_LABEL_LEN + 1];	/* out, NUL-terminated */
+	char exporter[DAXFS_EXPORTER_LEN];	/* out, NUL-terminated */
+	__u8 reserved1[7];	/* out: 0 */
+};
+
+#define DAXFS_IOC_MAGIC		0xDA
+#define DAXFS_IOC_IMPORT	_IOWR(DAXFS_IOC_MAGIC, 0x01, struct daxfs_import)
+#define DAXFS_IOC_RELEASE	_IOW(DAXFS_IOC_MAGIC, 0x02, struct daxfs_release)
+#define DAXFS_IOC_INFO		_IOWR(DAXFS_IOC_MAGIC, 0x03, struct daxfs_info)
+
+#endif /* _UAPI_LINUX_DAXFS_H */
