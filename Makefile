@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# daxfs-dmabuf: top-level entry points.
+#
+#   make            build the tools, the library, the tests and the module
+#                   for every kernel of the matrix
+#   make deps       install the Debian packages the project needs (root)
+#   make check      every test: user space, then the VM suite on each kernel;
+#                   ends with "N passed, N failed[, N skipped]"
+#   make demo       the main job in a VM: model weights in a dma-buf, mounted
+#   make bench      benchmarks in a VM (docs/benchmarks.md)
+#   make fuzz       the libFuzzer targets, for longer than make check does
+#   make install    tools, library, headers, man pages (PREFIX, DESTDIR)
+#
+# KERNELS selects the kernels of the matrix (default: all four).
+
+KERNELS ?= bookworm trixie sid debug
+PREFIX  ?= /usr/local
+DESTDIR ?=
+export KERNELS PREFIX DESTDIR
+
+USERSPACE_DIRS := format libdaxfs-dmabuf
+TEST_DIRS      := selftests/smoke selftests/driver
+
+all: userspace modules vmtests
+
+userspace:
+	@for d in $(USERSPACE_DIRS); do \
+		[ -f $$d/Makefile ] || continue; \
+		$(MAKE) -C $$d || exit 1; \
+	done
+
+modules:
+	$(MAKE) -C driver KERNELS="$(KERNELS)"
+
+vmtests: userspace
+	@for d in $(TEST_DIRS) examples; do \
+		[ -f $$d/Makefile ] || continue; \
+		$(MAKE) -C $$d || exit 1; \
+	done
+
+deps:
+	scripts/deps.sh
+
+check:
+	scripts/check
+
+fuzz:
+	$(MAKE) -C format fuzz
+	$(MAKE) -C libdaxfs-dmabuf fuzz
+
+demo:
+	examples/demo
+
+bench:
+	selftests/bench/run
+
+install:
+	$(MAKE) -C format install
+	$(MAKE) -C libdaxfs-dmabuf install
+
+clean:
+	rm -rf build
+
+.PHONY: all userspace modules vmtests deps check fuzz demo bench install clean
