@@ -1,0 +1,47 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Installs the host packages the project needs (Debian 12, as root).
+# Idempotent: installs only what is missing, runs `apt-get update` only when
+# something is missing. Other parts append their packages to the lists below.
+
+set -eu
+
+# Kernel side / QEMU test bed (selftests/vm/kernel-env, kbuild, run):
+# - debootstrap builds the per-suite build roots for out-of-tree modules
+# - xz-utils/zstd decompress Debian's modules, kmod gives depmod
+# - gcc/make/bc/flex/bison/libelf-dev/libssl-dev/dwarves build the debug kernel
+# - sparse for C=1 with the debug kernel (the build roots bring their own)
+# - qemu-system-x86, busybox-static, cpio for the guest and its initramfs
+KERNEL_PKGS="
+	debootstrap qemu-system-x86 busybox-static cpio
+	xz-utils zstd kmod util-linux ca-certificates
+	gcc make bc flex bison libelf-dev libssl-dev dwarves perl python3
+	sparse rsync git
+"
+
+PKGS="$KERNEL_PKGS"
+
+[ "$(id -u)" = 0 ] || { echo "deps.sh: must run as root" >&2; exit 1; }
+
+missing=
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case $st in
+	*" installed") ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -n "$missing" ] || { echo "deps.sh: all packages present"; exit 0; }
+
+echo "deps.sh: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# update first only when the lists are empty or a package is not known
+need_update=
+[ -n "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e '^lock$' -e '^partial$' || true)" ] || need_update=1
+for p in $missing; do
+	apt-cache show "$p" >/dev/null 2>&1 || need_update=1
+done
+[ -z "$need_update" ] || apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing
