@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Harness glue of the driver-* tests: include once per test program, after
+ * nothing else of the harness.
+ *
+ * Every fixture that runs per exporter declares
+ *
+ *	FIXTURE_VARIANT(name) { enum daxfs_exporter kind; };
+ *	DAXFS_EXPORTER_VARIANTS(name);
+ *
+ * and calls REQUIRE_EXPORTER(variant->kind) first in its setup: a missing
+ * exporter skips with the reason, except in CI (CI=true) on a kernel of the
+ * matrix that must have it, where it fails.
+ */
+#ifndef DAXFS_HARNESS_H
+#define DAXFS_HARNESS_H
+
+#include <errno.h>
+#include <string.h>
+
+#include "kselftest_harness.h"
+#include "daxfs_test.h"
+
+#define DAXFS_EXPORTER_VARIANTS(f)					\
+	FIXTURE_VARIANT_ADD(f, udmabuf) { .kind = EXP_UDMABUF };	\
+	FIXTURE_VARIANT_ADD(f, heap) { .kind = EXP_HEAP };		\
+	FIXTURE_VARIANT_ADD(f, vgem) { .kind = EXP_VGEM }
+
+#define REQUIRE_EXPORTER(k) do {					\
+	char _why[ERRLEN];						\
+	if (!exporter_available((k), _why, sizeof(_why))) {		\
+		if (exporter_required(k)) {				\
+			TH_LOG("CI=true and kernel %s must provide it: %s", \
+			       getenv("DAXFS_KERNEL") ?: "?", _why);	\
+			ASSERT_TRUE(false);				\
+		}							\
+		SKIP(return, "%s", _why);				\
+	}								\
+} while (0)
+
+/* ASSERT that an expression returning 0 / -errno is 0, logging msg. */
+#define ASSERT_OK_MSG(expr, msg) do {					\
+	int _r = (expr);						\
+	if (_r)								\
+		TH_LOG("%s: %s (%s)", #expr, strerror(-_r), (msg));	\
+	ASSERT_EQ(0, _r);						\
+} while (0)
+
+/* ASSERT that an expression returning 0 / -errno gave exactly -err. */
+#define ASSERT_ERRNO(err, expr) do {					\
+	int _r = (expr);						\
+	if (_r != -(err))						\
+		TH_LOG("%s: expected %s, got %s", #expr, strerrorname_np(err) ?: "?", \
+		       _r ? strerrorname_np(-_r) ?: "?" : "success");	\
+	ASSERT_EQ(-(err), _r);						\
+} while (0)
+
+#define EXPECT_ERRNO(err, expr) do {					\
+	int _r = (expr);						\
+	if (_r != -(err))						\
+		TH_LOG("%s: expected %s, got %s", #expr, strerrorname_np(err) ?: "?", \
+		       _r ? strerrorname_np(-_r) ?: "?" : "success");	\
+	EXPECT_EQ(-(err), _r);						\
+} while (0)
+
+/* a libc call returning -1/errno as 0/-errno */
+#define SYS(x) ((x) < 0 ? -errno : 0)
+
+#endif

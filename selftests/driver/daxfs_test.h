@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the driver-* tests: dma-buf exporters, image building,
+ * /dev/daxfs ioctls, mounting (mount(2) and the fsopen/fsconfig API), tree
+ * generation and comparison, pagemap/meminfo/kmsg probes.
+ *
+ * Nothing here uses the kselftest harness (it cannot be linked into two
+ * translation units): functions return 0 or -errno and, where useful, write
+ * a human-readable reason into a caller's buffer.  daxfs_harness.h adds the
+ * harness-side glue.
+ */
+#ifndef DAXFS_TEST_H
+#define DAXFS_TEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/daxfs.h>
+
+#define ERRLEN 512
+#define PAGE 4096UL
+
+enum daxfs_exporter { EXP_UDMABUF, EXP_HEAP, EXP_VGEM, EXP_COUNT };
+
+/* A dma-buf and what keeps it alive. */
+struct dbuf {
+	enum daxfs_exporter kind;
+	int fd;			/* the dma-buf */
+	size_t size;
+	int memfd;		/* udmabuf: backing memfd, else -1 */
+	int drmfd;		/* vgem: the DRM device, else -1 */
+	uint32_t handle;	/* vgem: GEM handle */
+};
+
+const char *exporter_name(enum daxfs_exporter kind);	/* udmabuf, heap, vgem */
+/* The name the kernel gives the exporter (dma_buf->exp_name). */
+const char *exporter_kname(enum daxfs_exporter kind);
+/* true if buffers can be allocated; else a reason in why. */
+bool exporter_available(enum daxfs_exporter kind, char *why, size_t len);
+/* true if CI=true and this kernel of the matrix must provide it. */
+bool exporter_required(enum daxfs_exporter kind);
+
+int dbuf_alloc(enum daxfs_exporter kind, size_t size, struct dbuf *b, char *err, size_t len);
+void dbuf_free(struct dbuf *b);
+/* MAP_SHARED mapping of the dma-buf fd itself (the exporter's mmap). */
+void *dbuf_mmap(struct dbuf *b, int prot);
+int dbuf_sync(int fd, uint64_t flags);
+/* Copy n bytes into the buffer at off (mmap + DMA_BUF_IOCTL_SYNC bracket). */
+int dbuf_write(struct dbuf *b, size_t off, const void *p, size_t n);
+int dbuf_read(struct dbuf *b, size_t off, void *p, size_t n);
+/* Copy a whole file into the buffer at off. */
+int dbuf_write_file(struct dbuf *b, const char *path, size_t off);
+/* Number of live dma-bufs per debugfs bufinfo, or -1 if unavailable. */
+long dmabuf_count(void);
+
+/* /dev/daxfs */
+int daxfs_dev_open(void);		/* fd or -errno */
+int daxfs_import(int dev, int fd, uint64_t off, struct daxfs_import *out);
+int daxfs_release(int dev, uint64_t id);
+int daxfs_info(int dev, uint64_t id, struct daxfs_info *out);
+/* raw ioctl, returns 0 or -errno */
+int daxfs_ioctl(int dev, unsigned long cmd, void *arg);
+
+/* Mounting.  Return 0 or -errno. */
+int mount_id(uint64_t id, const char *target, unsigned long flags, const char *opts);
+int mount_src(const char *src, const char *target, unsigned long flags, const char *opts);
+/* fsopen("daxfs") + fsconfig(FSCONFIG_SET_FD, "dmabuf", fd) + fsmount + move_mount. */
+int mount_fd(int dmabuf_fd, const char *target, const char *const *extra_opts);
+int sys_fsopen(const char *fs, unsigned int flags);
+int sys_fsconfig(int fd, unsigned int cmd, const char *key, const void *val, int aux);
+int sys_fsmount(int fd, unsigned int flags, unsigned int attr);
+int sys_move_mount(int from_dfd, const char *from, int to_dfd, const char *to, unsigned int flags);
+int umount_path(const char *target, int flags);
+/* MNT_DETACH everything mounted at or below prefix; returns how many. */
+int umount_all_under(const char *prefix);
+/* The /proc/self/mounts line of target: fields into the caller's buffers. */
+int proc_mounts_find(const char *target, char *src, char *fstype, char *opts, size_t len);
+
+/* Images */
+const char *daxfs_src_dir(void);
+const char *mkdaxfs_path(void);
+/* mkdaxfs [opts...] IMAGE SOURCE; returns 0 or -1 with the output in err. */
+int mkimage(const char *img, const char *src, const char *const *opts, char *err, size_t len);
+off_t file_size(const char *path);
+
+/* Parse an image in memory: find path (relative, no leading '/'). */
+struct daxfs_inode;
+int image_lookup(const void *img, size_t len, const char *path, uint32_t *ino,
+		 struct daxfs_inode *out);
+uint32_t crc32c(uint32_t crc, const void *p, size_t n);	/* raw update */
+/* Recompute the superblock CRC of an image in memory. */
+int image_fix_crc(void *img, size_t len);
+
+/* Trees */
+struct gen_opts {
+	bool big;		/* a > 1 MiB file */
+	bool many;		/* a directory with many entries */
+	bool special;		/* fifo, devices, socket */
+	bool owners;		/* non-root uid/gid */
+};
+int gen_tree(const char *dir, const struct gen_opts *o, char *err, size_t len);
+/* Compare every entry (bytes and metadata).  0 or -1 with a reason. */
+int compare_trees(const char *src, const char *mnt, char *err, size_t len, long *nentries);
+int compare_files(const char *a, const char *b, char *err, size_t len);
+int fill_file(const char *path, size_t size, unsigned int seed, mode_t mode);
+void pattern(void *p, size_t n, unsigned int seed, uint64_t off);
+int copy_file(const char *from, const char *to, mode_t mode);
+int rm_rf(const char *path);
+int make_workdir(char *out, size_t len);	/* /tmp/daxfs-test.XXXXXX */
+
+/* Probes */
+int count_fds(void);
+/* PFN backing addr in this process (page touched first), 0 if none shown. */
+uint64_t pagemap_pfn(const void *addr);
+long meminfo_kb(const char *key);
+int drop_caches(void);
+/* /dev/kmsg positioned at its end; kmsg_find reads new records. */
+int kmsg_open(void);
+bool kmsg_find(int fd, const char *const *needles, char *line, size_t len);
+int read_sysfs(const char *path, char *buf, size_t len);
+int write_sysfs(const char *path, const char *val);
+int run_cmd(const char *const argv[], char *out, size_t len);	/* exit status or -errno */
+
+/*
+ * A mounted image in a buffer: the usual setup of most tests.
+ * mnt_setup: alloc a buffer of the image's size + extra, fill, import,
+ * mount (mount(2), MS_RDONLY) at dir/mnt.  Each stage's error comes back
+ * as -errno with a message.
+ */
+struct dxmount {
+	struct dbuf buf;
+	int dev;
+	struct daxfs_import imp;
+	char mnt[4096];
+	bool mounted;
+	bool imported;
+};
+void dxm_init(struct dxmount *m);
+int dxm_setup(struct dxmount *m, enum daxfs_exporter kind, const char *img, size_t extra,
+	      const char *mnt, char *err, size_t len);
+void dxm_teardown(struct dxmount *m);
+
+#endif
