@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Allocating, sizing, filling and probing dma-bufs. */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
+#include <linux/udmabuf.h>
+#include "internal.h"
+#include "daxfs_format.h"
+
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB 0x0004U
+#endif
+#ifndef MFD_HUGE_2MB
+#define MFD_HUGE_2MB (21U << 26)
+#endif
+
+#define HUGE_2M (2u << 20)
+#define FILL_CHUNK (8u << 20)
+
+static size_t page_size(void)
+{
+	long p = sysconf(_SC_PAGESIZE);
+
+	return p > 0 ? (size_t)p : 4096;
+}
+
+static int round_up_size(size_t size, size_t align, size_t *out)
+{
+	if (size == 0)
+		return -EINVAL;
+	if (size > SIZE_MAX - (align - 1))
+		return -EOVERFLOW;
+	*out = (size + align - 1) & ~(align - 1);
+	return 0;
+}
+
+DX_PUBLIC int daxfs_dmabuf_alloc_heap(const char *heap_name, size_t size)
+{
+	struct dma_heap_allocation_data a;
+	char path[300];
+	size_t len;
+	int hfd, r;
+
+	daxfs__clear_error();
+	if (!heap_name || !*heap_name || strchr(heap_name, '/') ||
+	    !strcmp(heap_name, ".") || !strcmp(heap_name, "..") || strlen(heap_name) > 200)
+		return daxfs__fail(EINVAL, "bad heap name");
+	if (round_up_size(size, page_size(), &len))
+		return daxfs__fail(EINVAL, "bad buffer size %zu", size);
+	snprintf(path, sizeof(path), "/dev/dma_heap/%s", heap_name);
+	hfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (hfd < 0)
+		return daxfs__fail(errno, "%s: %s", path, strerror(errno));
+	memset(&a, 0, sizeof(a));
+	a.len = len;
+	a.fd_flags = O_RDWR | O_CLOEXEC;
+	r = ioctl(hfd, DMA_HEAP_IOCTL_ALLOC, &a);
+	if (r < 0) {
+		r = daxfs__fail(errno, "%s: allocate %zu bytes: %s", path, len, strerror(errno));
+		close(hfd);
+		return r;
+	}
+	close(hfd);
+	return (int)a.fd;
+}
+
+DX_PUBLIC int daxfs_dmabuf_alloc_udmabuf(size_t size, unsigned int flags)
+{
+	struct udmabuf_create c;
+	bool huge = flags & DAXFS_UDMABUF_HUGETLB;
+	size_t len;
+	int mfd, ufd, fd, r;
+
+	daxfs__clear_error();
+	if (flags & ~DAXFS_UDMABUF_HUGETLB)
+		return daxfs__fail(EINVAL, "unknown udmabuf flags %#x", flags);
+	if (round_up_size(size, huge ? HUGE_2M : page_size(), &len))
+		return daxfs__fail(EINVAL, "bad buffer size %zu", size);
+	mfd = memfd_create(huge ? "daxfs-udmabuf-huge" : "daxfs-udmabuf",
+			   MFD_CLOEXEC | MFD_ALLOW_SEALING |
+			   (huge ? MFD_HUGETLB | MFD_HUGE_2MB : 0));
+	if (mfd < 0)
+		return daxfs__fail(errno, "memfd_create%s: %s", huge ? " (hugetlb)" : "",
+				   strerror(errno));
+	if (ftruncate(mfd, (off_t)len) < 0) {
+		r = daxfs__fail(errno, "memfd: size %zu: %s%s", len, strerror(errno),
+				huge ? " (are 2 MiB huge pages reserved? see nr_hugepages)" : "");
+		goto out_mfd;
+	}
+	/* udmabuf insists on F_SEAL_SHRINK and refuses F_SEAL_WRITE. */
+	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK) < 0) {
+		r = daxfs__fail(errno, "memfd: seal: %s", strerror(errno));
+		goto out_mfd;
+	}
+	ufd = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	if (ufd < 0) {
+		r = daxfs__fail(errno, "/dev/udmabuf: %s", strerror(errno));
+		goto out_mfd;
+	}
+	memset(&c, 0, sizeof(c));
+	c.memfd = (__u32)mfd;
+	c.flags = UDMABUF_FLAGS_CLOEXEC;
+	c.offset = 0;
+	c.size = len;
+	fd = ioctl(ufd, UDMABUF_CREATE, &c);
+	if (fd < 0)
+		r = daxfs__fail(errno, "UDMABUF_CREATE (%zu bytes%s): %s", len,
+				huge ? ", hugetlb" : "", strerror(errno));
+	else
+		r = fd;
+	close(ufd);
+out_mfd:
+	close(mfd);	/* the udmabuf keeps the pages */
+	return r;
+}
+
+DX_PUBLIC int daxfs_dmabuf_alloc_auto(size_t size, char *chosen, size_t chosen_len)
+{
+	char why[3][160];
+	glob_t g;
+	int fd;
+
+	fd = daxfs_dmabuf_alloc_heap("system", size);
+	if (fd >= 0) {
+		if (chosen)
+			daxfs__strlcpy(chosen, "heap:system", chosen_len);
+		return fd;
+	}
+	daxfs__strlcpy(why[0], daxfs_last_error(), sizeof(why[0]));
+	fd = daxfs_dmabuf_alloc_udmabuf(size, 0);
+	if (fd >= 0) {
+		if (chosen)
+			daxfs__strlcpy(chosen, "udmabuf", chosen_len);
+		return fd;
+	}
+	daxfs__strlcpy(why[1], daxfs_last_error(), sizeof(why[1]));
+	snprintf(why[2], sizeof(why[2]), "no DRM card");
+	if (glob("/dev/dri/card*", 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			fd = daxfs_dmabuf_alloc_drm(g.gl_pathv[i], size);
+			if (fd >= 0) {
+				if (chosen)
+					snprintf(chosen, chosen_len, "drm:%s", g.gl_pathv[i]);
+				globfree(&g);
+				return fd;
+			}
+			daxfs__strlcpy(why[2], daxfs_last_error(), sizeof(why[2]));
+		}
+		globfree(&g);
+	}
+	return daxfs__fail(ENODEV, "no dma-buf exporter could allocate %zu bytes: heap: %s; udmabuf: %s; drm: %s",
+			   size, why[0], why[1], why[2]);
+}
+
+DX_PUBLIC int64_t daxfs_dmabuf_size(int dmabuf_fd)
+{
+	off_t end = lseek(dmabuf_fd, 0, SEEK_END);
+
+	if (end < 0)
+		return daxfs__fail(errno, "size of fd %d: %s", dmabuf_fd, strerror(errno));
+	lseek(dmabuf_fd, 0, SEEK_SET);
+	return end;
+}
+
+static int dmabuf_sync(int fd, __u64 flags)
+{
+	struct dma_buf_sync s = { .flags = flags };
+	int r;
+
+	do
+		r = ioctl(fd, DMA_BUF_IOCTL_SYNC, &s);
+	while (r < 0 && (errno == EINTR || errno == EAGAIN));
+	return r < 0 ? -errno : 0;
+}
+
+static int64_t file_size(int fd)
+{
+	struct stat st;
+	off_t end;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode))
+		return st.st_size;
+	end = lseek(fd, 0, SEEK_END);
+	if (end < 0)
+		return -errno;
+	return end;
+}
+
+DX_PUBLIC int daxfs_dmabuf_fill(int dmabuf_fd, int image_fd, off_t offset,
+				daxfs_progress_fn progress, void *arg)
+{
+	int64_t bufsz, imgsz;
+	uint64_t done = 0;
+	uint8_t *map;
+	int r, r2;
+
+	daxfs__clear_error();
+	if (offset < 0 || (size_t)offset % page_size())
+		return daxfs__fail(EINVAL, "offset %lld is not page-aligned", (long long)offset);
+	bufsz = daxfs_dmabuf_size(dmabuf_fd);
+	if (bufsz < 0)
+		return (int)bufsz;
+	imgsz = file_size(image_fd);
+	if (imgsz < 0)
+		return daxfs__fail((int)-imgsz, "image size: %s", strerror((int)-imgsz));
+	if (imgsz == 0)
+		return daxfs__fail(EINVAL, "image is empty");
+	if ((uint64_t)offset > (uint64_t)bufsz || (uint64_t)imgsz > (uint64_t)(bufsz - offset))
+		return daxfs__fail(EFBIG, "image (%lld bytes) does not fit in the buffer (%lld bytes) at offset %lld",
+				   (long long)imgsz, (long long)bufsz, (long long)offset);
+	if (lseek(image_fd, 0, SEEK_SET) < 0)
+		return daxfs__fail(errno, "image: seek: %s", strerror(errno));
+	map = mmap(NULL, (size_t)imgsz, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf_fd, offset);
+	if (map == MAP_FAILED)
+		return daxfs__fail(errno, "mmap dma-buf: %s", strerror(errno));
+	r = dmabuf_sync(dmabuf_fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	if (r) {
+		r = daxfs__fail(r, "DMA_BUF_IOCTL_SYNC start: %s", strerror(-r));
+		goto out;
+	}
+	if (progress)
+		progress(0, (uint64_t)imgsz, arg);
+	while (done < (uint64_t)imgsz) {
+		size_t want = (uint64_t)imgsz - done < FILL_CHUNK ? (size_t)((uint64_t)imgsz - done) : FILL_CHUNK;
+		ssize_t n = read(image_fd, map + done, want);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = daxfs__fail(errno, "read image: %s", strerror(errno));
+			break;
+		}
+		if (n == 0) {
+			r = daxfs__fail(EIO, "image shrank while loading (%llu of %lld bytes)",
+					(unsigned long long)done, (long long)imgsz);
+			break;
+		}
+		done += (uint64_t)n;
+		if (progress)
+			progress(done, (uint64_t)imgsz, arg);
+	}
+	r2 = dmabuf_sync(dmabuf_fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	if (!r && r2)
+		r = daxfs__fail(r2, "DMA_BUF_IOCTL_SYNC end: %s", strerror(-r2));
+out:
+	munmap(map, (size_t)imgsz);
+	return r;
+}
+
+static int parse_super(const uint8_t *p, struct daxfs_image_desc *d)
+{
+	const struct daxfs_super *sb = (const struct daxfs_super *)p;
+
+	if (le32toh(sb->magic) != DAXFS_MAGIC)
+		return daxfs__fail(EINVAL, "not a daxfs image (bad magic)");
+	memset(d, 0, sizeof(*d));
+	d->image_size = le64toh(sb->image_size);
+	d->version = le32toh(sb->version);
+	d->inode_count = le32toh(sb->inode_count);
+	memcpy(d->uuid, sb->uuid, sizeof(d->uuid));
+	memcpy(d->label, sb->label, DAXFS_LABEL_LEN);
+	d->label[DAXFS_LABEL_LEN] = '\0';
+	return 0;
+}
+
+DX_PUBLIC int daxfs_image_probe(int fd, off_t offset, struct daxfs_image_desc *desc)
+{
+	uint8_t *buf;
+	ssize_t n;
+	int r;
+
+	daxfs__clear_error();
+	if (!desc || offset < 0)
+		return daxfs__fail(EINVAL, "bad argument");
+	buf = malloc(DAXFS_SUPER_SIZE);
+	if (!buf)
+		return daxfs__fail(ENOMEM, "out of memory");
+	n = pread(fd, buf, DAXFS_SUPER_SIZE, offset);
+	if (n == DAXFS_SUPER_SIZE) {
+		r = parse_super(buf, desc);
+	} else if (n >= 0) {
+		r = daxfs__fail(EINVAL, "not a daxfs image (%zd bytes, shorter than a superblock)", n);
+	} else {
+		/* A dma-buf has no read(): look through a mapping instead. */
+		void *m;
+
+		if ((size_t)offset % page_size()) {
+			r = daxfs__fail(EINVAL, "offset not page-aligned");
+		} else if ((m = mmap(NULL, DAXFS_SUPER_SIZE, PROT_READ, MAP_SHARED, fd, offset)) == MAP_FAILED) {
+			r = daxfs__fail(errno, "read superblock: %s", strerror(errno));
+		} else {
+			dmabuf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+			memcpy(buf, m, DAXFS_SUPER_SIZE);
+			dmabuf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+			munmap(m, DAXFS_SUPER_SIZE);
+			r = parse_super(buf, desc);
+		}
+	}
+	free(buf);
+	return r;
+}

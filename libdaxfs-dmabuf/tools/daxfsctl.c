@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * daxfsctl - load daxfs images into dma-bufs, mount, unmount and inspect
+ * them.  See daxfsctl(8).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "tool.h"
+
+enum {
+	EX_OK = 0,
+	EX_FAIL = 1,		/* the operation failed (kernel refused, not mounted, ...) */
+	EX_USAGE = 2,		/* bad command line */
+	EX_NOEXPORTER = 3,	/* no dma-buf exporter could allocate the buffer */
+	EX_IMAGE = 4,		/* the image file cannot be read or is not a daxfs image */
+};
+
+static const char *prog = "daxfsctl";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: daxfsctl mount IMAGE MOUNTPOINT [--heap=NAME | --udmabuf[=hugetlb] | --drm=DEVICE]\n"
+"                      [--offset=N] [-o OPTIONS] [--mountd[=SOCKET]]\n"
+"       daxfsctl mount --fd=N MOUNTPOINT [--offset=N] [-o OPTIONS] [--mountd[=SOCKET]]\n"
+"       daxfsctl umount MOUNTPOINT\n"
+"       daxfsctl list\n"
+"       daxfsctl info MOUNTPOINT\n"
+"       daxfsctl --help | --version\n"
+"\n"
+"Without an exporter option the buffer comes from DMA heap \"system\", else\n"
+"/dev/udmabuf, else the first DRM card that can export.  OPTIONS are mount(8)\n"
+"style: nosuid, nodev, noexec, noatime, ... and file system options.\n"
+"Exit status: 0 ok, 1 failed, 2 usage, 3 no exporter, 4 bad image.\n");
+}
+
+static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+struct progress {
+	const char *name;
+	int last;
+	bool tty;
+};
+
+static void show_progress(uint64_t done, uint64_t total, void *arg)
+{
+	struct progress *p = arg;
+	int pct = total ? (int)(done * 100 / total) : 100;
+	char bar[41];
+
+	if (!p->tty || pct == p->last)
+		return;
+	p->last = pct;
+	memset(bar, ' ', 40);
+	memset(bar, '#', (size_t)(pct * 40 / 100));
+	bar[40] = '\0';
+	fprintf(stderr, "\rloading %s [%s] %3d%% %" PRIu64 "/%" PRIu64 " MiB", p->name, bar, pct,
+		done >> 20, total >> 20);
+	if (done == total)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+static int alloc_buffer(const struct daxfs_parsed_opts *po, size_t size, char *chosen, size_t len)
+{
+	int fd;
+
+	switch (po->exporter) {
+	case DAXFS_EXP_HEAP:
+		fd = daxfs_dmabuf_alloc_heap(po->exporter_arg, size);
+		snprintf(chosen, len, "heap:%s", po->exporter_arg);
+		return fd;
+	case DAXFS_EXP_UDMABUF:
+		fd = daxfs_dmabuf_alloc_udmabuf(size, po->hugetlb ? DAXFS_UDMABUF_HUGETLB : 0);
+		snprintf(chosen, len, "udmabuf%s", po->hugetlb ? " (hugetlb)" : "");
+		return fd;
+	case DAXFS_EXP_DRM:
+		fd = daxfs_dmabuf_alloc_drm(po->exporter_arg, size);
+		snprintf(chosen, len, "drm:%s", po->exporter_arg);
+		return fd;
+	default:
+		return daxfs_dmabuf_alloc_auto(size, chosen, len);
+	}
+}
+
+static int do_mount_fd(int fd, const char *mnt, const struct daxfs_parsed_opts *po,
+		       const char *mountd)
+{
+	struct daxfs_mount_opts mo = { .size = sizeof(mo) };
+	int r;
+
+	mo.offset = po->offset;
+	mo.flags = po->flags & ~(unsigned long)MS_RDONLY;
+	mo.options = po->kernel[0] ? po->kernel : NULL;
+	if (mountd)
+		r = daxfs_mountd_request(*mountd ? mountd : NULL, fd, mnt, &mo);
+	else
+		r = daxfs_mount_dmabuf_opts(fd, mnt, &mo);
+	if (r)
+		return die(EX_FAIL, "mount on %s: %s", mnt, daxfs_last_error());
+	return EX_OK;
+}
+
+static int cmd_mount(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "heap", required_argument, NULL, 'H' },
+		{ "udmabuf", optional_argument, NULL, 'U' },
+		{ "drm", required_argument, NULL, 'D' },
+		{ "fd", required_argument, NULL, 'F' },
+		{ "offset", required_argument, NULL, 'O' },
+		{ "options", required_argument, NULL, 'o' },
+		{ "mountd", optional_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daxfs_parsed_opts po;
+	struct daxfs_image_desc desc;
+	struct progress pr = { .last = -1 };
+	const char *mountd = NULL, *image, *mnt;
+	char opts[DAXFS_OPT_MAX] = "", chosen[300], *end;
+	long fdnum = -1;
+	uint64_t offset = 0;
+	int c, ifd, bfd, r;
+	struct stat st;
+	size_t need;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+		char add[DAXFS_OPT_MAX];
+
+		add[0] = '\0';
+		switch (c) {
+		case 'H': snprintf(add, sizeof(add), "heap=%s", optarg); break;
+		case 'U': snprintf(add, sizeof(add), "udmabuf%s%s", optarg ? "=" : "",
+				   optarg ? optarg : ""); break;
+		case 'D': snprintf(add, sizeof(add), "drm=%s", optarg); break;
+		case 'O':
+			if (daxfs__parse_u64(optarg, &offset))
+				return die(EX_USAGE, "bad --offset: %s", optarg);
+			break;
+		case 'o': daxfs__strlcpy(add, optarg, sizeof(add)); break;
+		case 'F':
+			errno = 0;
+			fdnum = strtol(optarg, &end, 10);
+			if (errno || *end || fdnum < 0 || fdnum > INT_MAX)
+				return die(EX_USAGE, "bad --fd: %s", optarg);
+			break;
+		case 'M': mountd = optarg ? optarg : ""; break;
+		case 'h': usage(stdout); return EX_OK;
+		default: usage(stderr); return EX_USAGE;
+		}
+		if (add[0]) {
+			if (strlen(opts) + strlen(add) + 2 > sizeof(opts))
+				return die(EX_USAGE, "options too long");
+			if (opts[0])
+				strcat(opts, ",");
+			strcat(opts, add);
+		}
+	}
+	/* Exporter options need image= to parse; give a placeholder. */
+	{
+		char full[DAXFS_OPT_MAX + 16];
+
+		snprintf(full, sizeof(full), "%s%simage=-", opts, opts[0] ? "," : "");
+		if (daxfs__parse_mount_options(full, &po))
+			return die(EX_USAGE, "%s", daxfs_last_error());
+	}
+	if (po.has_offset && !offset)
+		offset = po.offset;
+	po.offset = offset;
+	if (po.rw)
+		fprintf(stderr, "%s: daxfs is read-only; mounting read-only\n", prog);
+
+	if (fdnum >= 0) {
+		if (argc - optind != 1) {
+			usage(stderr);
+			return EX_USAGE;
+		}
+		if (po.exporter != DAXFS_EXP_AUTO)
+			return die(EX_USAGE, "--fd and an exporter option exclude each other");
+		if (fcntl((int)fdnum, F_GETFD) < 0)
+			return die(EX_USAGE, "--fd=%ld: %s", fdnum, strerror(errno));
+		return do_mount_fd((int)fdnum, argv[optind], &po, mountd);
+	}
+	if (argc - optind != 2) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	image = argv[optind];
+	mnt = argv[optind + 1];
+	ifd = open(image, O_RDONLY | O_CLOEXEC);
+	if (ifd < 0)
+		return die(EX_IMAGE, "%s: %s", image, strerror(errno));
+	if (fstat(ifd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
+		close(ifd);
+		return die(EX_IMAGE, "%s: not a regular file or block device", image);
+	}
+	if (daxfs_image_probe(ifd, 0, &desc)) {
+		close(ifd);
+		return die(EX_IMAGE, "%s: %s", image, daxfs_last_error());
+	}
+	need = (size_t)offset + (S_ISREG(st.st_mode) && (uint64_t)st.st_size > desc.image_size ?
+				 (size_t)st.st_size : (size_t)desc.image_size);
+	bfd = alloc_buffer(&po, need, chosen, sizeof(chosen));
+	if (bfd < 0) {
+		close(ifd);
+		return die(EX_NOEXPORTER, "allocate %zu bytes: %s", need, daxfs_last_error());
+	}
+	pr.name = image;
+	pr.tty = isatty(STDERR_FILENO);
+	r = daxfs_dmabuf_fill(bfd, ifd, (off_t)offset, show_progress, &pr);
+	close(ifd);
+	if (r) {
+		close(bfd);
+		return die(r == -EFBIG ? EX_IMAGE : EX_FAIL, "load %s: %s", image, daxfs_last_error());
+	}
+	r = do_mount_fd(bfd, mnt, &po, mountd);
+	/* The mount holds its own reference to the buffer. */
+	close(bfd);
+	if (r == EX_OK)
+		printf("mounted %s (%" PRIu64 " bytes, label \"%s\") from %s at %s\n", image,
+		       desc.image_size, desc.label, chosen, mnt);
+	return r;
+}
+
+static int cmd_umount(int argc, char **argv)
+{
+	if (argc != 2) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (daxfs_umount(argv[1]))
+		return die(EX_FAIL, "%s", daxfs_last_error());
+	return EX_OK;
+}
+
+static FILE *open_mountinfo(void)
+{
+	return fopen("/proc/self/mountinfo", "re");
+}
+
+static bool find_mount(const char *mnt, struct daxfs_mountinfo *out)
+{
+	char line[8192], real[PATH_MAX];
+	struct daxfs_mountinfo mi;
+	bool found = false;
+	FILE *f;
+
+	if (!realpath(mnt, real))
+		daxfs__strlcpy(real, mnt, sizeof(real));
+	f = open_mountinfo();
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (daxfs__mountinfo_parse_line(line, &mi) == 0 && !strcmp(mi.mountpoint, real) &&
+		    !strcmp(mi.fstype, "daxfs")) {
+			*out = mi;	/* the last one is the top of the stack */
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static void print_statfs(const char *mnt, const char *indent)
+{
+	struct statfs sf;
+
+	if (statfs(mnt, &sf) == 0)
+		printf("%ssize %llu bytes, %llu blocks of %ld, %llu files\n", indent,
+		       (unsigned long long)sf.f_blocks * (unsigned long long)sf.f_bsize,
+		       (unsigned long long)sf.f_blocks, (long)sf.f_bsize,
+		       (unsigned long long)sf.f_files);
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	char line[8192];
+	struct daxfs_mountinfo mi;
+	int n = 0;
+	DIR *d;
+	FILE *f;
+
+	(void)argv;
+	if (argc != 1) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	f = open_mountinfo();
+	if (!f)
+		return die(EX_FAIL, "/proc/self/mountinfo: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		if (daxfs__mountinfo_parse_line(line, &mi) || strcmp(mi.fstype, "daxfs"))
+			continue;
+		n++;
+		printf("%s\n  source %s\n  mount options %s\n  daxfs options %s\n", mi.mountpoint,
+		       mi.source, mi.mnt_opts, mi.super_opts);
+		print_statfs(mi.mountpoint, "  ");
+	}
+	fclose(f);
+	if (!n)
+		printf("no daxfs mounts\n");
+	/*
+	 * Imports that are not mounted belong to an open /dev/daxfs file; we
+	 * cannot list another file's imports, but we can say who holds one.
+	 */
+	d = opendir("/proc");
+	while (d) {
+		struct dirent *e = readdir(d);
+		char p[300], t[PATH_MAX];
+		DIR *fdd;
+
+		if (!e)
+			break;
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(p, sizeof(p), "/proc/%s/fd", e->d_name);
+		fdd = opendir(p);
+		while (fdd) {
+			struct dirent *fe = readdir(fdd);
+			char lp[600];
+			ssize_t l;
+
+			if (!fe)
+				break;
+			snprintf(lp, sizeof(lp), "%s/%s", p, fe->d_name);
+			l = readlink(lp, t, sizeof(t) - 1);
+			if (l <= 0)
+				continue;
+			t[l] = '\0';
+			if (!strcmp(t, "/dev/daxfs")) {
+				char comm[64] = "?";
+				FILE *cf;
+
+				snprintf(lp, sizeof(lp), "/proc/%s/comm", e->d_name);
+				cf = fopen(lp, "re");
+				if (cf) {
+					if (fgets(comm, sizeof(comm), cf))
+						comm[strcspn(comm, "\n")] = '\0';
+					fclose(cf);
+				}
+				printf("import holder: pid %s (%s) has /dev/daxfs open (fd %s)\n",
+				       e->d_name, comm, fe->d_name);
+			}
+		}
+		if (fdd)
+			closedir(fdd);
+	}
+	if (d)
+		closedir(d);
+	return EX_OK;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	struct daxfs_mountinfo mi;
+	struct statfs sf;
+
+	if (argc != 2) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (statfs(argv[1], &sf) < 0)
+		return die(EX_FAIL, "%s: %s", argv[1], strerror(errno));
+	if ((uint32_t)sf.f_type != DAXFS_FS_MAGIC)
+		return die(EX_FAIL, "%s is not on daxfs", argv[1]);
+	printf("%s\n", argv[1]);
+	if (find_mount(argv[1], &mi))
+		printf("  mount id %d, device %u:%u\n  source %s\n  mount options %s\n"
+		       "  daxfs options %s\n", mi.mount_id, mi.major, mi.minor, mi.source,
+		       mi.mnt_opts, mi.super_opts);
+	else
+		printf("  (not the root of a daxfs mount)\n");
+	print_statfs(argv[1], "  ");
+	printf("  free %llu blocks, name max %ld\n", (unsigned long long)sf.f_bfree,
+	       (long)sf.f_namelen);
+	return EX_OK;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return EX_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("daxfsctl %s (libdaxfs-dmabuf %s)\n", DAXFS_VERSION, daxfs_version());
+		return EX_OK;
+	}
+	if (!strcmp(argv[1], "mount"))
+		return cmd_mount(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "umount") || !strcmp(argv[1], "unmount"))
+		return cmd_umount(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "list"))
+		return cmd_list(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "info"))
+		return cmd_info(argc - 1, argv + 1);
+	fprintf(stderr, "%s: unknown command \"%s\"\n", prog, argv[1]);
+	usage(stderr);
+	return EX_USAGE;
+}
