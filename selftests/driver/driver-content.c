@@ -103,7 +103,7 @@ static int count_cb(const char *p, const struct stat *st, int type, struct FTW *
 	return 0;
 }
 
-TEST_F(content, mount_compare)
+TEST_F_TIMEOUT(content, mount_compare, 120)
 {
 	struct daxfs_info info;
 	char err[ERRLEN];
@@ -152,7 +152,7 @@ TEST_F(content, mount_compare)
 	EXPECT_EQ(fds0, count_fds());
 }
 
-TEST_F(content, fsconfig_compare)
+TEST_F_TIMEOUT(content, fsconfig_compare, 120)
 {
 	struct dbuf b;
 	char err[ERRLEN], src[256], ty[256], opts[256];
@@ -231,7 +231,7 @@ static void getdents_check(struct __test_metadata *_metadata, const char *dir,
 	close(fd);
 }
 
-TEST_F(content, readdir_positions)
+TEST_F_TIMEOUT(content, readdir_positions, 120)
 {
 	char dir[PATH_MAX];
 	static char names[400][300];
@@ -296,7 +296,7 @@ TEST_F(content, readdir_positions)
 	closedir(d);
 }
 
-TEST_F(content, statfs)
+TEST_F_TIMEOUT(content, statfs, 120)
 {
 	struct daxfs_info info;
 	struct statfs s;
@@ -321,7 +321,7 @@ TEST_F(content, statfs)
 	EXPECT_TRUE(v.f_flag & ST_RDONLY);
 }
 
-TEST_F(content, proc_mounts)
+TEST_F_TIMEOUT(content, proc_mounts, 120)
 {
 	char src[256], ty[256], opts[256], want[64];
 
@@ -391,14 +391,14 @@ static void erofs_ops(struct __test_metadata *_metadata, const char *m)
 	EXPECT_ERRNO(ENOENT, SYS(access(P(m, "newdir"), F_OK)));
 }
 
-TEST_F(content, erofs_everywhere)
+TEST_F_TIMEOUT(content, erofs_everywhere, 120)
 {
 	MOUNT_IMAGE();
 	erofs_ops(_metadata, self->mnt);
 }
 
 /* Asking for a read-write mount: refused with EROFS, or forced read-only. */
-TEST_F(content, rw_mount_refused_or_forced_ro)
+TEST_F_TIMEOUT(content, rw_mount_refused_or_forced_ro, 120)
 {
 	char m2[256];
 	struct statvfs v;
@@ -422,7 +422,7 @@ TEST_F(content, rw_mount_refused_or_forced_ro)
 	ASSERT_EQ(0, umount_path(m2, 0));
 }
 
-TEST_F(content, sendfile_splice)
+TEST_F_TIMEOUT(content, sendfile_splice, 120)
 {
 	char copy[256], err[ERRLEN];
 	static char buf[1 << 16], want[1 << 16];
@@ -479,7 +479,7 @@ TEST_F(content, sendfile_splice)
 	close(in);
 }
 
-TEST_F(content, lseek_pread)
+TEST_F_TIMEOUT(content, lseek_pread, 120)
 {
 	char buf[8192], want[8192];
 	int fd;
@@ -541,7 +541,7 @@ static void lookup_more(struct __test_metadata *_metadata, const char *m)
 	EXPECT_EQ(4000, readlink(P(m, "sym-long"), b, sizeof(b)));
 }
 
-TEST_F(content, lookup_errors)
+TEST_F_TIMEOUT(content, lookup_errors, 120)
 {
 	char longname[300];
 	char t[8];

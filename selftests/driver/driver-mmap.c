@@ -1,4 +1,497 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * driver-mmap: zero copy proven (pagemap PFNs of a file mapping == the
+ * buffer's own pages, writes through the exporter visible at once, no page
+ * cache growth reading a big file), MAP_PRIVATE copy-on-write isolation,
+ * MAP_SHARED+PROT_WRITE refused, SIGBUS past EOF, programs executed from the
+ * mount (static, dynamic, and with the loader and libc from the mount).
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "daxfs_harness.h"
-TEST(placeholder) {}
+#include "daxfs_format.h"
+#include <linux/dma-buf.h>
+
+#define DATA "three-pages-and-100"	/* from gen_tree: 3 * 4096 + 100, seed 5 */
+#define DATA_SIZE (3 * 4096 + 100)
+#define DATA_SEED 5
+
+FIXTURE(mm) {
+	char work[64];
+	char src[128], img[128], mnt[128];
+	struct dxmount m;
+	struct dxmount big;
+	void *image;		/* the image file, mapped */
+	size_t image_len;
+};
+
+FIXTURE_VARIANT(mm) {
+	enum daxfs_exporter kind;
+};
+
+DAXFS_EXPORTER_VARIANTS(mm);
+
+static char *P(const char *dir, const char *name)
+{
+	static char buf[8][PATH_MAX];
+	static int i;
+
+	i = (i + 1) % 8;
+	snprintf(buf[i], PATH_MAX, "%s/%s", dir, name);
+	return buf[i];
+}
+
+FIXTURE_SETUP(mm)
+{
+	struct gen_opts o = { 0 };
+	char err[ERRLEN], sh[PATH_MAX];
+	int fd;
+
+	dxm_init(&self->m);
+	dxm_init(&self->big);
+	self->work[0] = 0;
+	self->image = NULL;
+	REQUIRE_EXPORTER(variant->kind);
+	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
+	ASSERT_EQ(0, make_workdir(self->work, sizeof(self->work)));
+	snprintf(self->src, sizeof(self->src), "%s/src", self->work);
+	snprintf(self->img, sizeof(self->img), "%s/img", self->work);
+	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->work);
+	ASSERT_EQ(0, mkdir(self->mnt, 0755));
+	if (gen_tree(self->src, &o, err, sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_EQ(0, gen_tree(self->src, &o, err, sizeof(err)) ? -1 : 0);
+	ASSERT_EQ(0, mkdir(P(self->src, "bin"), 0755));
+	ASSERT_EQ(0, mkdir(P(self->src, "lib"), 0755));
+	snprintf(sh, sizeof(sh), "%s/build/selftests/driver/static-hello", daxfs_src_dir());
+	if (copy_file(sh, P(self->src, "bin/static-hello"), 0755))
+		TH_LOG("%s missing: make -C selftests/driver", sh);
+	ASSERT_EQ(0, copy_file(sh, P(self->src, "bin/static-hello"), 0755));
+	ASSERT_EQ(0, copy_file("/bin/true", P(self->src, "bin/true"), 0755));
+	ASSERT_EQ(0, copy_file("/lib64/ld-linux-x86-64.so.2",
+			       P(self->src, "lib/ld-linux-x86-64.so.2"), 0755));
+	ASSERT_EQ(0, copy_file("/lib/x86_64-linux-gnu/libc.so.6", P(self->src, "lib/libc.so.6"),
+			       0755));
+	if (mkimage(self->img, self->src, NULL, err, sizeof(err))) {
+		TH_LOG("%s", err);
+		ASSERT_TRUE(false);
+	}
+	fd = open(self->img, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	self->image_len = file_size(self->img);
+	self->image = mmap(NULL, self->image_len, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	ASSERT_NE(MAP_FAILED, self->image);
+}
+
+FIXTURE_TEARDOWN(mm)
+{
+	if (!self->work[0])
+		return;
+	umount_all_under(self->work);
+	dxm_teardown(&self->m);
+	dxm_teardown(&self->big);
+	if (self->image && self->image != MAP_FAILED)
+		munmap(self->image, self->image_len);
+	rm_rf(self->work);
+}
+
+#define MOUNT_IMAGE() do {						\
+	char _e[ERRLEN];						\
+	int _r = dxm_setup(&self->m, variant->kind, self->img, 0,	\
+			   self->mnt, _e, sizeof(_e));			\
+	if (_r)								\
+		TH_LOG("%s", _e);					\
+	ASSERT_EQ(0, _r);						\
+} while (0)
+
+/* Image offset of a regular file's data. */
+static uint64_t data_offset(struct __test_metadata *_metadata, FIXTURE_DATA(mm) *self,
+			    const char *path)
+{
+	struct daxfs_inode in;
+
+	ASSERT_EQ(0, image_lookup(self->image, self->image_len, path, NULL, &in));
+	return le64toh(in.offset);
+}
+
+TEST_F_TIMEOUT(mm, pfn_match, 120)
+{
+	uint64_t off = data_offset(_metadata, self, DATA);
+	char *fm, *pm, *bm, *mm = NULL;
+	char want[DATA_SIZE];
+	int fd, shown = 0, compared = 0;
+
+	MOUNT_IMAGE();
+	fd = open(P(self->mnt, DATA), O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	fm = mmap(NULL, 4 * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, fm);
+	pm = mmap(NULL, 4 * PAGE, PROT_READ, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, pm);
+	pattern(want, DATA_SIZE, DATA_SEED, 0);
+	ASSERT_EQ(0, memcmp(fm, want, DATA_SIZE));
+	ASSERT_EQ(0, memcmp(pm, want, DATA_SIZE));
+	bm = dbuf_mmap(&self->m.buf, PROT_READ);
+	ASSERT_NE(NULL, bm);
+	if (variant->kind == EXP_UDMABUF) {
+		mm = mmap(NULL, self->m.buf.size, PROT_READ, MAP_SHARED, self->m.buf.memfd, 0);
+		ASSERT_NE(MAP_FAILED, mm);
+	}
+	for (int i = 0; i < 4; i++) {
+		uint64_t f = pagemap_pfn(fm + i * PAGE), p = pagemap_pfn(pm + i * PAGE);
+		uint64_t b = pagemap_pfn(bm + off + i * PAGE);
+		uint64_t m = mm ? pagemap_pfn(mm + off + i * PAGE) : 0;
+
+		TH_LOG("page %d: file map pfn 0x%lx, private map 0x%lx, dma-buf mmap 0x%lx%s",
+		       i, (unsigned long)f, (unsigned long)p, (unsigned long)b,
+		       mm ? "" : "");
+		if (mm)
+			TH_LOG("page %d: udmabuf's memfd mapping pfn 0x%lx", i, (unsigned long)m);
+		EXPECT_NE(0, f) {
+			TH_LOG("page %d of the file mapping shows no PFN in pagemap: the "
+			       "mapping is VM_PFNMAP or not present, zero copy not provable", i);
+		}
+		EXPECT_EQ(f, p);	/* a private mapping shares until written */
+		if (b) {
+			shown++;
+			EXPECT_EQ(b, f);
+			compared++;
+		}
+		if (m) {
+			EXPECT_EQ(m, f);
+			compared++;
+		}
+		for (int j = 0; j < i; j++)
+			EXPECT_NE(pagemap_pfn(fm + j * PAGE), f);
+	}
+	if (!shown)
+		TH_LOG("the %s exporter's own mmap shows no PFNs in pagemap (VM_PFNMAP)%s",
+		       exporter_name(variant->kind),
+		       mm ? "; compared with the memfd's pages instead" :
+		       "; PFN equality not checkable for this exporter, write_visible covers it");
+	if (variant->kind == EXP_UDMABUF)
+		EXPECT_LT(0, compared);
+	munmap(fm, 4 * PAGE);
+	munmap(pm, 4 * PAGE);
+	munmap(bm, self->m.buf.size);
+	if (mm)
+		munmap(mm, self->m.buf.size);
+	close(fd);
+}
+
+TEST_F_TIMEOUT(mm, write_visible, 120)
+{
+	uint64_t off = data_offset(_metadata, self, DATA);
+	static char want[DATA_SIZE], got[DATA_SIZE];
+	char *fm, *bm;
+	int fd;
+
+	MOUNT_IMAGE();
+	fd = open(P(self->mnt, DATA), O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	fm = mmap(NULL, 4 * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, fm);
+	(void)*(volatile char *)fm;	/* mapped before the write */
+	bm = dbuf_mmap(&self->m.buf, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, bm);
+	for (int round = 0; round < 3; round++) {
+		pattern(want, DATA_SIZE, 1000 + round, 0);
+		ASSERT_EQ(0, dbuf_sync(self->m.buf.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE));
+		memcpy(bm + off, want, DATA_SIZE);
+		ASSERT_EQ(0, dbuf_sync(self->m.buf.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE));
+		EXPECT_EQ(0, memcmp(fm, want, DATA_SIZE)) {
+			TH_LOG("round %d: the file mapping does not show the exporter's write", round);
+		}
+		EXPECT_EQ(DATA_SIZE, pread(fd, got, DATA_SIZE, 0));
+		EXPECT_EQ(0, memcmp(got, want, DATA_SIZE)) {
+			TH_LOG("round %d: read() does not show the exporter's write", round);
+		}
+	}
+	/* a single byte, no sync: a plain store is visible too */
+	bm[off + 5000] = 0x42;
+	EXPECT_EQ(0x42, fm[5000]);
+	EXPECT_EQ(1, pread(fd, got, 1, 5000));
+	EXPECT_EQ(0x42, got[0]);
+	munmap(fm, 4 * PAGE);
+	munmap(bm, self->m.buf.size);
+	close(fd);
+}
+
+/*
+ * Reading (and mapping) a big file must not fill the page cache: the data
+ * stays in the buffer.  DAXFS_TEST_BIG_MB (default 256) sizes the file.
+ */
+TEST_F_TIMEOUT(mm, no_page_cache, 280)
+{
+	const char *e = getenv("DAXFS_TEST_BIG_MB");
+	size_t mb = e ? strtoul(e, NULL, 0) : 256, size = mb << 20;
+	char bsrc[256], bimg[256], bmnt[256], err[ERRLEN];
+	static char buf[1 << 20], want[4096];
+	long c0, c1, c2, sum = 0;
+	size_t done = 0;
+	char *map;
+	int fd;
+
+	snprintf(bsrc, sizeof(bsrc), "%s/bigsrc", self->work);
+	snprintf(bimg, sizeof(bimg), "%s/big.img", self->work);
+	snprintf(bmnt, sizeof(bmnt), "%s/bigmnt", self->work);
+	ASSERT_EQ(0, mkdir(bsrc, 0755));
+	ASSERT_EQ(0, mkdir(bmnt, 0755));
+	/* sparse, with a 4 KiB marker every 16 MiB */
+	fd = open(P(bsrc, "big"), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, size));
+	for (size_t o = 0; o < size; o += 16 << 20) {
+		pattern(want, sizeof(want), 77, o);
+		ASSERT_EQ(4096, pwrite(fd, want, 4096, o));
+	}
+	close(fd);
+	if (mkimage(bimg, bsrc, NULL, err, sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_EQ(0, mkimage(bimg, bsrc, NULL, err, sizeof(err)));
+	rm_rf(bsrc);
+	if (dxm_setup(&self->big, variant->kind, bimg, 0, bmnt, err, sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_EQ(0, self->big.mounted ? 0 : -1);
+	unlink(bimg);
+
+	fd = open(P(bmnt, "big"), O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	drop_caches();
+	c0 = meminfo_kb("Cached:");
+	while (done < size) {
+		ssize_t k = read(fd, buf, sizeof(buf));
+
+		ASSERT_LT(0, k);
+		if (done % (16 << 20) == 0) {
+			pattern(want, sizeof(want), 77, done);
+			EXPECT_EQ(0, memcmp(buf, want, sizeof(want)));
+			EXPECT_EQ(0, buf[8192]);
+		}
+		done += k;
+	}
+	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
+	c1 = meminfo_kb("Cached:");
+	map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	for (size_t o = 0; o < size; o += PAGE)
+		sum += map[o];
+	c2 = meminfo_kb("Cached:");
+	TH_LOG("%zu MiB file: Cached %ld kB before, %ld kB after read(), %ld kB after mmap "
+	       "touch (sum %ld)", mb, c0, c1, c2, sum);
+	EXPECT_GT(8192, c1 - c0) {
+		TH_LOG("reading the file grew the page cache by %ld kB", c1 - c0);
+	}
+	EXPECT_GT(8192, c2 - c0) {
+		TH_LOG("mapping the file grew the page cache by %ld kB", c2 - c0);
+	}
+	munmap(map, size);
+	close(fd);
+}
+
+TEST_F_TIMEOUT(mm, private_cow, 120)
+{
+	uint64_t off = data_offset(_metadata, self, DATA);
+	char orig[DATA_SIZE], b;
+	char *pm, *pm2, *sm;
+	uint64_t pfn0, pfn1;
+	int fd;
+
+	MOUNT_IMAGE();
+	pattern(orig, DATA_SIZE, DATA_SEED, 0);
+	fd = open(P(self->mnt, DATA), O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	pm = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, pm) {
+		TH_LOG("MAP_PRIVATE|PROT_WRITE of an O_RDONLY fd: %s", strerror(errno));
+	}
+	pm2 = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, pm2);
+	sm = mmap(NULL, 4 * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, sm);
+	pfn0 = pagemap_pfn(pm);
+	EXPECT_EQ(pagemap_pfn(sm), pfn0);
+	(void)pm2[0];
+
+	pm[10] ^= 0xff;
+	pm[PAGE + 7] = 'x';
+	pm[3 * PAGE + 200] = 'y';	/* beyond EOF, inside the last page */
+	EXPECT_EQ((char)(orig[10] ^ 0xff), pm[10]);
+	EXPECT_EQ('x', pm[PAGE + 7]);
+	EXPECT_EQ('y', pm[3 * PAGE + 200]);
+	pfn1 = pagemap_pfn(pm);
+	EXPECT_NE(pfn0, pfn1) {
+		TH_LOG("the written private page still maps the buffer's page");
+	}
+	/* nobody else sees it */
+	EXPECT_EQ(orig[10], sm[10]);
+	EXPECT_EQ(orig[10], pm2[10]);
+	EXPECT_EQ(orig[PAGE + 7], pm2[PAGE + 7]);
+	EXPECT_EQ(0, sm[3 * PAGE + 200]);
+	EXPECT_EQ(1, pread(fd, &b, 1, 10));
+	EXPECT_EQ(orig[10], b);
+	ASSERT_EQ(0, dbuf_read(&self->m.buf, off + 10, &b, 1));
+	EXPECT_EQ(orig[10], b);
+	ASSERT_EQ(0, dbuf_read(&self->m.buf, off + 3 * PAGE + 200, &b, 1));
+	EXPECT_EQ(0, b);
+	EXPECT_EQ(0, memcmp(sm, orig, DATA_SIZE));
+	munmap(pm, 4 * PAGE);
+	munmap(pm2, 4 * PAGE);
+	munmap(sm, 4 * PAGE);
+	close(fd);
+}
+
+TEST_F_TIMEOUT(mm, shared_write_refused, 120)
+{
+	char *sm;
+	void *p;
+	int fd;
+
+	MOUNT_IMAGE();
+	fd = open(P(self->mnt, DATA), O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EACCES, errno);
+	if (p != MAP_FAILED)
+		munmap(p, PAGE);
+	p = mmap(NULL, PAGE, PROT_WRITE, MAP_SHARED_VALIDATE, fd, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EACCES, errno);
+	sm = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, sm);
+	EXPECT_ERRNO(EACCES, SYS(mprotect(sm, PAGE, PROT_READ | PROT_WRITE)));
+	munmap(sm, PAGE);
+	/* read+exec shared is fine */
+	sm = mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+	EXPECT_NE(MAP_FAILED, sm);
+	if (sm != MAP_FAILED)
+		munmap(sm, PAGE);
+	close(fd);
+}
+
+static sigjmp_buf jb;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(jb, sig);
+}
+
+/* 0 if *p could be read, else the signal */
+static int touch(const volatile char *p, char *out)
+{
+	int sig = sigsetjmp(jb, 1);
+
+	if (sig)
+		return sig;
+	*out = *p;
+	return 0;
+}
+
+TEST_F_TIMEOUT(mm, sigbus_past_eof, 120)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus };
+	char *m, c = 0;
+	int fd;
+
+	MOUNT_IMAGE();
+	ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));
+	ASSERT_EQ(0, sigaction(SIGSEGV, &sa, NULL));
+	fd = open(P(self->mnt, DATA), O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	for (int priv = 0; priv < 2; priv++) {
+		m = mmap(NULL, 6 * PAGE, PROT_READ, priv ? MAP_PRIVATE : MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, m);
+		EXPECT_EQ(0, touch(m + DATA_SIZE - 1, &c));
+		/* the rest of the last page reads as zeros */
+		for (int i = DATA_SIZE; i < 4 * (int)PAGE; i += 97) {
+			EXPECT_EQ(0, touch(m + i, &c));
+			EXPECT_EQ(0, c);
+		}
+		EXPECT_EQ(SIGBUS, touch(m + 4 * PAGE, &c));
+		EXPECT_EQ(SIGBUS, touch(m + 5 * PAGE + 17, &c));
+		munmap(m, 6 * PAGE);
+	}
+	/* a mapping that starts past EOF */
+	m = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 16 * PAGE);
+	ASSERT_NE(MAP_FAILED, m);
+	EXPECT_EQ(SIGBUS, touch(m, &c));
+	munmap(m, PAGE);
+	close(fd);
+	/* an empty file */
+	fd = open(P(self->mnt, "empty"), O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	m = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	EXPECT_EQ(SIGBUS, touch(m, &c));
+	munmap(m, PAGE);
+	close(fd);
+}
+
+/* run argv, return exit status (or 128+signal), output in out */
+static int run(const char *const argv[], char *out, size_t len)
+{
+	return run_cmd(argv, out, len);
+}
+
+TEST_F_TIMEOUT(mm, exec_static, 120)
+{
+	char out[256];
+	const char *argv[] = { P(self->mnt, "bin/static-hello"), "arg", NULL };
+	const char *argv2[] = { P(self->mnt, "bin/static-hello"), "x", "fail", NULL };
+
+	MOUNT_IMAGE();
+	EXPECT_EQ(0, run(argv, out, sizeof(out))) {
+		TH_LOG("output: %s", out);
+	}
+	EXPECT_STREQ("hello from daxfs arg\n", out);
+	EXPECT_EQ(3, run(argv2, out, sizeof(out)));
+}
+
+TEST_F_TIMEOUT(mm, exec_dynamic, 120)
+{
+	char out[2048], ld[PATH_MAX], lib[PATH_MAX], tru[PATH_MAX];
+
+	MOUNT_IMAGE();
+	snprintf(ld, sizeof(ld), "%s/lib/ld-linux-x86-64.so.2", self->mnt);
+	snprintf(lib, sizeof(lib), "%s/lib", self->mnt);
+	snprintf(tru, sizeof(tru), "%s/bin/true", self->mnt);
+	{
+		const char *argv[] = { tru, NULL };
+
+		EXPECT_EQ(0, run(argv, out, sizeof(out))) {
+			TH_LOG("%s: %s", tru, out);
+		}
+	}
+	/* loader and libc from the mount too */
+	{
+		const char *argv[] = { ld, "--library-path", lib, tru, NULL };
+
+		EXPECT_EQ(0, run(argv, out, sizeof(out))) {
+			TH_LOG("%s: %s", ld, out);
+		}
+	}
+	{
+		const char *argv[] = { ld, "--library-path", lib, "--list", tru, NULL };
+		char want[PATH_MAX];
+
+		EXPECT_EQ(0, run(argv, out, sizeof(out)));
+		snprintf(want, sizeof(want), "%s/lib/libc.so.6", self->mnt);
+		EXPECT_NE(NULL, strstr(out, want)) {
+			TH_LOG("libc not resolved from the mount: %s", out);
+		}
+	}
+}
+
 TEST_HARNESS_MAIN
