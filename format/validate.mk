@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The shared validator: its user-space environment, its unit tests and its
+# libFuzzer target.  Included by format/Makefile.
+#
+#   make check     runs test-validate (plain and ASan+UBSan) and the fuzzer
+#                  for $(FUZZ_CHECK_SECONDS) s
+#   make fuzz      runs the fuzzer for $(FUZZ_SECONDS) s
+
+LIB_SRCS += user/crc32c.c
+
+VALIDATE_TEST_SRCS := tests/validate/test_validate.c tests/validate/builder.c
+PROGS += test-validate gen-corpus
+test_validate_SRCS := $(VALIDATE_TEST_SRCS)
+gen_corpus_SRCS := fuzz/gen_corpus.c tests/validate/builder.c
+
+CHECKS += check-validate check-fuzz-validate
+
+FUZZ_SECONDS       ?= 600
+FUZZ_CHECK_SECONDS ?= 60
+FUZZ_DIR   := $(B)/fuzz
+FUZZ_BIN   := $(FUZZ_DIR)/fuzz_validate
+FUZZ_SRCS  := fuzz/fuzz_validate.c daxfs_validate.c user/crc32c.c
+FUZZ_FLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fno-strict-aliasing \
+	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+# TAP from the sanitized build is the suite's result; the plain build must
+# pass too and adds one line.
+check-validate: $(B)/test-validate $(B)/san/test-validate
+	@mkdir -p $(RES)
+	@$(B)/san/test-validate > $(RES)/format-validate.tap; rc=$$?; \
+	 $(B)/test-validate > $(B)/test-validate-plain.tap; prc=$$?; \
+	 if [ $$prc -eq 0 ]; then \
+		echo "ok - test-validate plain build: $$(grep -c '^ok ' $(B)/test-validate-plain.tap) passed"; \
+	 else \
+		echo "not ok - test-validate plain build failed (see $(B)/test-validate-plain.tap)"; \
+	 fi >> $(RES)/format-validate.tap; \
+	 cat $(RES)/format-validate.tap; \
+	 [ $$rc -eq 0 ] && [ $$prc -eq 0 ]
+
+$(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard *.h user/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS)
+
+# Runs the fuzzer for $(1) seconds on a scratch copy of the committed seed
+# corpus (new inputs never land in the repository) and writes one TAP line
+# to $(2).  Crash artifacts go to $(FUZZ_DIR)/artifacts/.
+define fuzz_run
+	@mkdir -p $(RES) $(FUZZ_DIR)/work $(FUZZ_DIR)/artifacts
+	@cp -f fuzz/corpus/* $(FUZZ_DIR)/work/ 2>/dev/null || true
+	@echo "# fuzz_validate: $(1) s, log $(FUZZ_DIR)/fuzz-$(1).log"
+	@cd $(FUZZ_DIR) && ./fuzz_validate -max_total_time=$(1) \
+		-print_final_stats=1 -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix=$(FUZZ_DIR)/artifacts/ work > fuzz-$(1).log 2>&1; \
+	 rc=$$?; \
+	 n=$$(sed -n 's/^stat::number_of_executed_units: *//p' fuzz-$(1).log | tail -1); \
+	 if [ $$rc -eq 0 ]; then \
+		echo "ok - fuzz_validate $(1)s $${n:-0} execs"; \
+	 else \
+		echo "not ok - fuzz_validate $(1)s $${n:-?} execs: crash, see $(FUZZ_DIR)/fuzz-$(1).log and $(FUZZ_DIR)/artifacts/"; \
+		grep -m5 -E 'ERROR|runtime error|SUMMARY' fuzz-$(1).log | sed 's/^/# /'; \
+	 fi > $(2); cat $(2); [ $$rc -eq 0 ]
+endef
+
+# Without clang's libFuzzer runtime the check skips, except in CI.
+check-fuzz-validate:
+	@mkdir -p $(RES)
+	@if ! $(MAKE) --no-print-directory $(FUZZ_BIN) > $(B)/fuzz-build.log 2>&1; then \
+		if [ "$$CI" = true ]; then \
+			echo "not ok - fuzz_validate: cannot build with $(CLANG) (see $(B)/fuzz-build.log)"; \
+		else \
+			echo "ok - fuzz_validate # SKIP cannot build with $(CLANG) -fsanitize=fuzzer"; \
+		fi > $(RES)/format-fuzz-validate.tap; cat $(RES)/format-fuzz-validate.tap; \
+		grep -q '^ok' $(RES)/format-fuzz-validate.tap; \
+	else \
+		$(MAKE) --no-print-directory fuzz-run-check; \
+	fi
+
+fuzz-run-check: $(FUZZ_BIN)
+	$(call fuzz_run,$(FUZZ_CHECK_SECONDS),$(RES)/format-fuzz-validate.tap)
+
+fuzz: $(FUZZ_BIN)
+	$(call fuzz_run,$(FUZZ_SECONDS),$(RES)/format-fuzz-validate-long.tap)
+
+# Regenerates the committed seed corpus (run by hand after format changes).
+corpus: $(B)/gen-corpus
+	$(B)/gen-corpus fuzz/corpus
+
+.PHONY: check-validate check-fuzz-validate fuzz-run-check corpus
