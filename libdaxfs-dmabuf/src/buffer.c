@@ -180,7 +180,8 @@ static int dmabuf_sync(int fd, __u64 flags)
 	do
 		r = ioctl(fd, DMA_BUF_IOCTL_SYNC, &s);
 	while (r < 0 && (errno == EINTR || errno == EAGAIN));
-	return r < 0 ? -errno : 0;
+	/* ENOTTY: not a dma-buf (a memfd or a file): nothing to synchronise. */
+	return r < 0 && errno != ENOTTY ? -errno : 0;
 }
 
 static int64_t file_size(int fd)
