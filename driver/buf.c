@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * daxfs: backings.  A backing maps the buffer that holds an image (a
+ * dma-buf, a physical range or a DAX block device), copies the superblock
+ * and the metadata into kernel memory, validates that copy with the shared
+ * validator and from then on serves the tree from the copy only.
+ *
+ * The buffer stays writable by others (the exporter, a GPU, the process
+ * that made it): file data read from it may be garbage, but every access
+ * stays inside [offset, offset + image_size) of the buffer, computed from
+ * the validated copy.
+ */
+#include <linux/blkdev.h>
+#include <linux/dax.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-direction.h>
+#include <linux/io.h>
+#include <linux/ioport.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "internal.h"
+#include "compat.h"
+#include "../format/daxfs_validate.h"
+
+/* Bounce buffer size for buffers whose vmap is I/O memory. */
+#define DAXFS_IO_CHUNK	256u
+
+static struct daxfs_backing *daxfs_backing_alloc(enum daxfs_kind kind)
+{
+	struct daxfs_backing *b = kzalloc(sizeof(*b), GFP_KERNEL);
+
+	if (!b)
+		return NULL;
+	kref_init(&b->ref);
+	b->kind = kind;
+	atomic_set(&b->mounts, 0);
+	return b;
+}
+
+static void daxfs_backing_release(struct kref *ref)
+{
+	struct daxfs_backing *b = container_of(ref, struct daxfs_backing, ref);
+
+	kvfree(b->meta);
+	switch (b->kind) {
+	case DAXFS_DMABUF:
+		if (b->dmabuf) {
+			if (!iosys_map_is_null(&b->map))
+				daxfs_dma_buf_vunmap(b->dmabuf, &b->map);
+			dma_buf_put(b->dmabuf);
+		}
+		break;
+	case DAXFS_PHYS:
+		if (b->vaddr)
+			memunmap(b->vaddr);
+		break;
+	case DAXFS_DAX:
+		if (b->dax_dev)
+			fs_put_dax(b->dax_dev, b);
+		break;
+	}
+	kfree(b);
+}
+
+void daxfs_backing_get(struct daxfs_backing *b)
+{
+	kref_get(&b->ref);
+}
+
+void daxfs_backing_put(struct daxfs_backing *b)
+{
+	if (b)
+		kref_put(&b->ref, daxfs_backing_release);
+}
+
+/*
+ * Copy @len bytes at image offset @off.  The caller has checked that the
+ * range lies inside the image; this checks again, as it is cheap.
+ */
+int daxfs_backing_read(struct daxfs_backing *b, u64 off, void *dst, size_t len)
+{
+	u64 end;
+
+	if (check_add_overflow(off, (u64)len, &end) || end > b->image_size)
+		return -EIO;
+	off += b->offset;
+	if (b->is_iomem)
+		memcpy_fromio(dst, b->vaddr_iomem + off, len);
+	else
+		memcpy(dst, b->vaddr + off, len);
+	return 0;
+}
+
+/* Copy file bytes to an iterator; returns the number of bytes copied. */
+size_t daxfs_backing_copy_to_iter(struct daxfs_backing *b, u64 off,
+				  size_t len, struct iov_iter *to)
+{
+	size_t done = 0;
+	u64 end;
+
+	if (check_add_overflow(off, (u64)len, &end) || end > b->image_size)
+		return 0;
+	off += b->offset;
+
+	if (!b->is_iomem) {
+		while (done < len) {
+			size_t n = min_t(size_t, len - done, SZ_1M);
+			size_t c = copy_to_iter(b->vaddr + off + done, n, to);
+
+			done += c;
+			if (c < n || fatal_signal_pending(current))
+				break;
+			cond_resched();
+		}
+		return done;
+	}
+
+	while (done < len) {
+		u8 bounce[DAXFS_IO_CHUNK];
+		size_t n = min_t(size_t, len - done, sizeof(bounce));
+		size_t c;
+
+		memcpy_fromio(bounce, b->vaddr_iomem + off + done, n);
+		c = copy_to_iter(bounce, n, to);
+		done += c;
+		if (c < n)
+			break;
+		if (!(done & (SZ_64K - 1))) {
+			if (fatal_signal_pending(current))
+				break;
+			cond_resched();
+		}
+	}
+	return done;
+}
+
+/* Bracket CPU reads of a dma-buf (no-op for the other kinds). */
+int daxfs_backing_begin_read(struct daxfs_backing *b)
+{
+	if (b->kind != DAXFS_DMABUF)
+		return 0;
+	return dma_buf_begin_cpu_access(b->dmabuf, DMA_FROM_DEVICE);
+}
+
+void daxfs_backing_end_read(struct daxfs_backing *b)
+{
+	if (b->kind == DAXFS_DMABUF)
+		dma_buf_end_cpu_access(b->dmabuf, DMA_FROM_DEVICE);
+}
+
+/*
+ * PFN (and pfn_t flags, for DAX) of the page at image offset @off, for
+ * mmap.  -ENODEV when the buffer's pages cannot be mapped to user space.
+ */
+int daxfs_backing_pfn(struct daxfs_backing *b, u64 off, unsigned long *pfn,
+		      u64 *flags)
+{
+	u64 at;
+
+	if (off >= b->image_size)
+		return -EFAULT;
+	at = b->offset + off;
+	*flags = 0;
+	switch (b->kind) {
+	case DAXFS_DMABUF: {
+		void *p;
+
+		if (b->is_iomem)
+			return -ENODEV;
+		p = b->vaddr + at;
+		if (b->vmap_in_vmalloc) {
+			*pfn = vmalloc_to_pfn(p);
+			if (!*pfn)
+				return -EFAULT;
+		} else {
+			*pfn = PHYS_PFN(virt_to_phys(p));
+		}
+		return 0;
+	}
+	case DAXFS_PHYS:
+		*pfn = PHYS_PFN(b->phys + at);
+		return 0;
+	case DAXFS_DAX:
+		*pfn = b->dax_pfn + PHYS_PFN(at);
+		*flags = b->dax_pfn_flags;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int daxfs_read_cb(void *priv, __u64 off, void *dst, __u32 len)
+{
+	return daxfs_backing_read(priv, off, dst, len);
+}
+
+/*
+ * Copy and validate the superblock and the metadata.  On failure a line
+ * naming the source and the validator's message goes to the kernel log.
+ */
+static int daxfs_backing_load(struct daxfs_backing *b)
+{
+	struct daxfs_verr err = {};
+	u64 avail = b->buf_size - b->offset;
+	u64 meta_len, inode_off, dirent_off, names_off;
+	int ret;
+
+	if (avail < DAXFS_SUPER_SIZE) {
+		pr_err("(%s): buffer too small for a superblock (%llu bytes)\n",
+		       b->name, avail);
+		return -EINVAL;
+	}
+	/* The validated sizes are checked against the buffer, not the image. */
+	b->image_size = avail;
+	ret = daxfs_backing_read(b, 0, &b->super, sizeof(b->super));
+	if (ret)
+		return ret;
+	ret = daxfs_check_super(&b->super, avail, &meta_len, &err);
+	if (ret) {
+		pr_err("(%s): %s\n", b->name, err.msg);
+		return ret;
+	}
+	inode_off = le64_to_cpu(b->super.inode_off);
+	if (meta_len > INT_MAX) {
+		pr_err("(%s): metadata too large to copy (%llu bytes)\n",
+		       b->name, meta_len);
+		return -ENOMEM;
+	}
+	b->meta = kvmalloc(meta_len, GFP_KERNEL | __GFP_NOWARN);
+	if (!b->meta)
+		return -ENOMEM;
+	b->meta_len = meta_len;
+	ret = daxfs_backing_read(b, inode_off, b->meta, meta_len);
+	if (ret)
+		return ret;
+	b->image_size = le64_to_cpu(b->super.image_size);
+	ret = daxfs_check_meta(&b->super, b->meta, daxfs_read_cb, b, &err);
+	if (ret) {
+		pr_err("(%s): %s\n", b->name, err.msg);
+		return ret;
+	}
+
+	dirent_off = le64_to_cpu(b->super.dirent_off);
+	names_off = le64_to_cpu(b->super.names_off);
+	b->inode_count = le32_to_cpu(b->super.inode_count);
+	b->dirent_count = le32_to_cpu(b->super.dirent_count);
+	b->names_size = le64_to_cpu(b->super.names_size);
+	b->inodes = b->meta;
+	b->dirents = b->meta + (dirent_off - inode_off);
+	b->names = b->meta + (names_off - inode_off);
+	return 0;
+}
+
+/*
+ * Map and validate a dma-buf.  Takes over the caller's reference to
+ * @dmabuf in every case.  @what names the source in messages.
+ */
+int daxfs_backing_dmabuf(struct dma_buf *dmabuf, u64 offset,
+			 const char *what, struct daxfs_backing **out)
+{
+	struct daxfs_backing *b;
+	int ret;
+
+	b = daxfs_backing_alloc(DAXFS_DMABUF);
+	if (!b) {
+		dma_buf_put(dmabuf);
+		return -ENOMEM;
+	}
+	b->dmabuf = dmabuf;
+	strscpy(b->exporter, dmabuf->exp_name ?: "?", sizeof(b->exporter));
+	snprintf(b->name, sizeof(b->name), "dmabuf:%s %s", b->exporter, what);
+	b->buf_size = dmabuf->size;
+	b->offset = offset;
+	if (!PAGE_ALIGNED(offset) || offset >= b->buf_size) {
+		pr_err("(%s): offset %llu not page-aligned or beyond the buffer (%llu bytes)\n",
+		       b->name, offset, b->buf_size);
+		ret = -EINVAL;
+		goto fail;
+	}
+
+	ret = daxfs_dma_buf_vmap(dmabuf, &b->map);
+	if (ret) {
+		pr_err("(%s): cannot vmap the buffer (%d)\n", b->name, ret);
+		iosys_map_clear(&b->map);
+		goto fail;
+	}
+	if (b->map.is_iomem) {
+		b->is_iomem = true;
+		b->vaddr_iomem = b->map.vaddr_iomem;
+		pr_info("(%s): buffer is I/O memory: read() works, mmap() is refused\n",
+			b->name);
+	} else {
+		b->vaddr = b->map.vaddr;
+		b->vmap_in_vmalloc = is_vmalloc_addr(b->vaddr);
+		if (!b->vmap_in_vmalloc && !virt_addr_valid(b->vaddr)) {
+			pr_err("(%s): vmap address is neither vmalloc nor linear\n",
+			       b->name);
+			ret = -EINVAL;
+			goto fail;
+		}
+	}
+
+	/*
+	 * One bracketed access before anything runs concurrently: some
+	 * exporters (udmabuf) set up their CPU-access state on the first
+	 * call without locking.
+	 */
+	ret = daxfs_backing_begin_read(b);
+	if (ret) {
+		pr_err("(%s): begin_cpu_access failed (%d)\n", b->name, ret);
+		goto fail;
+	}
+	ret = daxfs_backing_load(b);
+	daxfs_backing_end_read(b);
+	if (ret)
+		goto fail;
+	*out = b;
+	return 0;
+fail:
+	daxfs_backing_put(b);
+	return ret;
+}
+
+/* Map a physical range (CXL, pmem, RAM reserved with memmap=). */
+int daxfs_backing_phys(phys_addr_t phys, u64 size, u64 offset,
+		       struct daxfs_backing **out)
+{
+	struct daxfs_backing *b;
+	int ret;
+
+	b = daxfs_backing_alloc(DAXFS_PHYS);
+	if (!b)
+		return -ENOMEM;
+	snprintf(b->name, sizeof(b->name), "phys:%pa+%llu", &phys, size);
+	strscpy(b->exporter, "phys", sizeof(b->exporter));
+	b->phys = phys;
+	b->buf_size = size;
+	b->offset = offset;
+	ret = -EINVAL;
+	if (!PAGE_ALIGNED(phys) || !PAGE_ALIGNED(size) || !size ||
+	    phys + size - 1 < phys || (u64)(size_t)size != size) {
+		pr_err("(%s): phys and size must be page-aligned and non-zero\n",
+		       b->name);
+		goto fail;
+	}
+	if (!PAGE_ALIGNED(offset) || offset >= size) {
+		pr_err("(%s): offset %llu not page-aligned or beyond the range\n",
+		       b->name, offset);
+		goto fail;
+	}
+	/* Never hand the kernel's own memory to user space. */
+	if (region_intersects(phys, size, IORESOURCE_SYSTEM_RAM,
+			      IORES_DESC_NONE) != REGION_DISJOINT) {
+		pr_err("(%s): range overlaps System RAM\n", b->name);
+		goto fail;
+	}
+	b->vaddr = memremap(phys, size, MEMREMAP_WB);
+	if (!b->vaddr) {
+		pr_err("(%s): memremap failed\n", b->name);
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = daxfs_backing_load(b);
+	if (ret)
+		goto fail;
+	*out = b;
+	return 0;
+fail:
+	daxfs_backing_put(b);
+	return ret;
+}
+
+/* Use the DAX device behind the block device of @sb. */
+int daxfs_backing_dax(struct super_block *sb, u64 offset,
+		      struct daxfs_backing **out)
+{
+	struct daxfs_backing *b;
+	daxfs_dax_pfn_t pfn;
+	u64 start_off = 0, size;
+	long want, got;
+	void *kaddr;
+	int ret, id;
+
+	b = daxfs_backing_alloc(DAXFS_DAX);
+	if (!b)
+		return -ENOMEM;
+	snprintf(b->name, sizeof(b->name), "dax:%pg", sb->s_bdev);
+	strscpy(b->exporter, "dax", sizeof(b->exporter));
+	b->offset = offset;
+	b->dax_dev = fs_dax_get_by_bdev(sb->s_bdev, &start_off, b, NULL);
+	if (!b->dax_dev) {
+		pr_err("(%s): block device does not support DAX\n", b->name);
+		ret = -EINVAL;
+		goto fail;
+	}
+	size = bdev_nr_bytes(sb->s_bdev);
+	if (!PAGE_ALIGNED(start_off) || size < PAGE_SIZE) {
+		pr_err("(%s): unaligned or too small DAX range\n", b->name);
+		ret = -EINVAL;
+		goto fail;
+	}
+	want = min_t(u64, PHYS_PFN(size), LONG_MAX);
+	id = dax_read_lock();
+	got = dax_direct_access(b->dax_dev, PHYS_PFN(start_off), want,
+				DAX_ACCESS, &kaddr, &pfn);
+	dax_read_unlock(id);
+	if (got <= 0) {
+		pr_err("(%s): dax_direct_access failed (%ld)\n", b->name, got);
+		ret = got ? (int)got : -EIO;
+		goto fail;
+	}
+	/* Use what is mapped in one piece. */
+	b->buf_size = (u64)min(got, want) << PAGE_SHIFT;
+	b->vaddr = kaddr;
+	b->dax_pfn = daxfs_dax_pfn(pfn);
+	b->dax_pfn_flags = daxfs_dax_pfn_flags(pfn);
+	if (!PAGE_ALIGNED(offset) || offset >= b->buf_size) {
+		pr_err("(%s): offset %llu not page-aligned or beyond the device\n",
+		       b->name, offset);
+		ret = -EINVAL;
+		goto fail;
+	}
+	ret = daxfs_backing_load(b);
+	if (ret)
+		goto fail;
+	*out = b;
+	return 0;
+fail:
+	daxfs_backing_put(b);
+	return ret;
+}

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * daxfs: every difference between the kernels of the matrix lives here.
+ *
+ * Matrix: Debian bookworm 6.1, trixie 6.12 (and the 6.12 debug build),
+ * sid (7.2 when written).  Each entry says which kernels need which side.
+ */
+#ifndef DAXFS_COMPAT_H
+#define DAXFS_COMPAT_H
+
+#include <linux/version.h>
+#include <linux/dma-buf.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/splice.h>
+#include <linux/crc32c.h>
+
+/*
+ * Namespace import of the dma-buf symbols: a bare identifier up to 6.12
+ * (bookworm, trixie), a string literal from 6.13 (sid).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define DAXFS_IMPORT_DMA_BUF_NS() MODULE_IMPORT_NS("DMA_BUF")
+#else
+#define DAXFS_IMPORT_DMA_BUF_NS() MODULE_IMPORT_NS(DMA_BUF)
+#endif
+
+/*
+ * Importer vmap.  6.1 (bookworm): dma_buf_vmap() takes the buffer's own
+ * lock.  From 6.2 (trixie, sid) dma_buf_vmap() wants the reservation lock
+ * held by the caller and importers use the _unlocked variants.
+ */
+static inline int daxfs_dma_buf_vmap(struct dma_buf *dmabuf,
+				     struct iosys_map *map)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	return dma_buf_vmap_unlocked(dmabuf, map);
+#else
+	return dma_buf_vmap(dmabuf, map);
+#endif
+}
+
+static inline void daxfs_dma_buf_vunmap(struct dma_buf *dmabuf,
+					struct iosys_map *map)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	dma_buf_vunmap_unlocked(dmabuf, map);
+#else
+	dma_buf_vunmap(dmabuf, map);
+#endif
+}
+
+/*
+ * vma flags are written through vm_flags_set()/vm_flags_clear() from 6.3
+ * (trixie, sid); 6.1 (bookworm) writes vma->vm_flags.
+ */
+static inline void daxfs_vm_flags_mod(struct vm_area_struct *vma,
+				      unsigned long set, unsigned long clear)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_mod(vma, set, clear);
+#else
+	vma->vm_flags = (vma->vm_flags | set) & ~clear;
+#endif
+}
+
+/*
+ * splice_read without the page cache: copy_splice_read() from 6.5 (trixie,
+ * sid).  In 6.1 (bookworm) generic_file_splice_read() feeds ->read_iter a
+ * pipe iterator and touches no page cache itself, so it does the same.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#define daxfs_splice_read copy_splice_read
+#else
+#define daxfs_splice_read generic_file_splice_read
+#endif
+
+/*
+ * PFNs handed to vmf_insert_mixed() and returned by dax_direct_access():
+ * a pfn_t (PFN plus PFN_DEV/PFN_MAP flags) until pfn_t was removed (6.17;
+ * bookworm and trixie have it), a plain unsigned long after (sid).
+ * daxfs keeps a PFN and the flags of the source separately.
+ */
+#if __has_include(<linux/pfn_t.h>)
+#include <linux/pfn_t.h>
+#define DAXFS_HAVE_PFN_T 1
+typedef pfn_t daxfs_dax_pfn_t;
+
+static inline unsigned long daxfs_dax_pfn(daxfs_dax_pfn_t p)
+{
+	return pfn_t_to_pfn(p);
+}
+
+static inline u64 daxfs_dax_pfn_flags(daxfs_dax_pfn_t p)
+{
+	return p.val & PFN_FLAGS_MASK;
+}
+
+static inline vm_fault_t daxfs_insert_mixed(struct vm_area_struct *vma,
+					    unsigned long addr,
+					    unsigned long pfn, u64 flags)
+{
+	return vmf_insert_mixed(vma, addr, __pfn_to_pfn_t(pfn, flags));
+}
+#else
+typedef unsigned long daxfs_dax_pfn_t;
+
+static inline unsigned long daxfs_dax_pfn(daxfs_dax_pfn_t p)
+{
+	return p;
+}
+
+static inline u64 daxfs_dax_pfn_flags(daxfs_dax_pfn_t p)
+{
+	return 0;
+}
+
+static inline vm_fault_t daxfs_insert_mixed(struct vm_area_struct *vma,
+					    unsigned long addr,
+					    unsigned long pfn, u64 flags)
+{
+	return vmf_insert_mixed(vma, addr, pfn);
+}
+#endif
+
+/*
+ * CRC-32C.  Up to 6.13 (bookworm, trixie) crc32c() comes from libcrc32c
+ * (<linux/crc32c.h>, length unsigned int); later kernels (sid) declare it
+ * in <linux/crc32.h> with a size_t length and keep <linux/crc32c.h> as a
+ * shim.  Feed it at most 1 GiB at a time so that the narrower length type
+ * never truncates.
+ */
+static inline u32 daxfs_crc32c(u32 crc, const void *p, size_t len)
+{
+	const u8 *b = p;
+
+	while (len) {
+		size_t n = min_t(size_t, len, SZ_1G);
+
+		crc = crc32c(crc, b, n);
+		b += n;
+		len -= n;
+	}
+	return crc;
+}
+
+/*
+ * Inode timestamps: direct fields in 6.1 (bookworm), accessors for ctime
+ * from 6.6 and for atime/mtime from 6.7 (trixie, sid).
+ */
+static inline void daxfs_set_inode_times(struct inode *inode,
+					 struct timespec64 ts)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	inode_set_mtime_to_ts(inode, ts);
+	inode_set_atime_to_ts(inode, ts);
+	inode_set_ctime_to_ts(inode, ts);
+#else
+	inode->i_mtime = ts;
+	inode->i_atime = ts;
+	inode->i_ctime = ts;
+#endif
+}
+
+/*
+ * I_NEW test after iget_locked(): i_state is read through
+ * inode_state_read_once() from 6.19 (sid); plain field before.
+ */
+static inline bool daxfs_inode_is_new(struct inode *inode)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
+	return inode_state_read_once(inode) & I_NEW;
+#else
+	return inode->i_state & I_NEW;
+#endif
+}
+
+/*
+ * First argument of inode_operations ->setattr: struct user_namespace *
+ * in 6.1 (bookworm), struct mnt_idmap * from 6.3 (trixie, sid).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#define DAXFS_IDMAP_T struct mnt_idmap
+#else
+#define DAXFS_IDMAP_T struct user_namespace
+#endif
+
+#endif /* DAXFS_COMPAT_H */

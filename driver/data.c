@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * daxfs: file data.  read() copies straight from the buffer; mmap() puts
+ * the buffer's own pages into the user's page tables.  No page cache.
+ *
+ * mmap: VM_MIXEDMAP, PTEs inserted by the fault handler, several per
+ * fault.  MAP_PRIVATE works, writes included: the first write to a page
+ * copies it into an anonymous page (the core mm copies from the mapped
+ * PFN).  MAP_SHARED with write access is refused with EACCES, the errno of
+ * a read-only file; the VFS already refuses it for our O_RDONLY-only
+ * files.  Buffers whose kernel mapping is I/O memory cannot be mapped:
+ * mmap() fails with ENODEV and says why in the kernel log.
+ */
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/uio.h>
+
+#include "internal.h"
+#include "compat.h"
+
+/* PTEs mapped per fault at most (the faulting one included). */
+#define DAXFS_FAULT_AROUND	16
+
+static ssize_t daxfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+	struct daxfs_backing *b = DAXFS_SB(inode->i_sb)->b;
+	const struct daxfs_inode *di = daxfs_raw_inode(inode);
+	u64 size = le64_to_cpu(di->size);
+	u64 pos = iocb->ki_pos;
+	size_t len, done;
+	int ret;
+
+	if (iocb->ki_pos < 0)
+		return -EINVAL;
+	if (pos >= size || !iov_iter_count(to))
+		return 0;
+	len = min_t(u64, iov_iter_count(to), size - pos);
+	ret = daxfs_backing_begin_read(b);
+	if (ret)
+		return ret;
+	done = daxfs_backing_copy_to_iter(b, le64_to_cpu(di->offset) + pos,
+					  len, to);
+	daxfs_backing_end_read(b);
+	if (!done)
+		return -EFAULT;
+	iocb->ki_pos += done;
+	return done;
+}
+
+static vm_fault_t daxfs_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct inode *inode = file_inode(vma->vm_file);
+	struct daxfs_backing *b = DAXFS_SB(inode->i_sb)->b;
+	const struct daxfs_inode *di = daxfs_raw_inode(inode);
+	u64 size = le64_to_cpu(di->size);
+	u64 data = le64_to_cpu(di->offset);
+	pgoff_t npages = DIV_ROUND_UP_ULL(size, PAGE_SIZE);
+	unsigned long addr = vmf->address & PAGE_MASK;
+	pgoff_t pgoff = vmf->pgoff;
+	unsigned long pfn, end;
+	vm_fault_t ret;
+	u64 flags;
+	int i;
+
+	if (pgoff >= npages)
+		return VM_FAULT_SIGBUS;
+	if (daxfs_backing_pfn(b, data + ((u64)pgoff << PAGE_SHIFT), &pfn, &flags))
+		return VM_FAULT_SIGBUS;
+	ret = daxfs_insert_mixed(vma, addr, pfn, flags);
+	if (ret != VM_FAULT_NOPAGE)
+		return ret;
+
+	/*
+	 * Map the following pages of the same aligned window too, inside the
+	 * vma and the file; PTEs already present are left alone.
+	 */
+	end = ALIGN(addr + 1, DAXFS_FAULT_AROUND * PAGE_SIZE);
+	end = min(end, vma->vm_end);
+	for (i = 1; addr + i * PAGE_SIZE < end; i++) {
+		if (pgoff + i >= npages)
+			break;
+		if (daxfs_backing_pfn(b, data + ((u64)(pgoff + i) << PAGE_SHIFT),
+				      &pfn, &flags))
+			break;
+		if (daxfs_insert_mixed(vma, addr + i * PAGE_SIZE, pfn, flags) !=
+		    VM_FAULT_NOPAGE)
+			break;
+	}
+	return VM_FAULT_NOPAGE;
+}
+
+static const struct vm_operations_struct daxfs_vm_ops = {
+	.fault		= daxfs_fault,
+};
+
+static int daxfs_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct inode *inode = file_inode(file);
+	struct daxfs_backing *b = DAXFS_SB(inode->i_sb)->b;
+
+	if (b->is_iomem) {
+		pr_warn_ratelimited("(%s): mmap refused: the buffer is I/O memory\n",
+				    b->name);
+		return -ENODEV;
+	}
+	if (vma->vm_flags & VM_SHARED) {
+		if (vma->vm_flags & VM_WRITE)
+			return -EACCES;
+		daxfs_vm_flags_mod(vma, VM_MIXEDMAP, VM_MAYWRITE);
+	} else {
+		daxfs_vm_flags_mod(vma, VM_MIXEDMAP, 0);
+	}
+	vma->vm_ops = &daxfs_vm_ops;
+	file_accessed(file);
+	return 0;
+}
+
+const struct file_operations daxfs_file_fops = {
+	.llseek		= generic_file_llseek,
+	.read_iter	= daxfs_read_iter,
+	.mmap		= daxfs_mmap,
+	.splice_read	= daxfs_splice_read,
+};

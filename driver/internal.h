@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * daxfs: internal declarations of the module.
+ */
+#ifndef DAXFS_INTERNAL_H
+#define DAXFS_INTERNAL_H
+
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/iosys-map.h>
+#include <linux/types.h>
+#include <linux/uio.h>
+
+/*
+ * <linux/magic.h> of every kernel defines DAXFS_MAGIC (0x64646178) for the
+ * dax pseudo file system; the image header reuses the name for the image
+ * magic.  Take the kernel's out of the way before the image header.
+ */
+#include <linux/magic.h>
+#undef DAXFS_MAGIC
+#include "../format/daxfs_format.h"
+#include "../uapi/linux/daxfs.h"
+
+#undef pr_fmt
+#define pr_fmt(fmt) "daxfs " fmt
+
+struct dma_buf;
+struct dax_device;
+
+enum daxfs_kind {
+	DAXFS_DMABUF,		/* a dma-buf, vmapped */
+	DAXFS_PHYS,		/* a physical range, memremap()ed */
+	DAXFS_DAX,		/* a DAX-capable block device */
+};
+
+/*
+ * A backing: where the image bytes are, plus the validated private copy of
+ * the superblock and metadata.  Everything the file system needs to know
+ * about the tree is served from @super and @meta, never again from the
+ * buffer; file data is read from the buffer within bounds computed from the
+ * copy.  Refcounted: the import holds one reference, every mount one.
+ */
+struct daxfs_backing {
+	struct kref ref;
+	enum daxfs_kind kind;
+	char name[96];			/* for messages: "dmabuf:udmabuf id 3" */
+	char exporter[DAXFS_EXPORTER_LEN];
+
+	/* The buffer: [0, buf_size), the image at [offset, +image_size). */
+	u64 buf_size;
+	u64 offset;
+	u64 image_size;
+	bool is_iomem;
+	void *vaddr;			/* buffer start, !is_iomem */
+	void __iomem *vaddr_iomem;	/* buffer start, is_iomem */
+
+	/* DAXFS_DMABUF */
+	struct dma_buf *dmabuf;
+	struct iosys_map map;
+	bool vmap_in_vmalloc;
+
+	/* DAXFS_PHYS */
+	phys_addr_t phys;
+
+	/* DAXFS_DAX */
+	struct dax_device *dax_dev;
+	unsigned long dax_pfn;		/* PFN of the buffer start */
+	u64 dax_pfn_flags;
+
+	/* Validated private copy. */
+	struct daxfs_super super;
+	void *meta;
+	u64 meta_len;
+	const struct daxfs_inode *inodes;
+	const struct daxfs_dirent *dirents;
+	const char *names;
+	u32 inode_count;
+	u32 dirent_count;
+	u64 names_size;
+
+	atomic_t mounts;
+};
+
+struct daxfs_sb_info {
+	struct daxfs_backing *b;
+	bool counted;			/* holds one of b->mounts */
+};
+
+static inline struct daxfs_sb_info *DAXFS_SB(struct super_block *sb)
+{
+	return sb->s_fs_info;
+}
+
+static inline const struct daxfs_inode *daxfs_raw_inode(struct inode *inode)
+{
+	return inode->i_private;
+}
+
+/* buf.c */
+int daxfs_backing_dmabuf(struct dma_buf *dmabuf, u64 offset,
+			 const char *what, struct daxfs_backing **out);
+int daxfs_backing_phys(phys_addr_t phys, u64 size, u64 offset,
+		       struct daxfs_backing **out);
+int daxfs_backing_dax(struct super_block *sb, u64 offset,
+		      struct daxfs_backing **out);
+void daxfs_backing_get(struct daxfs_backing *b);
+void daxfs_backing_put(struct daxfs_backing *b);
+int daxfs_backing_read(struct daxfs_backing *b, u64 off, void *dst, size_t len);
+size_t daxfs_backing_copy_to_iter(struct daxfs_backing *b, u64 off,
+				  size_t len, struct iov_iter *to);
+int daxfs_backing_begin_read(struct daxfs_backing *b);
+void daxfs_backing_end_read(struct daxfs_backing *b);
+int daxfs_backing_pfn(struct daxfs_backing *b, u64 off, unsigned long *pfn,
+		      u64 *flags);
+
+/* dev.c */
+int daxfs_dev_init(void);
+void daxfs_dev_exit(void);
+struct daxfs_backing *daxfs_import_get(u64 id);
+
+/* inode.c */
+struct inode *daxfs_iget(struct super_block *sb, u32 ino);
+extern const struct inode_operations daxfs_file_iops;
+extern const struct inode_operations daxfs_symlink_iops;
+extern const struct inode_operations daxfs_special_iops;
+
+extern const struct inode_operations daxfs_dir_iops;
+
+/* namei.c */
+struct dentry *daxfs_lookup(struct inode *dir, struct dentry *dentry,
+			    unsigned int flags);
+
+/* dir.c */
+extern const struct file_operations daxfs_dir_fops;
+
+/* data.c */
+extern const struct file_operations daxfs_file_fops;
+
+/* super.c */
+extern struct file_system_type daxfs_fs_type;
+
+#endif /* DAXFS_INTERNAL_H */

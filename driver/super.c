@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * daxfs: mounting.
+ *
+ * Sources:
+ *   mount -t daxfs dmabuf:ID /mnt           an import made on /dev/daxfs
+ *   fsconfig(FSCONFIG_SET_FD, "dmabuf", fd) a dma-buf fd (also -o dmabuf=FD)
+ *   mount -t daxfs -o phys=ADDR,size=SIZE none /mnt
+ *   mount -t daxfs /dev/pmem0 /mnt          a DAX-capable block device
+ * Option offset= places the image inside the buffer (not with dmabuf:ID,
+ * whose offset was given at import).
+ *
+ * Every mount is read-only: a read-write request is turned into a
+ * read-only mount, as iso9660 and erofs do; remounting read-write fails
+ * with EROFS.
+ */
+#include <linux/capability.h>
+#include <linux/dma-buf.h>
+#include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/fs_parser.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/statfs.h>
+
+#include "internal.h"
+#include "compat.h"
+
+struct daxfs_fs_context {
+	struct daxfs_backing *b;	/* validated, for fill_super */
+	struct dma_buf *dmabuf;		/* from dmabuf=FD */
+	int dmabuf_fd;
+	u64 phys, size, offset;
+	bool has_phys, has_size, has_offset;
+};
+
+enum { Opt_dmabuf, Opt_phys, Opt_size, Opt_offset };
+
+static const struct fs_parameter_spec daxfs_fs_parameters[] = {
+	fsparam_fd("dmabuf", Opt_dmabuf),
+	fsparam_string("phys", Opt_phys),
+	fsparam_string("size", Opt_size),
+	fsparam_string("offset", Opt_offset),
+	{}
+};
+
+/* A number with an optional K/M/G/T suffix; the whole string must match. */
+static int daxfs_parse_u64(struct fs_context *fc, struct fs_parameter *param,
+			   u64 *out)
+{
+	char *end;
+
+	*out = memparse(param->string, &end);
+	if (end == param->string || *end)
+		return invalfc(fc, "bad value for %s: %s", param->key,
+			       param->string);
+	return 0;
+}
+
+static int daxfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
+{
+	struct daxfs_fs_context *ctx = fc->fs_private;
+	struct fs_parse_result result;
+	struct dma_buf *dmabuf;
+	int opt;
+
+	/*
+	 * A remount may repeat what /proc/mounts shows (dmabuf=<exporter>,
+	 * size=...): the source cannot change, accept and ignore it.
+	 */
+	if (fc->purpose == FS_CONTEXT_FOR_RECONFIGURE &&
+	    (!strcmp(param->key, "dmabuf") || !strcmp(param->key, "phys") ||
+	     !strcmp(param->key, "size") || !strcmp(param->key, "offset")))
+		return 0;
+
+	opt = fs_parse(fc, daxfs_fs_parameters, param, &result);
+	if (opt < 0)
+		return opt;
+	if (fc->purpose == FS_CONTEXT_FOR_RECONFIGURE)
+		return 0;
+
+	switch (opt) {
+	case Opt_dmabuf:
+		if (ctx->dmabuf)
+			return invalfc(fc, "dmabuf given twice");
+		/*
+		 * The fd is resolved now, in the caller's context.  With
+		 * FSCONFIG_SET_FD the VFS already holds the file; make
+		 * sure the fd still names that file.
+		 */
+		dmabuf = dma_buf_get(result.uint_32);
+		if (IS_ERR(dmabuf))
+			return PTR_ERR(dmabuf);
+		if (param->type == fs_value_is_file && dmabuf->file != param->file) {
+			dma_buf_put(dmabuf);
+			return -EBADF;
+		}
+		ctx->dmabuf = dmabuf;
+		ctx->dmabuf_fd = result.uint_32;
+		return 0;
+	case Opt_phys:
+		ctx->has_phys = true;
+		return daxfs_parse_u64(fc, param, &ctx->phys);
+	case Opt_size:
+		ctx->has_size = true;
+		return daxfs_parse_u64(fc, param, &ctx->size);
+	case Opt_offset:
+		ctx->has_offset = true;
+		return daxfs_parse_u64(fc, param, &ctx->offset);
+	}
+	return -EINVAL;
+}
+
+static int daxfs_statfs(struct dentry *dentry, struct kstatfs *buf)
+{
+	struct super_block *sb = dentry->d_sb;
+	struct daxfs_backing *b = DAXFS_SB(sb)->b;
+
+	buf->f_type = DAXFS_FS_MAGIC;
+	buf->f_bsize = PAGE_SIZE;
+	buf->f_frsize = PAGE_SIZE;
+	buf->f_blocks = b->image_size >> PAGE_SHIFT;
+	buf->f_bfree = 0;
+	buf->f_bavail = 0;
+	buf->f_files = b->inode_count;
+	buf->f_ffree = 0;
+	buf->f_namelen = DAXFS_NAME_MAX;
+	buf->f_fsid = uuid_to_fsid(b->super.uuid);
+	return 0;
+}
+
+static int daxfs_show_options(struct seq_file *m, struct dentry *root)
+{
+	struct daxfs_backing *b = DAXFS_SB(root->d_sb)->b;
+
+	switch (b->kind) {
+	case DAXFS_DMABUF:
+		seq_puts(m, ",dmabuf=");
+		seq_escape(m, b->exporter, ", \t\n\\");
+		break;
+	case DAXFS_PHYS:
+		seq_printf(m, ",phys=%#llx", (u64)b->phys);
+		break;
+	case DAXFS_DAX:
+		seq_puts(m, ",dax");
+		break;
+	}
+	if (b->offset)
+		seq_printf(m, ",offset=%llu", b->offset);
+	seq_printf(m, ",size=%llu", b->image_size);
+	return 0;
+}
+
+static void daxfs_free_inode(struct inode *inode)
+{
+	if (S_ISLNK(inode->i_mode))
+		kfree(inode->i_link);
+	free_inode_nonrcu(inode);
+}
+
+static const struct super_operations daxfs_sops = {
+	.statfs		= daxfs_statfs,
+	.show_options	= daxfs_show_options,
+	.free_inode	= daxfs_free_inode,
+	.drop_inode	= generic_delete_inode,
+};
+
+/* Set up @sb on a validated backing; takes over the caller's reference. */
+static int daxfs_fill_common(struct super_block *sb, struct daxfs_backing *b)
+{
+	struct daxfs_sb_info *sbi;
+	struct inode *root;
+
+	sbi = kzalloc(sizeof(*sbi), GFP_KERNEL);
+	if (!sbi) {
+		daxfs_backing_put(b);
+		return -ENOMEM;
+	}
+	sbi->b = b;
+	sb->s_fs_info = sbi;
+	atomic_inc(&b->mounts);
+	sbi->counted = true;
+
+	sb->s_flags |= SB_RDONLY | SB_NOATIME;
+	sb->s_magic = DAXFS_FS_MAGIC;
+	sb->s_op = &daxfs_sops;
+	sb->s_maxbytes = MAX_LFS_FILESIZE;
+	sb->s_time_gran = 1;
+	if (!sb->s_bdev) {
+		sb->s_blocksize = PAGE_SIZE;
+		sb->s_blocksize_bits = PAGE_SHIFT;
+	}
+	memcpy(&sb->s_uuid, b->super.uuid, sizeof(sb->s_uuid));
+
+	root = daxfs_iget(sb, DAXFS_ROOT_INO);
+	if (IS_ERR(root))
+		return PTR_ERR(root);
+	sb->s_root = d_make_root(root);
+	if (!sb->s_root)
+		return -ENOMEM;
+	return 0;
+}
+
+static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
+{
+	struct daxfs_fs_context *ctx = fc->fs_private;
+	struct daxfs_backing *b = ctx->b;
+
+	ctx->b = NULL;
+	return daxfs_fill_common(sb, b);
+}
+
+static int daxfs_fill_super_dax(struct super_block *sb, struct fs_context *fc)
+{
+	struct daxfs_fs_context *ctx = fc->fs_private;
+	struct daxfs_backing *b;
+	int ret;
+
+	if (!sb_set_blocksize(sb, PAGE_SIZE))
+		return invalfc(fc, "cannot use a %lu-byte block size", PAGE_SIZE);
+	ret = daxfs_backing_dax(sb, ctx->offset, &b);
+	if (ret)
+		return ret;
+	return daxfs_fill_common(sb, b);
+}
+
+static int daxfs_get_tree(struct fs_context *fc)
+{
+	struct daxfs_fs_context *ctx = fc->fs_private;
+	const char *src = fc->source;
+	struct daxfs_backing *b;
+	char what[24];
+	u64 id;
+	int ret;
+
+	/* Read-only, always. */
+	fc->sb_flags |= SB_RDONLY;
+
+	if (ctx->dmabuf && ctx->has_phys)
+		return invalfc(fc, "dmabuf and phys are exclusive");
+	if (ctx->dmabuf) {
+		snprintf(what, sizeof(what), "fd %d", ctx->dmabuf_fd);
+		ret = daxfs_backing_dmabuf(ctx->dmabuf, ctx->offset, what, &b);
+		ctx->dmabuf = NULL;
+	} else if (ctx->has_phys) {
+		if (!ctx->has_size)
+			return invalfc(fc, "phys needs size");
+		if (!capable(CAP_SYS_ADMIN))
+			return -EPERM;
+		ret = daxfs_backing_phys(ctx->phys, ctx->size, ctx->offset, &b);
+	} else if (src && !strncmp(src, "dmabuf:", 7)) {
+		if (ctx->has_offset)
+			return invalfc(fc, "offset is fixed at import");
+		if (kstrtou64(src + 7, 10, &id))
+			return invalfc(fc, "bad source %s", src);
+		b = daxfs_import_get(id);
+		if (!b) {
+			errorfc(fc, "no import %llu", id);
+			return -ENOENT;
+		}
+		ret = 0;
+	} else if (src && *src) {
+		return get_tree_bdev(fc, daxfs_fill_super_dax);
+	} else {
+		return invalfc(fc, "no source");
+	}
+	if (ret)
+		return ret;
+	ctx->b = b;
+	return get_tree_nodev(fc, daxfs_fill_super);
+}
+
+static int daxfs_reconfigure(struct fs_context *fc)
+{
+	if (!(fc->sb_flags & SB_RDONLY))
+		return -EROFS;
+	return 0;
+}
+
+static void daxfs_free_fc(struct fs_context *fc)
+{
+	struct daxfs_fs_context *ctx = fc->fs_private;
+
+	if (ctx) {
+		if (ctx->dmabuf)
+			dma_buf_put(ctx->dmabuf);
+		/* A backing not yet taken by fill_super. */
+		daxfs_backing_put(ctx->b);
+		kfree(ctx);
+	}
+}
+
+static const struct fs_context_operations daxfs_context_ops = {
+	.parse_param	= daxfs_parse_param,
+	.get_tree	= daxfs_get_tree,
+	.reconfigure	= daxfs_reconfigure,
+	.free		= daxfs_free_fc,
+};
+
+static int daxfs_init_fs_context(struct fs_context *fc)
+{
+	struct daxfs_fs_context *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	fc->fs_private = ctx;
+	fc->ops = &daxfs_context_ops;
+	return 0;
+}
+
+static void daxfs_kill_sb(struct super_block *sb)
+{
+	struct daxfs_sb_info *sbi = sb->s_fs_info;
+
+	if (sb->s_bdev)
+		kill_block_super(sb);
+	else
+		kill_anon_super(sb);
+	if (sbi) {
+		if (sbi->counted)
+			atomic_dec(&sbi->b->mounts);
+		daxfs_backing_put(sbi->b);
+		kfree(sbi);
+	}
+}
+
+struct file_system_type daxfs_fs_type = {
+	.owner			= THIS_MODULE,
+	.name			= "daxfs",
+	.init_fs_context	= daxfs_init_fs_context,
+	.parameters		= daxfs_fs_parameters,
+	.kill_sb		= daxfs_kill_sb,
+};
+MODULE_ALIAS_FS("daxfs");
+
+static int __init daxfs_init(void)
+{
+	int ret;
+
+	ret = register_filesystem(&daxfs_fs_type);
+	if (ret)
+		return ret;
+	ret = daxfs_dev_init();
+	if (ret)
+		unregister_filesystem(&daxfs_fs_type);
+	return ret;
+}
+
+static void __exit daxfs_exit(void)
+{
+	daxfs_dev_exit();
+	unregister_filesystem(&daxfs_fs_type);
+}
+
+module_init(daxfs_init);
+module_exit(daxfs_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The daxfs-dmabuf authors");
+MODULE_DESCRIPTION("Read-only file system on a dma-buf, physical range or DAX device");
+DAXFS_IMPORT_DMA_BUF_NS();
