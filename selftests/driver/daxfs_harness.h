@@ -46,21 +46,40 @@
 	ASSERT_EQ(0, _r);						\
 } while (0)
 
-/* ASSERT that an expression returning 0 / -errno gave exactly -err. */
-#define ASSERT_ERRNO(err, expr) do {					\
-	int _r = (expr);						\
-	if (_r != -(err))						\
-		TH_LOG("%s: expected %s, got %s", #expr, strerrorname_np(err) ?: "?", \
-		       _r ? strerrorname_np(-_r) ?: "?" : "success");	\
-	ASSERT_EQ(-(err), _r);						\
+/* Log when r is not -err; returns r (for EXPECT_ERRNO/ASSERT_ERRNO). */
+static inline int daxfs_errno_check(struct __test_metadata *_metadata, int err, int r,
+				    const char *what, int line)
+{
+	if (r != -err)
+		TH_LOG("line %d: %s: expected %s, got %s", line, what, strerrorname_np(err) ?: "?",
+		       r ? strerrorname_np(-r) ?: "?" : "success");
+	return r;
+}
+
+/*
+ * EXPECT/ASSERT that an expression returning 0 / -errno gave exactly -err.
+ * Like EXPECT_EQ, a { block } may follow as the failure handler.
+ */
+#define EXPECT_ERRNO(err, expr) \
+	EXPECT_EQ(-(err), daxfs_errno_check(_metadata, (err), (expr), #expr, __LINE__))
+#define ASSERT_ERRNO(err, expr) \
+	ASSERT_EQ(-(err), daxfs_errno_check(_metadata, (err), (expr), #expr, __LINE__))
+
+/* Generate a tree / build an image or fail with the reason. */
+#define GEN_TREE(dir, opts) do {					\
+	char _e[ERRLEN];						\
+	int _r = gen_tree((dir), (opts), _e, sizeof(_e));		\
+	if (_r)								\
+		TH_LOG("%s", _e);					\
+	ASSERT_EQ(0, _r);						\
 } while (0)
 
-#define EXPECT_ERRNO(err, expr) do {					\
-	int _r = (expr);						\
-	if (_r != -(err))						\
-		TH_LOG("%s: expected %s, got %s", #expr, strerrorname_np(err) ?: "?", \
-		       _r ? strerrorname_np(-_r) ?: "?" : "success");	\
-	EXPECT_EQ(-(err), _r);						\
+#define MKIMAGE(img, src, opts) do {					\
+	char _e[ERRLEN];						\
+	int _r = mkimage((img), (src), (opts), _e, sizeof(_e));		\
+	if (_r)								\
+		TH_LOG("%s", _e);					\
+	ASSERT_EQ(0, _r);						\
 } while (0)
 
 /* a libc call returning -1/errno as 0/-errno */

@@ -39,7 +39,6 @@ DAXFS_EXPORTER_VARIANTS(content);
 FIXTURE_SETUP(content)
 {
 	struct gen_opts o = { .big = true, .many = true, .special = true, .owners = true };
-	char err[ERRLEN];
 
 	dxm_init(&self->m);
 	self->work[0] = 0;
@@ -51,13 +50,8 @@ FIXTURE_SETUP(content)
 	snprintf(self->img, sizeof(self->img), "%s/img", self->work);
 	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->work);
 	ASSERT_EQ(0, mkdir(self->mnt, 0755));
-	if (gen_tree(self->src, &o, err, sizeof(err)))
-		TH_LOG("%s", err);
-	ASSERT_EQ(0, gen_tree(self->src, &o, err, sizeof(err)) ? -1 : 0);
-	if (mkimage(self->img, self->src, NULL, err, sizeof(err))) {
-		TH_LOG("%s", err);
-		ASSERT_TRUE(false);
-	}
+	GEN_TREE(self->src, &o);
+	MKIMAGE(self->img, self->src, NULL);
 }
 
 FIXTURE_TEARDOWN(content)
@@ -229,6 +223,25 @@ static void getdents_check(struct __test_metadata *_metadata, const char *dir,
 	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
 	EXPECT_ERRNO(EINVAL, SYS(syscall(SYS_getdents64, fd, buf, 8)));
 	close(fd);
+}
+
+/* mount -o dmabuf=FD: the fd given as a string through mount(2) */
+TEST_F_TIMEOUT(content, mount_option_fd, 120)
+{
+	struct dbuf b;
+	char err[ERRLEN], opts[64];
+
+	if (dbuf_alloc(variant->kind, file_size(self->img), &b, err, sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_NE(-1, b.fd);
+	ASSERT_EQ(0, dbuf_write_file(&b, self->img, 0));
+	snprintf(opts, sizeof(opts), "dmabuf=%d", b.fd);
+	ASSERT_OK_MSG(mount_src("none", self->mnt, MS_RDONLY, opts), opts);
+	EXPECT_EQ(0, compare_trees(self->src, self->mnt, err, sizeof(err), NULL)) {
+		TH_LOG("%s", err);
+	}
+	ASSERT_EQ(0, umount_path(self->mnt, 0));
+	dbuf_free(&b);
 }
 
 TEST_F_TIMEOUT(content, readdir_positions, 120)

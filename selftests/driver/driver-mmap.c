@@ -54,7 +54,7 @@ static char *P(const char *dir, const char *name)
 FIXTURE_SETUP(mm)
 {
 	struct gen_opts o = { 0 };
-	char err[ERRLEN], sh[PATH_MAX];
+	char sh[PATH_MAX];
 	int fd;
 
 	dxm_init(&self->m);
@@ -68,9 +68,7 @@ FIXTURE_SETUP(mm)
 	snprintf(self->img, sizeof(self->img), "%s/img", self->work);
 	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->work);
 	ASSERT_EQ(0, mkdir(self->mnt, 0755));
-	if (gen_tree(self->src, &o, err, sizeof(err)))
-		TH_LOG("%s", err);
-	ASSERT_EQ(0, gen_tree(self->src, &o, err, sizeof(err)) ? -1 : 0);
+	GEN_TREE(self->src, &o);
 	ASSERT_EQ(0, mkdir(P(self->src, "bin"), 0755));
 	ASSERT_EQ(0, mkdir(P(self->src, "lib"), 0755));
 	snprintf(sh, sizeof(sh), "%s/build/selftests/driver/static-hello", daxfs_src_dir());
@@ -82,10 +80,7 @@ FIXTURE_SETUP(mm)
 			       P(self->src, "lib/ld-linux-x86-64.so.2"), 0755));
 	ASSERT_EQ(0, copy_file("/lib/x86_64-linux-gnu/libc.so.6", P(self->src, "lib/libc.so.6"),
 			       0755));
-	if (mkimage(self->img, self->src, NULL, err, sizeof(err))) {
-		TH_LOG("%s", err);
-		ASSERT_TRUE(false);
-	}
+	MKIMAGE(self->img, self->src, NULL);
 	fd = open(self->img, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	self->image_len = file_size(self->img);
@@ -257,9 +252,7 @@ TEST_F_TIMEOUT(mm, no_page_cache, 280)
 		ASSERT_EQ(4096, pwrite(fd, want, 4096, o));
 	}
 	close(fd);
-	if (mkimage(bimg, bsrc, NULL, err, sizeof(err)))
-		TH_LOG("%s", err);
-	ASSERT_EQ(0, mkimage(bimg, bsrc, NULL, err, sizeof(err)));
+	MKIMAGE(bimg, bsrc, NULL);
 	rm_rf(bsrc);
 	if (dxm_setup(&self->big, variant->kind, bimg, 0, bmnt, err, sizeof(err)))
 		TH_LOG("%s", err);
