@@ -20,7 +20,16 @@ KERNEL_PKGS="
 	sparse rsync git
 "
 
-PKGS="$KERNEL_PKGS"
+# VM runner and smoke suite (selftests/vm/run, logscan, selftests/smoke):
+# - libdrm-dev + pkg-config: vgem PRIME export in smoke-dmabuf
+# - binutils (readelf): PVH check of the extracted vmlinux
+# - bash, coreutils, kmod, util-linux also run *inside* the guest (the host's
+#   root is its user space): timeout, modprobe/modinfo, setsid, dmesg
+VM_PKGS="
+	libdrm-dev pkg-config binutils bash coreutils
+"
+
+PKGS="$KERNEL_PKGS $VM_PKGS"
 
 [ "$(id -u)" = 0 ] || { echo "deps.sh: must run as root" >&2; exit 1; }
 
