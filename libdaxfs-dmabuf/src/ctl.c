@@ -40,9 +40,19 @@ DX_PUBLIC int daxfs_import(int ctl_fd, int dmabuf_fd, uint64_t offset,
 	imp.argsz = sizeof(imp);
 	imp.fd = dmabuf_fd;
 	imp.offset = offset;
-	if (ioctl(ctl_fd, DAXFS_IOC_IMPORT, &imp) < 0)
-		return daxfs__fail(errno, "import: %s (dmesg has the kernel's detail)",
-				   import_reason(errno));
+	daxfs__kmsg_mark();
+	if (ioctl(ctl_fd, DAXFS_IOC_IMPORT, &imp) < 0) {
+		int e = errno;
+		char why[512];
+
+		if (daxfs__kmsg_reason(why, sizeof(why)))
+			e = daxfs__fail(e, "import: %s", why);
+		else
+			e = daxfs__fail(e, "import: %s", import_reason(e));
+		daxfs__kmsg_done();
+		return e;
+	}
+	daxfs__kmsg_done();
 	imp.exporter[DAXFS_EXPORTER_LEN - 1] = '\0';
 	if (out)
 		*out = imp;

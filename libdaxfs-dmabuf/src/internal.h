@@ -30,6 +30,10 @@ void daxfs__clear_error(void);
  */
 int daxfs__mount_at(int dmabuf_fd, int target_fd, const char *target,
 		    const struct daxfs_mount_opts *opts);
+/* Kernel log fallback for the kernel's reason (root only). */
+void daxfs__kmsg_mark(void);
+void daxfs__kmsg_done(void);
+bool daxfs__kmsg_reason(char *out, size_t outlen);
 /* Copy @in (any caller size) into a full-size struct, zero-filling. */
 void daxfs__opts_normalise(const struct daxfs_mount_opts *in,
 			   struct daxfs_mount_opts *out);

@@ -110,12 +110,65 @@ static void fc_log(int fsfd, char *out, size_t outlen)
 	}
 }
 
+/*
+ * Fallback when the module did not put its reason into the context log:
+ * the newest "daxfs" record of the kernel log written since @kfd was
+ * positioned at its end (just before the attempt).  Racy against other
+ * daxfs mounts at the same moment, hence only a fallback.
+ */
+static __thread int kmsg_fd = -1;
+
+void daxfs__kmsg_mark(void)
+{
+	daxfs__kmsg_done();
+	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (kmsg_fd >= 0)
+		lseek(kmsg_fd, 0, SEEK_END);
+}
+
+void daxfs__kmsg_done(void)
+{
+	if (kmsg_fd >= 0)
+		close(kmsg_fd);
+	kmsg_fd = -1;
+}
+
+bool daxfs__kmsg_reason(char *out, size_t outlen)
+{
+	char rec[2048];
+	bool found = false;
+	ssize_t n;
+
+	if (kmsg_fd < 0)
+		return false;
+	for (int i = 0; i < 1024; i++) {
+		char *text;
+
+		n = read(kmsg_fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten records */
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		text = strchr(rec, ';');
+		if (!text)
+			continue;
+		text++;
+		text[strcspn(text, "\n")] = '\0';
+		if (strstr(text, "daxfs")) {
+			daxfs__strlcpy(out, text, outlen);
+			found = true;
+		}
+	}
+	return found;
+}
+
 static int fc_fail(int fsfd, int err, const char *what)
 {
 	char log[512];
 
 	fc_log(fsfd, log, sizeof(log));
-	if (log[0])
+	if (log[0] || daxfs__kmsg_reason(log, sizeof(log)))
 		return daxfs__fail(err, "%s", log);
 	return daxfs__fail(err, "%s: %s", what, strerror(err));
 }
@@ -184,6 +237,7 @@ static int mount_fc(int dmabuf_fd, uint64_t import_id, int target_fd,
 	char log[512], num[32];
 	int fsfd, mfd, r;
 
+	daxfs__kmsg_mark();
 	fsfd = dx_fsopen("daxfs", FSOPEN_CLOEXEC);
 	if (fsfd < 0) {
 		if (errno == ENOSYS)
@@ -260,14 +314,17 @@ static int mount_legacy(int ctl, uint64_t id, int target_fd, const char *target,
 		snprintf(tpath, sizeof(tpath), "/proc/self/fd/%d", target_fd);
 		target = tpath;
 	}
+	daxfs__kmsg_mark();
 	if (mount(src, target, "daxfs", MS_RDONLY | (o->flags & DAXFS_ALLOWED_MS_FLAGS_),
 		  o->options && *o->options ? o->options : NULL) < 0) {
 		int e = errno;
+		char why[512];
 
 		if (e == ENODEV)
 			return daxfs__fail(e, "filesystem type daxfs is not registered (is daxfs.ko loaded?)");
-		return daxfs__fail(e, "mount %s on %s: %s (see dmesg for the kernel's reason)",
-				   src, target, strerror(e));
+		if (daxfs__kmsg_reason(why, sizeof(why)))
+			return daxfs__fail(e, "%s", why);
+		return daxfs__fail(e, "mount %s on %s: %s", src, target, strerror(e));
 	}
 	return 0;
 }
@@ -308,6 +365,7 @@ int daxfs__mount_at(int dmabuf_fd, int target_fd, const char *target,
 
 	if (!legacy && !getenv("DAXFS_FORCE_IMPORT_MOUNT")) {
 		r = mount_fc(dmabuf_fd, 0, target_fd, target, &o);
+		daxfs__kmsg_done();
 		if (r != -NEED_IMPORT && r != -ENOSYS)
 			return r;
 		legacy = r == -ENOSYS;
@@ -324,6 +382,7 @@ int daxfs__mount_at(int dmabuf_fd, int target_fd, const char *target,
 	}
 	/* Closing the control file drops the import; the mount keeps its own reference. */
 	close(ctl);
+	daxfs__kmsg_done();
 	return r;
 }
 
