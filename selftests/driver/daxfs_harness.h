@@ -82,6 +82,40 @@ static inline int daxfs_errno_check(struct __test_metadata *_metadata, int err, 
 	ASSERT_EQ(0, _r);						\
 } while (0)
 
+/*
+ * Leak check around one test: the module's refcount and the number of live
+ * dma-bufs, taken in the setup before anything is opened, compared in a
+ * FIXTURE_TEARDOWN_PARENT, i.e. after the test's process is gone (its fds
+ * closed, its mappings unmapped).  A teardown in the parent must touch no
+ * fd or pointer of the test process: only paths and numbers.
+ */
+struct daxfs_baseline {
+	long refcnt;
+	long bufs;
+};
+
+static inline void baseline_take(struct daxfs_baseline *b)
+{
+	b->refcnt = module_refcnt();
+	b->bufs = dmabuf_count();
+}
+
+#define EXPECT_BASELINE(b) do {						\
+	long _r = module_refcnt(), _c = dmabuf_count();			\
+	if ((b).refcnt >= 0 && _r >= 0) {				\
+		EXPECT_EQ((b).refcnt, _r) {				\
+			TH_LOG("daxfs module refcnt %ld after the test, %ld before: " \
+			       "a reference leaked", _r, (b).refcnt);	\
+		}							\
+	}								\
+	if ((b).bufs >= 0 && _c >= 0) {					\
+		EXPECT_EQ((b).bufs, _c) {				\
+			TH_LOG("%ld dma-bufs alive after the test, %ld before: " \
+			       "a buffer reference leaked", _c, (b).bufs); \
+		}							\
+	}								\
+} while (0)
+
 /* a libc call returning -1/errno as 0/-errno */
 #define SYS(x) ((x) < 0 ? -errno : 0)
 

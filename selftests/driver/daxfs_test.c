@@ -396,6 +396,13 @@ long dmabuf_count(void)
 	return n;
 }
 
+long module_refcnt(void)
+{
+	char b[32];
+
+	return read_sysfs("/sys/module/daxfs/refcnt", b, sizeof(b)) ? -1 : atol(b);
+}
+
 /* ------------------------------------------------------------ /dev/daxfs */
 
 int daxfs_dev_open(void)

@@ -54,6 +54,8 @@ int dbuf_read(struct dbuf *b, size_t off, void *p, size_t n);
 int dbuf_write_file(struct dbuf *b, const char *path, size_t off);
 /* Number of live dma-bufs per debugfs bufinfo, or -1 if unavailable. */
 long dmabuf_count(void);
+/* /sys/module/daxfs/refcnt, or -1 */
+long module_refcnt(void);
 
 /* /dev/daxfs */
 int daxfs_dev_open(void);		/* fd or -errno */

@@ -39,7 +39,22 @@ static int dev_or_fail(struct __test_metadata *_metadata)
 
 /* ---------------------------------------------------------------- no buffer */
 
-TEST(not_a_dmabuf)
+FIXTURE(api) {
+	struct daxfs_baseline base;
+};
+
+FIXTURE_SETUP(api)
+{
+	baseline_take(&self->base);
+}
+
+/* in the parent, once the test's process is gone */
+FIXTURE_TEARDOWN_PARENT(api)
+{
+	EXPECT_BASELINE(self->base);
+}
+
+TEST_F(api, not_a_dmabuf)
 {
 	int fds0 = count_fds(), dev = dev_or_fail(_metadata);
 	char path[] = "/tmp/daxfs-notdmabuf.XXXXXX";
@@ -83,13 +98,21 @@ TEST(not_a_dmabuf)
 	EXPECT_EQ(fds0, count_fds());
 }
 
-TEST(bad_fd)
+TEST_F(api, bad_fd)
 {
 	int dev = dev_or_fail(_metadata), fd;
 
+	/* a closed fd well above anything fsopen() below could reuse */
 	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	close(fd);
+	{
+		int hi = fcntl(fd, F_DUPFD_CLOEXEC, 900);
+
+		ASSERT_LE(900, hi);
+		close(fd);
+		close(hi);
+		fd = hi;
+	}
 	EXPECT_ERRNO(EBADF, daxfs_import(dev, fd, 0, NULL));
 	EXPECT_ERRNO(EBADF, daxfs_import(dev, -1, 0, NULL));
 	EXPECT_ERRNO(EBADF, daxfs_import(dev, INT_MAX, 0, NULL));
@@ -104,7 +127,7 @@ TEST(bad_fd)
 	close(dev);
 }
 
-TEST(unknown_ids)
+TEST_F(api, unknown_ids)
 {
 	int dev = dev_or_fail(_metadata);
 	struct daxfs_info info;
@@ -128,7 +151,7 @@ TEST(unknown_ids)
 	close(dev);
 }
 
-TEST(bad_ioctl)
+TEST_F(api, bad_ioctl)
 {
 	int dev = dev_or_fail(_metadata);
 	char buf[256] = { 0 };
@@ -141,7 +164,7 @@ TEST(bad_ioctl)
 	close(dev);
 }
 
-TEST(nonroot_open)
+TEST_F(api, nonroot_open)
 {
 	pid_t pid = fork();
 	int st;
@@ -179,8 +202,7 @@ FIXTURE(bad) {
 	size_t len;
 	struct dbuf buf;	/* holds the valid image at offset 0 (+ 2 spare pages) */
 	int dev;
-	int fds0;
-	long bufs0;
+	struct daxfs_baseline base;
 };
 
 FIXTURE_VARIANT(bad) {
@@ -201,8 +223,7 @@ FIXTURE_SETUP(bad)
 	self->dev = -1;
 	REQUIRE_EXPORTER(variant->kind);
 	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
-	self->fds0 = count_fds();
-	self->bufs0 = dmabuf_count();
+	baseline_take(&self->base);
 	ASSERT_EQ(0, make_workdir(self->work, sizeof(self->work)));
 	snprintf(self->src, sizeof(self->src), "%s/src", self->work);
 	snprintf(self->img, sizeof(self->img), "%s/img", self->work);
@@ -232,23 +253,15 @@ FIXTURE_SETUP(bad)
 	self->dev = dev_or_fail(_metadata);
 }
 
-FIXTURE_TEARDOWN(bad)
+/* in the parent, once the test's process is gone: paths and numbers only */
+FIXTURE_TEARDOWN_PARENT(bad)
 {
 	if (!self->work[0])
 		return;
 	umount_all_under(self->work);
-	if (self->dev >= 0)
-		close(self->dev);
-	dbuf_free(&self->buf);
-	free(self->image);
 	rm_rf(self->work);
-	/* nothing leaked: fds, and no dma-buf kept alive by the module */
-	EXPECT_EQ(self->fds0, count_fds());
-	if (self->bufs0 >= 0) {
-		EXPECT_EQ(self->bufs0, dmabuf_count()) {
-			TH_LOG("a dma-buf is still alive after everything was released");
-		}
-	}
+	/* nothing leaked: no module reference, no dma-buf kept alive */
+	EXPECT_BASELINE(self->base);
 }
 
 /*

@@ -28,6 +28,7 @@ FIXTURE(content) {
 	char work[64];
 	char src[128], img[128], mnt[128];
 	struct dxmount m;
+	struct daxfs_baseline base;
 };
 
 FIXTURE_VARIANT(content) {
@@ -43,6 +44,7 @@ FIXTURE_SETUP(content)
 	dxm_init(&self->m);
 	self->work[0] = 0;
 	REQUIRE_EXPORTER(variant->kind);
+	baseline_take(&self->base);
 	/* so that the teardown also runs when an ASSERT below fails */
 	_metadata->setup_completed = true;
 	ASSERT_EQ(0, make_workdir(self->work, sizeof(self->work)));
@@ -54,13 +56,14 @@ FIXTURE_SETUP(content)
 	MKIMAGE(self->img, self->src, NULL);
 }
 
-FIXTURE_TEARDOWN(content)
+/* in the parent, once the test's process is gone: paths and numbers only */
+FIXTURE_TEARDOWN_PARENT(content)
 {
 	if (!self->work[0])
 		return;
 	umount_all_under(self->work);
-	dxm_teardown(&self->m);
 	rm_rf(self->work);
+	EXPECT_BASELINE(self->base);
 }
 
 /* Import and mount (mount(2)) the fixture's image. */
@@ -346,12 +349,20 @@ TEST_F_TIMEOUT(content, proc_mounts, 120)
 	EXPECT_STREQ(want, src);
 	EXPECT_EQ(0, strncmp(opts, "ro", 2));
 	EXPECT_TRUE(opts[2] == ',' || opts[2] == 0);
-	snprintf(want, sizeof(want), "dmabuf:%s", exporter_kname(variant->kind));
-	EXPECT_NE(NULL, strstr(opts, want)) {
-		TH_LOG("options do not name the exporter (\"%s\")", want);
-	}
-	EXPECT_NE(NULL, strstr(opts, "size=")) {
-		TH_LOG("options do not give the size");
+	/* the source as options (dmabuf=<exporter>,size=<image bytes>) */
+	snprintf(want, sizeof(want), ",dmabuf=%s,", exporter_kname(variant->kind));
+	{
+		char o2[300];
+
+		snprintf(o2, sizeof(o2), ",%s,", opts);
+		EXPECT_NE(NULL, strstr(o2, want)) {
+			TH_LOG("options do not name the exporter (\"%s\")", want);
+		}
+		snprintf(want, sizeof(want), ",size=%llu,",
+			 (unsigned long long)self->m.imp.image_size);
+		EXPECT_NE(NULL, strstr(o2, want)) {
+			TH_LOG("options do not give the size (\"%s\")", want);
+		}
 	}
 }
 
@@ -474,19 +485,23 @@ TEST_F_TIMEOUT(content, sendfile_splice, 120)
 			TH_LOG("splice at %lld: wrong bytes", (long long)off);
 		}
 	}
-	/* copy_file_range across file systems */
+	/*
+	 * copy_file_range across file system types: EXDEV since 5.19 (the VFS
+	 * fallback is for one fs type only); or a correct copy.
+	 */
 	out = open(copy, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	ASSERT_LE(0, out);
 	for (done = 0, off = 0; done < size;) {
 		ssize_t k = copy_file_range(in, &off, out, NULL, size - done, 0);
 
-		if (k < 0)
-			TH_LOG("copy_file_range: %s", strerror(errno));
+		if (k < 0 && errno == EXDEV && done == 0)
+			break;
 		ASSERT_LT(0, k);
 		done += k;
 	}
 	close(out);
-	EXPECT_EQ(0, compare_files(P(self->src, "big"), copy, err, sizeof(err)));
+	if (done)
+		EXPECT_EQ(0, compare_files(P(self->src, "big"), copy, err, sizeof(err)));
 	close(p[0]);
 	close(p[1]);
 	close(in);

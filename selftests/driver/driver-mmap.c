@@ -33,6 +33,7 @@ FIXTURE(mm) {
 	struct dxmount big;
 	void *image;		/* the image file, mapped */
 	size_t image_len;
+	struct daxfs_baseline base;
 };
 
 FIXTURE_VARIANT(mm) {
@@ -62,6 +63,7 @@ FIXTURE_SETUP(mm)
 	self->work[0] = 0;
 	self->image = NULL;
 	REQUIRE_EXPORTER(variant->kind);
+	baseline_take(&self->base);
 	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
 	ASSERT_EQ(0, make_workdir(self->work, sizeof(self->work)));
 	snprintf(self->src, sizeof(self->src), "%s/src", self->work);
@@ -89,16 +91,14 @@ FIXTURE_SETUP(mm)
 	ASSERT_NE(MAP_FAILED, self->image);
 }
 
-FIXTURE_TEARDOWN(mm)
+/* in the parent, once the test's process is gone: paths and numbers only */
+FIXTURE_TEARDOWN_PARENT(mm)
 {
 	if (!self->work[0])
 		return;
 	umount_all_under(self->work);
-	dxm_teardown(&self->m);
-	dxm_teardown(&self->big);
-	if (self->image && self->image != MAP_FAILED)
-		munmap(self->image, self->image_len);
 	rm_rf(self->work);
+	EXPECT_BASELINE(self->base);
 }
 
 #define MOUNT_IMAGE() do {						\

@@ -1,4 +1,299 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * driver-phys: the two non-dma-buf sources.
+ *
+ *   mount -t daxfs -o phys=ADDR,size=SIZE none /mnt   RAM kept from the kernel
+ *                                                     by memmap=SIZE$ADDR
+ *   mount -t daxfs /dev/pmem0 /mnt                    a legacy pmem region from
+ *                                                     memmap=SIZE!ADDR
+ *
+ * The VM must boot with (selftests/vm/run):
+ *
+ *   DAXFS_VM_APPEND='memmap=64M$0x60000000 memmap=64M!0x70000000'
+ *
+ * (overridable in the guest with DAXFS_PHYS=ADDR,SIZE and DAXFS_PMEM=ADDR,SIZE).
+ * Without them the tests skip, except under CI=true where they fail.
+ *
+ * The image is written into the reserved RAM through /dev/mem: with
+ * STRICT_DEVMEM, x86 still allows /dev/mem on ranges that are neither System
+ * RAM nor claimed busy (e820 "Reserved" is not busy until a driver requests
+ * it).  Into pmem it is written with write(2) on /dev/pmem0.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
 #include "daxfs_harness.h"
-TEST(placeholder) {}
+#include "daxfs_format.h"
+
+#define DATA "three-pages-and-100"
+#define DATA_SIZE (3 * 4096 + 100)
+#define DATA_SEED 5
+
+static const char *append_hint =
+	"boot with DAXFS_VM_APPEND='memmap=64M$0x60000000 memmap=64M!0x70000000'";
+
+static bool ci(void)
+{
+	const char *c = getenv("CI");
+
+	return c && !strcmp(c, "true");
+}
+
+/* Parse "ADDR,SIZE" (env) or the default. */
+static void range_from(const char *env, uint64_t def_addr, uint64_t def_size, uint64_t *addr,
+		       uint64_t *size)
+{
+	const char *e = getenv(env);
+
+	*addr = def_addr;
+	*size = def_size;
+	if (e && *e) {
+		char *end;
+
+		*addr = strtoull(e, &end, 0);
+		if (*end == ',')
+			*size = strtoull(end + 1, NULL, 0);
+	}
+}
+
+/*
+ * Is [addr, addr+size) a top-level /proc/iomem entry named @name?  (The
+ * addresses show only to root, as we are.)
+ */
+static bool iomem_has(const char *name, uint64_t addr, uint64_t size)
+{
+	FILE *f = fopen("/proc/iomem", "re");
+	char line[256];
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long s, e;
+		char n[128];
+
+		if (line[0] == ' ')
+			continue;
+		if (sscanf(line, "%llx-%llx : %127[^\n]", &s, &e, n) != 3)
+			continue;
+		if (s == addr && e + 1 == addr + size && !strcmp(n, name))
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+FIXTURE(phys) {
+	char work[64];
+	char src[128], img[128], mnt[128];
+	void *image;
+	size_t image_len;
+	struct daxfs_baseline base;
+};
+
+FIXTURE_SETUP(phys)
+{
+	struct gen_opts o = { .special = true, .owners = true, .many = true };
+	int fd;
+
+	self->work[0] = 0;
+	self->image = NULL;
+	baseline_take(&self->base);
+	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
+	ASSERT_EQ(0, make_workdir(self->work, sizeof(self->work)));
+	snprintf(self->src, sizeof(self->src), "%s/src", self->work);
+	snprintf(self->img, sizeof(self->img), "%s/img", self->work);
+	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->work);
+	ASSERT_EQ(0, mkdir(self->mnt, 0755));
+	GEN_TREE(self->src, &o);
+	MKIMAGE(self->img, self->src, NULL);
+	self->image_len = file_size(self->img);
+	self->image = malloc(self->image_len);
+	ASSERT_NE(NULL, self->image);
+	fd = open(self->img, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ((ssize_t)self->image_len, read(fd, self->image, self->image_len));
+	close(fd);
+}
+
+/* in the parent, once the test's process is gone: paths and numbers only */
+FIXTURE_TEARDOWN_PARENT(phys)
+{
+	if (!self->work[0])
+		return;
+	umount_all_under(self->work);
+	rm_rf(self->work);
+	EXPECT_BASELINE(self->base);
+}
+
+#define NEED(cond, ...) do {						\
+	if (!(cond)) {							\
+		char _w[512];						\
+		snprintf(_w, sizeof(_w), __VA_ARGS__);			\
+		if (ci()) {						\
+			TH_LOG("CI=true: %s", _w);			\
+			ASSERT_TRUE(false);				\
+		}							\
+		SKIP(return, "%s", _w);					\
+	}								\
+} while (0)
+
+/* The mounted tree is the source; a file's pages are the range's own. */
+static void check_mount(struct __test_metadata *_metadata, FIXTURE_DATA(phys) *self,
+			uint64_t data_phys)
+{
+	struct daxfs_inode in;
+	struct statfs s;
+	char err[ERRLEN], path[PATH_MAX], want[DATA_SIZE];
+	char *m;
+	int fd;
+
+	EXPECT_EQ(0, compare_trees(self->src, self->mnt, err, sizeof(err), NULL)) {
+		TH_LOG("%s", err);
+	}
+	ASSERT_EQ(0, statfs(self->mnt, &s));
+	EXPECT_EQ(DAXFS_FS_MAGIC, (unsigned long)s.f_type);
+	ASSERT_EQ(0, image_lookup(self->image, self->image_len, DATA, NULL, &in));
+	snprintf(path, sizeof(path), "%s/%s", self->mnt, DATA);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	m = mmap(NULL, 4 * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	pattern(want, DATA_SIZE, DATA_SEED, 0);
+	EXPECT_EQ(0, memcmp(m, want, DATA_SIZE));
+	for (int i = 0; i < 4; i++) {
+		uint64_t pfn = pagemap_pfn(m + i * PAGE);
+		uint64_t exp = (data_phys + le64toh(in.offset) + i * PAGE) / PAGE;
+
+		TH_LOG("page %d: pfn 0x%llx, the range's page 0x%llx", i,
+		       (unsigned long long)pfn, (unsigned long long)exp);
+		if (!pfn) {
+			TH_LOG("no PFN shown in pagemap (VM_PFNMAP mapping?)");
+			continue;
+		}
+		EXPECT_EQ(exp, pfn);
+	}
+	munmap(m, 4 * PAGE);
+	close(fd);
+}
+
+TEST_F_TIMEOUT(phys, phys_range, 120)
+{
+	uint64_t addr, size;
+	char opts[128], src[256], ty[256], o[256];
+	int fd;
+	ssize_t k;
+	uint8_t *back;
+
+	range_from("DAXFS_PHYS", 0x60000000, 64 << 20, &addr, &size);
+	NEED(iomem_has("Reserved", addr, size),
+	     "no reserved RAM at 0x%llx+0x%llx in /proc/iomem: %s",
+	     (unsigned long long)addr, (unsigned long long)size, append_hint);
+	ASSERT_LE(self->image_len, size);
+	fd = open("/dev/mem", O_RDWR | O_SYNC | O_CLOEXEC);
+	ASSERT_LE(0, fd) {
+		TH_LOG("/dev/mem: %s", strerror(errno));
+	}
+	k = pwrite(fd, self->image, self->image_len, addr);
+	if (k != (ssize_t)self->image_len)
+		TH_LOG("writing the image to /dev/mem at 0x%llx: %zd, %s",
+		       (unsigned long long)addr, k, strerror(errno));
+	ASSERT_EQ((ssize_t)self->image_len, k);
+	back = malloc(self->image_len);
+	ASSERT_NE(NULL, back);
+	ASSERT_EQ((ssize_t)self->image_len, pread(fd, back, self->image_len, addr));
+	EXPECT_EQ(0, memcmp(back, self->image, self->image_len));
+	free(back);
+	close(fd);
+
+	/* bad ranges first */
+	snprintf(opts, sizeof(opts), "phys=0x%llx", (unsigned long long)addr);
+	EXPECT_ERRNO(EINVAL, mount_src("none", self->mnt, MS_RDONLY, opts));	/* no size */
+	snprintf(opts, sizeof(opts), "phys=0x%llx,size=%llu", (unsigned long long)addr + 1,
+		 (unsigned long long)size - PAGE);
+	EXPECT_ERRNO(EINVAL, mount_src("none", self->mnt, MS_RDONLY, opts));	/* unaligned */
+	snprintf(opts, sizeof(opts), "phys=0x1000000,size=%llu", (unsigned long long)size);
+	EXPECT_ERRNO(EINVAL, mount_src("none", self->mnt, MS_RDONLY, opts));	/* System RAM */
+
+	snprintf(opts, sizeof(opts), "phys=0x%llx,size=%llu", (unsigned long long)addr,
+		 (unsigned long long)size);
+	ASSERT_OK_MSG(mount_src("none", self->mnt, MS_RDONLY, opts), opts);
+	ASSERT_EQ(0, proc_mounts_find(self->mnt, src, ty, o, sizeof(src)));
+	TH_LOG("/proc/mounts: %s %s %s", src, ty, o);
+	EXPECT_NE(NULL, strstr(o, "phys="));
+	check_mount(_metadata, self, addr);
+	/* the same range mounted twice */
+	{
+		char m2[160];
+
+		snprintf(m2, sizeof(m2), "%s/m2", self->work);
+		ASSERT_EQ(0, mkdir(m2, 0755));
+		EXPECT_EQ(0, mount_src("none", m2, MS_RDONLY, opts));
+		umount_path(m2, 0);
+	}
+	EXPECT_EQ(0, umount_path(self->mnt, 0));
+}
+
+static int wait_for(const char *path, int secs)
+{
+	for (int i = 0; i < secs * 10; i++) {
+		if (!access(path, F_OK))
+			return 0;
+		usleep(100000);
+	}
+	return -ENOENT;
+}
+
+TEST_F_TIMEOUT(phys, pmem_dax, 120)
+{
+	uint64_t addr, size;
+	const char *mp[] = { "modprobe", "-q", "nd_e820", NULL };
+	const char *mp2[] = { "modprobe", "-q", "nd_pmem", NULL };
+	char src[256], ty[256], o[256];
+	ssize_t k;
+	int fd;
+
+	range_from("DAXFS_PMEM", 0x70000000, 64 << 20, &addr, &size);
+	NEED(iomem_has("Persistent Memory (legacy)", addr, size),
+	     "no legacy pmem at 0x%llx+0x%llx in /proc/iomem: %s",
+	     (unsigned long long)addr, (unsigned long long)size, append_hint);
+	run_cmd(mp, NULL, 0);
+	run_cmd(mp2, NULL, 0);
+	ASSERT_EQ(0, wait_for("/dev/pmem0", 10)) {
+		TH_LOG("no /dev/pmem0 after modprobe nd_e820 nd_pmem");
+	}
+	fd = open("/dev/pmem0", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	k = pwrite(fd, self->image, self->image_len, 0);
+	ASSERT_EQ((ssize_t)self->image_len, k);
+	ASSERT_EQ(0, fsync(fd));
+	close(fd);
+	ASSERT_OK_MSG(mount_src("/dev/pmem0", self->mnt, MS_RDONLY, NULL), "mount /dev/pmem0");
+	ASSERT_EQ(0, proc_mounts_find(self->mnt, src, ty, o, sizeof(src)));
+	TH_LOG("/proc/mounts: %s %s %s", src, ty, o);
+	EXPECT_STREQ("/dev/pmem0", src);
+	/* raw legacy e820 pmem: data starts at the region's start */
+	check_mount(_metadata, self, addr);
+	/* the block device is busy while mounted */
+	fd = open("/dev/pmem0", O_RDWR | O_EXCL | O_CLOEXEC);
+	EXPECT_EQ(-1, fd);
+	if (fd >= 0)
+		close(fd);
+	EXPECT_EQ(0, umount_path(self->mnt, 0));
+	/* a corrupt image on the device: refused */
+	fd = open("/dev/pmem0", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(4, pwrite(fd, "XXXX", 4, 0));
+	ASSERT_EQ(0, fsync(fd));
+	close(fd);
+	EXPECT_ERRNO(EINVAL, mount_src("/dev/pmem0", self->mnt, MS_RDONLY, NULL));
+}
+
 TEST_HARNESS_MAIN
