@@ -43,7 +43,7 @@ static noinline int testmod_oob(void)
 	if (!p)
 		return -ENOMEM;
 	OPTIMIZER_HIDE_VAR(size);
-	val = ((volatile char *)p)[size];
+	val = READ_ONCE(p[size]);
 	kfree(p);
 	return val;
 }
