@@ -82,10 +82,9 @@ static inline void daxfs_vm_flags_mod(struct vm_area_struct *vma,
  * bookworm and trixie have it), a plain unsigned long after (sid).
  * daxfs keeps a PFN and the flags of the source separately.
  */
-#if __has_include(<linux/pfn_t.h>)
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 17, 0)
 #include <linux/pfn_t.h>
-#define DAXFS_HAVE_PFN_T 1
-typedef pfn_t daxfs_dax_pfn_t;
+#define daxfs_dax_pfn_t pfn_t
 
 static inline unsigned long daxfs_dax_pfn(daxfs_dax_pfn_t p)
 {
@@ -104,7 +103,7 @@ static inline vm_fault_t daxfs_insert_mixed(struct vm_area_struct *vma,
 	return vmf_insert_mixed(vma, addr, __pfn_to_pfn_t(pfn, flags));
 }
 #else
-typedef unsigned long daxfs_dax_pfn_t;
+#define daxfs_dax_pfn_t unsigned long
 
 static inline unsigned long daxfs_dax_pfn(daxfs_dax_pfn_t p)
 {

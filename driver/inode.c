@@ -97,8 +97,10 @@ struct inode *daxfs_iget(struct super_block *sb, u32 ino)
 		/* Inert: the device numbers are shown, nothing is opened here. */
 		major = le32_to_cpu(di->rdev_major);
 		minor = le32_to_cpu(di->rdev_minor);
-		if (major >= (1U << (32 - MINORBITS)) || minor > MINORMASK)
-			major = minor = 0;
+		if (major >= (1U << (32 - MINORBITS)) || minor > MINORMASK) {
+			major = 0;
+			minor = 0;
+		}
 		inode->i_op = &daxfs_special_iops;
 		init_special_inode(inode, mode, MKDEV(major, minor));
 		break;

@@ -35,13 +35,13 @@ struct daxfs_fs_context {
 	bool has_phys, has_size, has_offset;
 };
 
-enum { Opt_dmabuf, Opt_phys, Opt_size, Opt_offset };
+enum { DAXFS_OPT_DMABUF, DAXFS_OPT_PHYS, DAXFS_OPT_SIZE, DAXFS_OPT_OFFSET };
 
 static const struct fs_parameter_spec daxfs_fs_parameters[] = {
-	fsparam_fd("dmabuf", Opt_dmabuf),
-	fsparam_string("phys", Opt_phys),
-	fsparam_string("size", Opt_size),
-	fsparam_string("offset", Opt_offset),
+	fsparam_fd("dmabuf", DAXFS_OPT_DMABUF),
+	fsparam_string("phys", DAXFS_OPT_PHYS),
+	fsparam_string("size", DAXFS_OPT_SIZE),
+	fsparam_string("offset", DAXFS_OPT_OFFSET),
 	{}
 };
 
@@ -81,7 +81,7 @@ static int daxfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		return 0;
 
 	switch (opt) {
-	case Opt_dmabuf:
+	case DAXFS_OPT_DMABUF:
 		if (ctx->dmabuf)
 			return invalfc(fc, "dmabuf given twice");
 		/*
@@ -99,13 +99,13 @@ static int daxfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		ctx->dmabuf = dmabuf;
 		ctx->dmabuf_fd = result.uint_32;
 		return 0;
-	case Opt_phys:
+	case DAXFS_OPT_PHYS:
 		ctx->has_phys = true;
 		return daxfs_parse_u64(fc, param, &ctx->phys);
-	case Opt_size:
+	case DAXFS_OPT_SIZE:
 		ctx->has_size = true;
 		return daxfs_parse_u64(fc, param, &ctx->size);
-	case Opt_offset:
+	case DAXFS_OPT_OFFSET:
 		ctx->has_offset = true;
 		return daxfs_parse_u64(fc, param, &ctx->offset);
 	}
@@ -163,7 +163,6 @@ static const struct super_operations daxfs_sops = {
 	.statfs		= daxfs_statfs,
 	.show_options	= daxfs_show_options,
 	.free_inode	= daxfs_free_inode,
-	.drop_inode	= generic_delete_inode,
 };
 
 /* Set up @sb on a validated backing; takes over the caller's reference. */
