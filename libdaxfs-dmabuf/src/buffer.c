@@ -204,7 +204,8 @@ DX_PUBLIC int daxfs_dmabuf_fill(int dmabuf_fd, int image_fd, off_t offset,
 {
 	int64_t bufsz, imgsz;
 	uint64_t done = 0;
-	uint8_t *map;
+	uint8_t *map, *base;
+	size_t maplen;
 	int r, r2;
 
 	daxfs__clear_error();
@@ -223,9 +224,16 @@ DX_PUBLIC int daxfs_dmabuf_fill(int dmabuf_fd, int image_fd, off_t offset,
 				   (long long)imgsz, (long long)bufsz, (long long)offset);
 	if (lseek(image_fd, 0, SEEK_SET) < 0)
 		return daxfs__fail(errno, "image: seek: %s", strerror(errno));
-	map = mmap(NULL, (size_t)imgsz, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf_fd, offset);
-	if (map == MAP_FAILED)
+	/*
+	 * Map from the start of the buffer and write at +offset: DRM shmem
+	 * exporters (vgem) fault pages in by address and ignore the mmap
+	 * offset, so a mapping at a non-zero offset would land at 0.
+	 */
+	maplen = (size_t)offset + (size_t)imgsz;
+	base = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf_fd, 0);
+	if (base == MAP_FAILED)
 		return daxfs__fail(errno, "mmap dma-buf: %s", strerror(errno));
+	map = base + offset;
 	r = dmabuf_sync(dmabuf_fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
 	if (r) {
 		r = daxfs__fail(r, "DMA_BUF_IOCTL_SYNC start: %s", strerror(-r));
@@ -256,7 +264,7 @@ DX_PUBLIC int daxfs_dmabuf_fill(int dmabuf_fd, int image_fd, off_t offset,
 	if (!r && r2)
 		r = daxfs__fail(r2, "DMA_BUF_IOCTL_SYNC end: %s", strerror(-r2));
 out:
-	munmap(map, (size_t)imgsz);
+	munmap(base, maplen);
 	return r;
 }
 
@@ -299,13 +307,15 @@ DX_PUBLIC int daxfs_image_probe(int fd, off_t offset, struct daxfs_image_desc *d
 
 		if ((size_t)offset % page_size()) {
 			r = daxfs__fail(EINVAL, "offset not page-aligned");
-		} else if ((m = mmap(NULL, DAXFS_SUPER_SIZE, PROT_READ, MAP_SHARED, fd, offset)) == MAP_FAILED) {
+		} else if ((m = mmap(NULL, (size_t)offset + DAXFS_SUPER_SIZE, PROT_READ, MAP_SHARED,
+				     fd, 0)) == MAP_FAILED) {
+			/* mapped from 0: see daxfs_dmabuf_fill() */
 			r = daxfs__fail(errno, "read superblock: %s", strerror(errno));
 		} else {
 			dmabuf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
-			memcpy(buf, m, DAXFS_SUPER_SIZE);
+			memcpy(buf, (uint8_t *)m + offset, DAXFS_SUPER_SIZE);
 			dmabuf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
-			munmap(m, DAXFS_SUPER_SIZE);
+			munmap(m, (size_t)offset + DAXFS_SUPER_SIZE);
 			r = parse_super(buf, desc);
 		}
 	}
