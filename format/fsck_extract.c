@@ -52,6 +52,9 @@ struct xstate {
 	int rootfd;
 	int cur;		/* the directory being filled */
 	bool as_root;		/* set owners */
+	uid_t euid;		/* what new files are owned by */
+	gid_t egid;
+	bool chown_always;	/* DIR is set-group-ID: groups are inherited */
 	unsigned long errors;
 	char *path;		/* relative path of the current object */
 	size_t path_cap;
@@ -170,7 +173,8 @@ static int write_data(struct xstate *x, int fd, const struct daxfs_inode *di)
 			return rc;
 		pos = de;
 	}
-	if (ftruncate(fd, size) < 0)
+	/* The size, whatever holes the copy left at the end. */
+	if (size && ftruncate(fd, size) < 0)
 		return -errno;
 	return 0;
 }
@@ -183,6 +187,13 @@ static void get_times(const struct daxfs_inode *di, struct timespec ts[2])
 	ts[1].tv_nsec = le32toh(di->mtime_nsec);
 }
 
+/* Does the owner need setting?  Not when it is the creator already. */
+static bool needs_chown(const struct xstate *x, const struct daxfs_inode *di)
+{
+	return x->as_root && (x->chown_always || le32toh(di->uid) != x->euid ||
+			      le32toh(di->gid) != x->egid);
+}
+
 /* Owner, mode, mtime of an open file or directory, in that order. */
 static void finish_fd(struct xstate *x, size_t len, int fd,
 		      const struct daxfs_inode *di)
@@ -191,7 +202,7 @@ static void finish_fd(struct xstate *x, size_t len, int fd,
 
 	get_times(di, ts);
 	/* chown first: it clears set-user-ID and set-group-ID. */
-	if (x->as_root &&
+	if (needs_chown(x, di) &&
 	    fchown(fd, le32toh(di->uid), le32toh(di->gid)) < 0)
 		xerr(x, len, "chown", errno);
 	if (fchmod(fd, fsck_mode(di) & DAXFS_S_IPERM) < 0)
@@ -207,7 +218,7 @@ static void finish_at(struct xstate *x, size_t len, const char *name,
 	struct timespec ts[2];
 
 	get_times(di, ts);
-	if (x->as_root &&
+	if (needs_chown(x, di) &&
 	    fchownat(x->cur, name, le32toh(di->uid), le32toh(di->gid),
 		     AT_SYMLINK_NOFOLLOW) < 0)
 		xerr(x, len, "chown", errno);
@@ -440,7 +451,7 @@ int fsck_extract(const struct fsck_image *img, const char *dir)
 {
 	struct xstate x = {
 		.img = img, .dir = dir, .rootfd = -1, .cur = -1,
-		.as_root = geteuid() == 0,
+		.as_root = geteuid() == 0, .euid = geteuid(), .egid = getegid(),
 	};
 	struct xframe *stack = NULL;
 	size_t depth = 0, cap = 64;
@@ -462,6 +473,7 @@ int fsck_extract(const struct fsck_image *img, const char *dir)
 			strerror(errno));
 		goto out;
 	}
+	x.chown_always = st.st_mode & S_ISGID;
 	stack[depth++] = (struct xframe){ DAXFS_ROOT_INO, 0, 0,
 					  st.st_dev, st.st_ino };
 	x.cur = x.rootfd;
