@@ -408,7 +408,9 @@ static void layout(struct mk_inode *root)
 
 		if ((dir->mode & S_IFMT) != S_IFDIR)
 			continue;
-		qsort(dir->ents, dir->nents, sizeof(*dir->ents), ent_cmp);
+		if (dir->nents > 1)
+			qsort(dir->ents, dir->nents, sizeof(*dir->ents),
+			      ent_cmp);
 		for (k = 0; k < dir->nents; k++) {
 			struct mk_inode *child = dir->ents[k].ino;
 
@@ -558,7 +560,8 @@ static uint8_t *build_meta(void)
 			break;
 		}
 	}
-	memcpy(meta + (L.names_off - L.inode_off), names, names_size);
+	if (names_size)
+		memcpy(meta + (L.names_off - L.inode_off), names, names_size);
 	return meta;
 }
 

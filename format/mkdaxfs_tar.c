@@ -221,10 +221,21 @@ range:
 static bool checksum_ok(const struct ustar *h)
 {
 	const unsigned char *p = (const unsigned char *)h;
-	int64_t want = num(h->chksum, sizeof(h->chksum), "checksum");
+	int64_t want = 0, ssum = 0;
 	uint64_t usum = 0;
-	int64_t ssum = 0;
-	size_t i;
+	size_t i = 0;
+
+	/* Parsed here, not with num(): garbage must say "bad checksum". */
+	while (i < sizeof(h->chksum) && h->chksum[i] == ' ')
+		i++;
+	if (i == sizeof(h->chksum) || h->chksum[i] < '0' || h->chksum[i] > '7')
+		return false;
+	for (; i < sizeof(h->chksum) && h->chksum[i] >= '0' &&
+	     h->chksum[i] <= '7'; i++)
+		want = want * 8 + (h->chksum[i] - '0');
+	for (; i < sizeof(h->chksum); i++)
+		if (h->chksum[i] != ' ' && h->chksum[i] != 0)
+			return false;
 
 	for (i = 0; i < BLK; i++) {
 		unsigned char c = (i >= 148 && i < 156) ? ' ' : p[i];

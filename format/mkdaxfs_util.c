@@ -449,6 +449,7 @@ void mk_copy_range(int in, uint64_t in_off, int out, uint64_t out_off,
 static bool prog_on, prog_shown;
 static const char *prog_phase;
 static uint64_t prog_ftotal, prog_btotal;
+static uint64_t prog_files, prog_bytes;	/* last values shown */
 static double prog_t0, prog_last;
 
 static double now(void)
@@ -469,6 +470,7 @@ void mk_progress_start(const char *phase, uint64_t files_total,
 	prog_t0 = now();
 	prog_last = 0;
 	progress_files = progress_bytes = 0;
+	prog_files = prog_bytes = 0;
 }
 
 static void progress_print(uint64_t files, uint64_t bytes, double t)
@@ -476,7 +478,7 @@ static void progress_print(uint64_t files, uint64_t bytes, double t)
 	double el = t - prog_t0;
 	double rate = el > 0 ? bytes / el / 1048576.0 : 0;
 
-	if (prog_btotal)
+	if (strcmp(prog_phase, "writing") == 0)
 		fprintf(stderr, "\r%s: %s: %llu/%llu files, %.1f/%.1f MiB, %.1f MiB/s\033[K",
 			mk_prog, prog_phase, (unsigned long long)files,
 			(unsigned long long)prog_ftotal, bytes / 1048576.0,
@@ -494,6 +496,8 @@ void mk_progress(uint64_t files, uint64_t bytes)
 
 	if (!prog_on)
 		return;
+	prog_files = files;
+	prog_bytes = bytes;
 	t = now();
 	if (t - prog_last < 0.2)
 		return;
@@ -510,8 +514,8 @@ static void progress_clear(void)
 
 void mk_progress_end(void)
 {
-	if (prog_on && prog_shown) {
-		progress_print(progress_files, progress_bytes, now());
+	if (prog_on) {
+		progress_print(prog_files, prog_bytes, now());
 		fputc('\n', stderr);
 	}
 	prog_shown = false;
