@@ -218,6 +218,24 @@ else
 	skip "unprivileged --extract" "needs root and setpriv"
 fi
 
+# The same image on a block device (a read-only loop device).
+if [ "$(id -u)" = 0 ] && command -v losetup >/dev/null &&
+   loop=$(losetup -f --show -r "$T/one.img" 2>/dev/null); then
+	run 0 "block device image ($loop)" "$loop"
+	check "block device: summary" has "$T/out" "$loop: clean"
+	rm -rf "$T/xl"
+	run 0 "block device: --extract" -q --extract="$T/xl" "$loop"
+	losetup -d "$loop"
+	if $treecmp "$T/x1" "$T/xl" >"$T/cmp" 2>&1; then
+		ok "block device: same tree as from the file"
+	else
+		not_ok "block device: same tree as from the file"
+		diag "$T/cmp"
+	fi
+else
+	skip "block device image" "needs root and a loop device"
+fi
+
 # 300 levels of directories, each with a file: iterative walks.
 python3 - "$T/deep.json" <<'EOF'
 import json, sys
