@@ -62,7 +62,7 @@ static void usage(FILE *f)
 "  -l, --list           list the tree like `ls -lnbR` (times in UTC, full-iso)\n"
 "  -x, --extract=DIR    recreate the tree under DIR (absent or empty)\n"
 "  -q, --quiet          print nothing but errors\n"
-"  -v, --verbose        say more (repeat for more)\n"
+"  -v, --verbose        more detail: layout, crc, each extracted path\n"
 "  -a, -p, -n, -y, -f   accepted for fsck(8) compatibility; nothing is repaired\n"
 "  -h, --help           show this help and exit\n"
 "  -V, --version        show the version and exit\n"

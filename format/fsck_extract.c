@@ -319,8 +319,22 @@ static int extract_node(struct xstate *x, size_t len, const char *name,
 	mode_t type = fsck_mode(di) & DAXFS_S_IFMT;
 	dev_t dev = 0;
 
-	if (type == DAXFS_S_IFCHR || type == DAXFS_S_IFBLK)
-		dev = makedev(le32toh(di->rdev_major), le32toh(di->rdev_minor));
+	if (type == DAXFS_S_IFCHR || type == DAXFS_S_IFBLK) {
+		unsigned int maj = le32toh(di->rdev_major);
+		unsigned int min = le32toh(di->rdev_minor);
+
+		/* The format has 32 bits each; Linux's dev_t 12 and 20. */
+		if (maj > 0xfff || min > 0xfffff) {
+			fprintf(stderr, "%s: extract: %s/", fsck_prog, x->dir);
+			fsck_put_escaped(stderr, (const unsigned char *)x->path,
+					 len, false);
+			fprintf(stderr, ": device number %u:%u does not fit Linux's 12:20 bits\n",
+				maj, min);
+			x->errors++;
+			return -1;
+		}
+		dev = makedev(maj, min);
+	}
 	if (mknodat(x->cur, name, type | 0600, dev) < 0) {
 		xerr(x, len, "mknod", errno);
 		return -1;

@@ -298,11 +298,33 @@ corrupt "name '..'" 4 "invalid: " name 5 2e2e
 corrupt "name with a NUL" 4 "invalid: " name 5 7a00
 corrupt "entries out of order" 4 "invalid: " swap-dirents 0 1
 corrupt "non-zero byte after a file's end" 4 "invalid: " tail 2 noseal
+# Valid, but not extractable on Linux: dev_t has 12:20 bits, the format 32:32.
+cp "$T/one.img" "$T/bigdev.img"
+$daximg set "$T/bigdev.img" inode 9 rdev_major 5000
+run 0 "device number beyond 12:20 bits: valid" -q "$T/bigdev.img"
+rm -rf "$T/xbig"
+run 8 "device number beyond 12:20 bits: --extract fails" -q \
+	--extract="$T/xbig" "$T/bigdev.img"
+check "device number beyond 12:20 bits: says so" has "$T/err" "5000:3 does not fit"
+check "device number beyond 12:20 bits: the rest is extracted" \
+	test -f "$T/xbig/f1" -a -p "$T/xbig/b dir/fifo"
 cp "$T/one.img" "$T/trunc.img"
 truncate -s 16384 "$T/trunc.img"
 run 4 "image truncated by one page" "$T/trunc.img"
 truncate -s 4096 "$T/trunc.img"
 run 4 "image truncated to its superblock" "$T/trunc.img"
+
+# Random mutations of the metadata, CRC re-sealed: never a crash, and the
+# ones that stay valid are listed and extracted.
+mutations=${FSCK_MUTATIONS:-100}
+if python3 "$here/mutate.py" "$FSCK" "$T/one.img" "$T/mut" 1 "$mutations" \
+	>"$T/mut.out" 2>&1; then
+	ok "$mutations random metadata mutations: $(tail -n1 "$T/mut.out")"
+else
+	not_ok "$mutations random metadata mutations"
+	diag "$T/mut.out"
+fi
+rm -rf "$T/mut"
 
 ########################################################################
 # Round trip through mkdaxfs: directory input and tar input.
