@@ -735,4 +735,44 @@ TEST_F_TIMEOUT(bad, imports_belong_to_the_file, 120)
 	EXPECT_ERRNO(MOUNT_UNKNOWN_ID_ERRNO, mount_id(imp.id, self->mnt, MS_RDONLY, NULL));
 }
 
+/*
+ * Imports are bounded per open file (EMFILE) and in total (ENOSPC), and
+ * closing the files gives everything back.
+ */
+TEST_F_TIMEOUT(bad, import_limits, 200)
+{
+	int devs[64], ndev = 0, per_file = 0, total = 0, r = 0;
+	struct daxfs_import imp;
+
+	while (!(r = daxfs_import(self->dev, self->buf.fd, 0, &imp)) && per_file < 100000)
+		per_file++;
+	TH_LOG("imports on one open file: %d, then %s", per_file,
+	       r ? strerrorname_np(-r) : "no limit");
+	EXPECT_ERRNO(EMFILE, r);
+	EXPECT_LT(0, per_file);
+	total = per_file;
+	/* more files until the global limit */
+	for (r = 0; !r && ndev < 64; ndev++) {
+		int n = 0;
+
+		devs[ndev] = dev_or_fail(_metadata);
+		while (!(r = daxfs_import(devs[ndev], self->buf.fd, 0, &imp)))
+			n++;
+		total += n;
+		if (r == -EMFILE)
+			r = 0;
+	}
+	TH_LOG("imports in total over %d files: %d, then %s", ndev + 1, total,
+	       r ? strerrorname_np(-r) : "no limit");
+	EXPECT_ERRNO(ENOSPC, r);
+	for (int i = 0; i < ndev; i++)
+		close(devs[i]);
+	/* the first file's imports are still there, the others went with their files */
+	EXPECT_ERRNO(EMFILE, daxfs_import(self->dev, self->buf.fd, 0, &imp));
+	close(self->dev);
+	self->dev = dev_or_fail(_metadata);
+	ASSERT_EQ(0, daxfs_import(self->dev, self->buf.fd, 0, &imp));
+	EXPECT_EQ(0, daxfs_release(self->dev, imp.id));
+}
+
 TEST_HARNESS_MAIN
