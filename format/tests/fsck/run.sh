@@ -6,13 +6,18 @@
 #   FSCK     the fsck.daxfs under test (the ASan+UBSan build)
 #   MKDAXFS  mkdaxfs, for the round trip (skipped when it is not built)
 #   TESTDIR  scratch directory (emptied first)
+#   FSCK_MUTATIONS       number of random mutations (default 100)
+#   FSCK_TEST_NO_TMPFS   set: round trips in TESTDIR, not on /dev/shm
 #
-# Parts: command line and exit codes; images crafted by daximg.py (summary,
-# --list against a golden listing and against ls of the extracted tree,
-# extraction); corruptions of one field each, CRC re-sealed so that each
-# reaches its own rule; then the round trip through mkdaxfs (directory and
-# tar input) of the trees made by format/tests/lib/, compared with
-# treecmp.py and with ls.
+# Parts: command line and exit codes; an image crafted by daximg.py with one
+# of everything (summary, --list against a golden listing and against ls of
+# the extracted tree, extraction into new/empty/non-empty targets, without
+# privilege, from a loop block device); a 300-deep image; corruptions of one
+# field each, CRC re-sealed so that each reaches its own rule; random
+# metadata mutations (mutate.py); then the round trip through mkdaxfs
+# (directory and tar input) of the trees made by format/tests/lib/, compared
+# with treecmp.py and with ls (roundtrip.sh).  Tests that need root or a
+# loop device skip without them (and fail in CI).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 lib=$(cd "$here/../lib" 2>/dev/null && pwd || echo "$here/../lib")
