@@ -137,18 +137,43 @@ size_t daxfs_backing_copy_to_iter(struct daxfs_backing *b, u64 off,
 	return done;
 }
 
-/* Bracket CPU reads of a dma-buf (no-op for the other kinds). */
+/*
+ * Bracket CPU reads: begin/end_cpu_access for a dma-buf; for a DAX device
+ * the dax read lock, and refuse once the device is going away (its kernel
+ * mapping goes with it).  Returns a cookie for daxfs_backing_end_read() or
+ * a negative errno.
+ */
 int daxfs_backing_begin_read(struct daxfs_backing *b)
 {
-	if (b->kind != DAXFS_DMABUF)
+	int id;
+
+	switch (b->kind) {
+	case DAXFS_DMABUF:
+		return dma_buf_begin_cpu_access(b->dmabuf, DMA_FROM_DEVICE);
+	case DAXFS_DAX:
+		id = dax_read_lock();
+		if (!dax_alive(b->dax_dev)) {
+			dax_read_unlock(id);
+			return -ENXIO;
+		}
+		return id;
+	default:
 		return 0;
-	return dma_buf_begin_cpu_access(b->dmabuf, DMA_FROM_DEVICE);
+	}
 }
 
-void daxfs_backing_end_read(struct daxfs_backing *b)
+void daxfs_backing_end_read(struct daxfs_backing *b, int cookie)
 {
-	if (b->kind == DAXFS_DMABUF)
+	switch (b->kind) {
+	case DAXFS_DMABUF:
 		dma_buf_end_cpu_access(b->dmabuf, DMA_FROM_DEVICE);
+		break;
+	case DAXFS_DAX:
+		dax_read_unlock(cookie);
+		break;
+	default:
+		break;
+	}
 }
 
 /*
@@ -308,12 +333,12 @@ int daxfs_backing_dmabuf(struct dma_buf *dmabuf, u64 offset,
 	 * call without locking.
 	 */
 	ret = daxfs_backing_begin_read(b);
-	if (ret) {
+	if (ret < 0) {
 		pr_err("(%s): begin_cpu_access failed (%d)\n", b->name, ret);
 		goto fail;
 	}
 	ret = daxfs_backing_load(b);
-	daxfs_backing_end_read(b);
+	daxfs_backing_end_read(b, 0);
 	if (ret)
 		goto fail;
 	*out = b;
@@ -422,7 +447,13 @@ int daxfs_backing_dax(struct super_block *sb, u64 offset,
 		ret = -EINVAL;
 		goto fail;
 	}
+	id = daxfs_backing_begin_read(b);
+	if (id < 0) {
+		ret = id;
+		goto fail;
+	}
 	ret = daxfs_backing_load(b);
+	daxfs_backing_end_read(b, id);
 	if (ret)
 		goto fail;
 	*out = b;

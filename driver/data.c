@@ -29,19 +29,19 @@ static ssize_t daxfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	u64 size = le64_to_cpu(di->size);
 	u64 pos = iocb->ki_pos;
 	size_t len, done;
-	int ret;
+	int cookie;
 
 	if (iocb->ki_pos < 0)
 		return -EINVAL;
 	if (pos >= size || !iov_iter_count(to))
 		return 0;
 	len = min_t(u64, iov_iter_count(to), size - pos);
-	ret = daxfs_backing_begin_read(b);
-	if (ret)
-		return ret;
+	cookie = daxfs_backing_begin_read(b);
+	if (cookie < 0)
+		return cookie;
 	done = daxfs_backing_copy_to_iter(b, le64_to_cpu(di->offset) + pos,
 					  len, to);
-	daxfs_backing_end_read(b);
+	daxfs_backing_end_read(b, cookie);
 	if (!done)
 		return -EFAULT;
 	iocb->ki_pos += done;
@@ -62,15 +62,19 @@ static vm_fault_t daxfs_fault(struct vm_fault *vmf)
 	unsigned long pfn, end;
 	vm_fault_t ret;
 	u64 flags;
-	int i;
+	int cookie, i;
 
 	if (pgoff >= npages)
 		return VM_FAULT_SIGBUS;
-	if (daxfs_backing_pfn(b, data + ((u64)pgoff << PAGE_SHIFT), &pfn, &flags))
+	/* No cpu-access bracketing here: user space syncs its mappings. */
+	cookie = b->kind == DAXFS_DAX ? daxfs_backing_begin_read(b) : 0;
+	if (cookie < 0)
 		return VM_FAULT_SIGBUS;
-	ret = daxfs_insert_mixed(vma, addr, pfn, flags);
+	ret = VM_FAULT_SIGBUS;
+	if (!daxfs_backing_pfn(b, data + ((u64)pgoff << PAGE_SHIFT), &pfn, &flags))
+		ret = daxfs_insert_mixed(vma, addr, pfn, flags);
 	if (ret != VM_FAULT_NOPAGE)
-		return ret;
+		goto out;
 
 	/*
 	 * Map the following pages of the same aligned window too, inside the
@@ -88,7 +92,10 @@ static vm_fault_t daxfs_fault(struct vm_fault *vmf)
 		    VM_FAULT_NOPAGE)
 			break;
 	}
-	return VM_FAULT_NOPAGE;
+out:
+	if (b->kind == DAXFS_DAX)
+		daxfs_backing_end_read(b, cookie);
+	return ret;
 }
 
 static const struct vm_operations_struct daxfs_vm_ops = {

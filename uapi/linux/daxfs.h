@@ -36,7 +36,11 @@
  * Errors: EBADF bad fd, EINVAL fd is not a dma-buf / bad flags / offset not
  * page-aligned or beyond the buffer, EFBIG image larger than the buffer,
  * EUCLEAN corrupt image, EOPNOTSUPP unsupported version or feature,
- * EMFILE/ENOSPC too many imports, ENOMEM.
+ * EMFILE more than 64 imports on this open file, ENOSPC 1024 imports in
+ * total, E2BIG argsz larger than known with non-zero bytes beyond, ENOMEM.
+ * The kernel log names the buffer and the validator's reason on refusal.
+ *
+ * Mounting an id that is unknown or released fails with ENOENT.
  */
 struct daxfs_import {
 	__u32 argsz;		/* in: sizeof(struct daxfs_import) */
