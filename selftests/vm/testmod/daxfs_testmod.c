@@ -5,9 +5,11 @@
  *
  *   insmod daxfs_testmod.ko bug=lockdep   AB-BA order on two mutexes
  *   insmod daxfs_testmod.ko bug=kasan     one-byte heap out-of-bounds read
+ *   insmod daxfs_testmod.ko bug=warn      a WARN() (any kernel, no debug options)
  *
  * Lockdep needs no second thread: it records A->B on the first pass and
- * reports the inversion when it sees B->A.  Only for the debug kernel.
+ * reports the inversion when it sees B->A.  lockdep and kasan need the debug
+ * kernel; warn works on the stock ones too.
  */
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -16,7 +18,7 @@
 
 static char *bug = "none";
 module_param(bug, charp, 0444);
-MODULE_PARM_DESC(bug, "which bug to trigger: none, lockdep, kasan");
+MODULE_PARM_DESC(bug, "which bug to trigger: none, lockdep, kasan, warn");
 
 static DEFINE_MUTEX(testmod_lock_a);
 static DEFINE_MUTEX(testmod_lock_b);
@@ -55,6 +57,8 @@ static int __init testmod_init(void)
 		testmod_abba();
 	else if (!strcmp(bug, "kasan"))
 		testmod_oob();
+	else if (!strcmp(bug, "warn"))
+		WARN(1, "daxfs_testmod: deliberate warning\n");
 	return 0;
 }
 
