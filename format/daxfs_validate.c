@@ -89,7 +89,7 @@ static int daxfs_check_layout(const struct daxfs_super *sb, u64 buf_size,
 	u32 root = le32_to_cpu(sb->root_ino);
 	u32 align_log2 = le32_to_cpu(sb->data_align_log2);
 	u64 inode_end, dirent_end, names_end;
-	size_t i;
+	const u8 *nul;
 	int ret;
 
 	if (magic != DAXFS_MAGIC)
@@ -178,9 +178,8 @@ static int daxfs_check_layout(const struct daxfs_super *sb, u64 buf_size,
 	l->meta_len = names_end - l->inode_off;
 
 	/* The label is NUL-padded: nothing but NULs after the first NUL. */
-	for (i = 0; i < DAXFS_LABEL_SIZE && sb->label[i]; i++)
-		;
-	if (!daxfs_all_zero(sb->label + i, DAXFS_LABEL_SIZE - i))
+	nul = memchr(sb->label, 0, DAXFS_LABEL_SIZE);
+	if (nul && !daxfs_all_zero(nul, sb->label + DAXFS_LABEL_SIZE - nul))
 		return daxfs_fail(err, -EUCLEAN,
 				  "superblock: label has bytes after its NUL terminator");
 	if (sb->reserved0 || !daxfs_all_zero(sb->reserved,

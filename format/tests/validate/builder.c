@@ -26,9 +26,9 @@ struct tb_ent {
 struct tb {
 	u32 align_log2;
 	struct tb_ino *ino;
-	size_t nino;
+	size_t nino, cap_ino;
 	struct tb_ent *ent;
-	size_t nent;
+	size_t nent, cap_ent;
 	size_t slack;
 	u64 extra;
 };
@@ -54,7 +54,10 @@ static u32 add_ino(struct tb *t, u32 type, u32 perm)
 {
 	struct tb_ino *i;
 
-	t->ino = xrealloc(t->ino, (t->nino + 1) * sizeof(*t->ino));
+	if (t->nino == t->cap_ino) {
+		t->cap_ino = t->cap_ino ? 2 * t->cap_ino : 16;
+		t->ino = xrealloc(t->ino, t->cap_ino * sizeof(*t->ino));
+	}
 	i = &t->ino[t->nino++];
 	memset(i, 0, sizeof(*i));
 	i->type = type;
@@ -66,7 +69,10 @@ void tb_link(struct tb *t, u32 parent, const char *name, u32 ino)
 {
 	struct tb_ent *e;
 
-	t->ent = xrealloc(t->ent, (t->nent + 1) * sizeof(*t->ent));
+	if (t->nent == t->cap_ent) {
+		t->cap_ent = t->cap_ent ? 2 * t->cap_ent : 16;
+		t->ent = xrealloc(t->ent, t->cap_ent * sizeof(*t->ent));
+	}
 	e = &t->ent[t->nent];
 	e->dir = parent;
 	e->ino = ino;

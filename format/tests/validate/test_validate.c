@@ -396,10 +396,13 @@ static int ref_check(const u8 *img, size_t size, bool tails)
 		return -EUCLEAN;
 	if (r.isz > size)
 		return -EFBIG;
-	/* Inode and dirent counts can be huge in a mutated superblock. */
+	/*
+	 * Both tables lie inside the image (L2, L4): refuse larger counts
+	 * before sizing the arrays below by them.
+	 */
 	r.ic = g(sb, 32, 4);
 	r.dc = g(sb, 48, 4);
-	if (r.ic > (1u << 24) || r.dc > (1u << 24))
+	if (r.ic * 64 > r.isz || r.dc * 16 > r.isz)
 		return -EUCLEAN;
 	r.owner = calloc(r.dc + 1, sizeof(*r.owner));
 	r.seen = calloc(r.ic + 1, 1);
@@ -717,19 +720,50 @@ static const struct field dirent_fields[] = {
 
 static void test_field_layout(void)
 {
-	/* The byte offsets FORMAT.md and ref_check() use. */
-	bool ok = offsetof(struct daxfs_super, data_size) == 80 &&
-		  offsetof(struct daxfs_super, uuid) == 88 &&
-		  offsetof(struct daxfs_super, label) == 104 &&
-		  offsetof(struct daxfs_super, crc32c) == 168 &&
-		  offsetof(struct daxfs_super, reserved) == 176 &&
-		  offsetof(struct daxfs_inode, mtime_nsec) == 40 &&
-		  offsetof(struct daxfs_inode, parent) == 44 &&
-		  offsetof(struct daxfs_inode, reserved) == 56 &&
-		  offsetof(struct daxfs_dirent, type) == 10 &&
-		  offsetof(struct daxfs_dirent, reserved1) == 12;
+	/* Every byte offset of FORMAT.md's tables (ref_check() uses them). */
+#define OFF(s, f, o) { #s "." #f, offsetof(struct s, f), o }
+	static const struct { const char *name; size_t got, want; } t[] = {
+		OFF(daxfs_super, magic, 0), OFF(daxfs_super, version, 4),
+		OFF(daxfs_super, compat, 8), OFF(daxfs_super, incompat, 12),
+		OFF(daxfs_super, image_size, 16),
+		OFF(daxfs_super, inode_off, 24),
+		OFF(daxfs_super, inode_count, 32),
+		OFF(daxfs_super, root_ino, 36),
+		OFF(daxfs_super, dirent_off, 40),
+		OFF(daxfs_super, dirent_count, 48),
+		OFF(daxfs_super, data_align_log2, 52),
+		OFF(daxfs_super, names_off, 56),
+		OFF(daxfs_super, names_size, 64),
+		OFF(daxfs_super, data_off, 72),
+		OFF(daxfs_super, data_size, 80), OFF(daxfs_super, uuid, 88),
+		OFF(daxfs_super, label, 104), OFF(daxfs_super, crc32c, 168),
+		OFF(daxfs_super, reserved0, 172),
+		OFF(daxfs_super, reserved, 176),
+		OFF(daxfs_inode, mode, 0), OFF(daxfs_inode, reserved0, 2),
+		OFF(daxfs_inode, nlink, 4), OFF(daxfs_inode, uid, 8),
+		OFF(daxfs_inode, gid, 12), OFF(daxfs_inode, size, 16),
+		OFF(daxfs_inode, offset, 24), OFF(daxfs_inode, mtime_sec, 32),
+		OFF(daxfs_inode, mtime_nsec, 40), OFF(daxfs_inode, parent, 44),
+		OFF(daxfs_inode, rdev_major, 48),
+		OFF(daxfs_inode, rdev_minor, 52),
+		OFF(daxfs_inode, reserved, 56),
+		OFF(daxfs_dirent, ino, 0), OFF(daxfs_dirent, name_off, 4),
+		OFF(daxfs_dirent, name_len, 8), OFF(daxfs_dirent, type, 10),
+		OFF(daxfs_dirent, reserved0, 11),
+		OFF(daxfs_dirent, reserved1, 12),
+	};
+#undef OFF
+	size_t i;
+	bool ok = true;
 
-	tap(ok, "field offsets match FORMAT.md");
+	for (i = 0; i < NELEM(t); i++) {
+		if (t[i].got != t[i].want) {
+			diag("%s at %zu, FORMAT.md says %zu", t[i].name,
+			     t[i].got, t[i].want);
+			ok = false;
+		}
+	}
+	tap(ok, "all %zu field offsets match FORMAT.md", NELEM(t));
 }
 
 static void test_mutations(const char *tag, const struct tb_image *base)
@@ -1207,7 +1241,16 @@ int main(void)
 	test_tree_cases();
 	test_truncations(&s12);
 	test_mutations("4K", &s12);
-	s21 = build(tb_sample(21));
+	{
+		/* A small 2 MiB-aligned tree: copies stay cheap. */
+		struct tb *t = tb_new(21);
+		u32 d = tb_dir(t, 1, "d");
+
+		tb_file(t, d, "weights", 3 << 20);
+		tb_file(t, 1, "small", 10);
+		tb_symlink(t, 1, "l", "d/weights");
+		s21 = build(t);
+	}
 	{
 		struct agg a;
 		size_t f;
