@@ -355,7 +355,12 @@ struct scribble {
 	size_t bsize;
 	uint64_t a5off;
 	atomic_int stop;
-	atomic_int phase;	/* 1: scribble the a5 data only; 2: anywhere */
+	/*
+	 * 1: 0xA5/0x5A over the a5 data only; 2: 0xA5/0x5A anywhere;
+	 * 3: random bytes over the metadata [0, data_off) only
+	 */
+	atomic_int phase;
+	uint64_t data_off;
 	atomic_long reads, faults, walks, errors, sigbus, bad;
 	atomic_long scribbles;
 	atomic_int walk_errors_phase1;
@@ -503,15 +508,24 @@ static void *scribbler(void *arg)
 		uint64_t base = 0, range = s->bsize;
 		uint64_t off, len;
 
-		if (atomic_load(&s->phase) == 1) {
+		int phase = atomic_load(&s->phase);
+
+		if (phase == 1) {
 			base = s->a5off;
 			range = A5_SIZE;
+		} else if (phase == 3) {
+			range = s->data_off;
 		}
 		off = base + rnd(&seed) % range;
 		len = 1 + rnd(&seed) % 512;
 		if (off + len > base + range)
 			len = base + range - off;
-		memset(s->bm + off, rnd(&seed) & 1 ? 0xA5 : 0x5A, len);
+		if (phase == 3) {
+			for (uint64_t i = 0; i < len; i++)
+				s->bm[off + i] = rnd(&seed);
+		} else {
+			memset(s->bm + off, rnd(&seed) & 1 ? 0xA5 : 0x5A, len);
+		}
 		atomic_fetch_add(&s->scribbles, 1);
 	}
 	return NULL;
@@ -529,6 +543,9 @@ TEST_F_TIMEOUT(life, scribble_while_reading, 200)
 	MOUNT_IMAGE();
 	ASSERT_EQ(0, image_lookup(self->image, self->image_len, "a5", NULL, &in));
 	s.a5off = le64toh(in.offset);
+	s.data_off = le64toh(((struct daxfs_super *)self->image)->data_off);
+	ASSERT_LT(0, s.data_off);
+	ASSERT_LE(s.data_off, s.a5off);
 	snprintf(s.a5path, sizeof(s.a5path), "%s/a5", self->mnt);
 	s.bsize = self->m.buf.size;
 	s.bm = dbuf_mmap(&self->m.buf, PROT_READ | PROT_WRITE);
@@ -548,11 +565,13 @@ TEST_F_TIMEOUT(life, scribble_while_reading, 200)
 	EXPECT_EQ(0, atomic_load(&s.sigbus));
 	atomic_store(&s.phase, 2);
 	sleep(secs);
+	atomic_store(&s.phase, 3);
+	sleep(secs);
 	atomic_store(&s.stop, 1);
 	for (int i = 0; i < 8; i++)
 		pthread_join(rd[i], NULL);
 	pthread_join(wr, NULL);
-	TH_LOG("total (metadata too, %d s): %ld reads, %ld fault rounds, %ld walks, %ld errors, "
+	TH_LOG("total (then 0xA5/0x5A anywhere, then random bytes over the metadata, %d s each): %ld reads, %ld fault rounds, %ld walks, %ld errors, "
 	       "%ld SIGBUS, %ld scribbles, %ld bad", secs, atomic_load(&s.reads),
 	       atomic_load(&s.faults), atomic_load(&s.walks), atomic_load(&s.errors),
 	       atomic_load(&s.sigbus), atomic_load(&s.scribbles), atomic_load(&s.bad));
