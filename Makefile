@@ -20,7 +20,10 @@ DESTDIR ?=
 export KERNELS PREFIX DESTDIR
 
 USERSPACE_DIRS := format libdaxfs-dmabuf
-TEST_DIRS      := selftests/smoke selftests/driver
+# Each of these builds VM test programs into build/vmtests/ with "make -C DIR
+# VMTESTS_TARGET" (the library keeps them apart from its own build).
+VMTEST_DIRS    := selftests/smoke:all selftests/driver:all \
+		  libdaxfs-dmabuf:vmtests examples:all selftests/fuzz-kernel:all
 
 all: userspace modules vmtests
 
@@ -34,9 +37,10 @@ modules:
 	$(MAKE) -C driver KERNELS="$(KERNELS)"
 
 vmtests: userspace
-	@for d in $(TEST_DIRS) examples; do \
+	@for dt in $(VMTEST_DIRS); do \
+		d=$${dt%%:*}; t=$${dt#*:}; \
 		[ -f $$d/Makefile ] || continue; \
-		$(MAKE) -C $$d || exit 1; \
+		$(MAKE) -C $$d $$t || exit 1; \
 	done
 
 deps:
