@@ -18,11 +18,7 @@
 #include "daxfs_harness.h"
 #include "daxfs_format.h"
 
-/*
- * mount(2) of a dmabuf:ID that names no import.  The uapi header does not
- * document it; ENOENT matches RELEASE/INFO of an unknown id and a missing
- * block device.
- */
+/* mount(2) of a dmabuf:ID that names no import (uapi: "fails with ENOENT") */
 #ifndef MOUNT_UNKNOWN_ID_ERRNO
 #define MOUNT_UNKNOWN_ID_ERRNO ENOENT
 #endif

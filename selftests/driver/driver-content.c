@@ -594,4 +594,86 @@ TEST_F_TIMEOUT(content, lookup_errors, 120)
 	lookup_more(_metadata, self->mnt);
 }
 
+/* --align=2M: every file's data on a 2 MiB boundary; same content */
+TEST_F_TIMEOUT(content, align_2m, 120)
+{
+	const char *opts[] = { "--align=2M", NULL };
+	char src[160], img[160], mnt[160], err[ERRLEN];
+	struct dxmount m2;
+	int r;
+
+	snprintf(src, sizeof(src), "%s/src2m", self->work);
+	snprintf(img, sizeof(img), "%s/img2m", self->work);
+	snprintf(mnt, sizeof(mnt), "%s/mnt2m", self->work);
+	ASSERT_EQ(0, mkdir(src, 0755));
+	ASSERT_EQ(0, mkdir(mnt, 0755));
+	ASSERT_EQ(0, fill_file(P(src, "empty"), 0, 0, 0644));
+	ASSERT_EQ(0, fill_file(P(src, "page"), 4096, 3, 0644));
+	ASSERT_EQ(0, fill_file(P(src, "two-mib"), 2 << 20, 21, 0644));
+	ASSERT_EQ(0, fill_file(P(src, "four-mib-plus"), (4 << 20) + 12345, 22, 0644));
+	ASSERT_EQ(0, fill_file(P(src, "tail"), 100, 23, 0644));
+	MKIMAGE(img, src, opts);
+	dxm_init(&m2);
+	r = dxm_setup(&m2, variant->kind, img, 0, mnt, err, sizeof(err));
+	if (r)
+		TH_LOG("%s", err);
+	ASSERT_EQ(0, r);
+	EXPECT_EQ(0, compare_trees(src, mnt, err, sizeof(err), NULL)) {
+		TH_LOG("%s", err);
+	}
+	/* mapped, across the 2 MiB boundary of the big file */
+	{
+		static char want[16384];
+		char *map;
+		int fd = open(P(mnt, "four-mib-plus"), O_RDONLY | O_CLOEXEC);
+
+		ASSERT_LE(0, fd);
+		map = mmap(NULL, (4 << 20) + 12345, PROT_READ, MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, map);
+		pattern(want, 8192, 22, (2 << 20) - 4096);
+		EXPECT_EQ(0, memcmp(map + (2 << 20) - 4096, want, 8192));
+		pattern(want, 12345, 22, 4 << 20);
+		EXPECT_EQ(0, memcmp(map + (4 << 20), want, 12345));
+		munmap(map, (4 << 20) + 12345);
+		close(fd);
+	}
+	dxm_teardown(&m2);
+}
+
+/* O_DIRECT: refused at open (EINVAL) or served correctly; fadvise and readahead harmless */
+TEST_F_TIMEOUT(content, odirect_fadvise_readahead, 120)
+{
+	static char buf[65536] __attribute__((aligned(4096))), want[65536];
+	int fd;
+
+	MOUNT_IMAGE();
+	fd = open(P(self->mnt, "big"), O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (fd < 0) {
+		TH_LOG("O_DIRECT open: %s", strerror(errno));
+		EXPECT_EQ(EINVAL, errno);
+	} else {
+		ssize_t k = pread(fd, buf, sizeof(buf), 8192);
+
+		TH_LOG("O_DIRECT read: %zd%s%s", k, k < 0 ? " " : "", k < 0 ? strerror(errno) : "");
+		if (k > 0) {
+			pattern(want, k, 14, 8192);
+			EXPECT_EQ(0, memcmp(buf, want, k));
+		} else {
+			EXPECT_EQ(-1, k);
+			EXPECT_EQ(EINVAL, errno);
+		}
+		close(fd);
+	}
+	fd = open(P(self->mnt, "big"), O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED));
+	EXPECT_EQ(0, posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED));
+	EXPECT_EQ(0, posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL));
+	readahead(fd, 0, 1 << 20);	/* EINVAL or 0: either is fine, no crash */
+	EXPECT_EQ((ssize_t)sizeof(buf), pread(fd, buf, sizeof(buf), 123457));
+	pattern(want, sizeof(want), 14, 123457);
+	EXPECT_EQ(0, memcmp(buf, want, sizeof(want)));
+	close(fd);
+}
+
 TEST_HARNESS_MAIN

@@ -377,6 +377,53 @@ TEST_F_TIMEOUT(mm, shared_write_refused, 120)
 	close(fd);
 }
 
+/* mappings at page offsets, madvise, mprotect, mremap: still the file's bytes */
+TEST_F_TIMEOUT(mm, offsets_madvise_mremap, 120)
+{
+	char want[DATA_SIZE];
+	char *m, *m2;
+	int fd;
+
+	MOUNT_IMAGE();
+	pattern(want, DATA_SIZE, DATA_SEED, 0);
+	fd = open(P(self->mnt, DATA), O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	for (int pg = 0; pg < 4; pg++) {
+		size_t n = DATA_SIZE - pg * PAGE;
+
+		m = mmap(NULL, 4 * PAGE - pg * PAGE, PROT_READ, MAP_SHARED, fd, pg * PAGE);
+		ASSERT_NE(MAP_FAILED, m);
+		EXPECT_EQ(0, memcmp(m, want + pg * PAGE, n)) {
+			TH_LOG("mapping at page offset %d", pg);
+		}
+		munmap(m, 4 * PAGE - pg * PAGE);
+	}
+	m = mmap(NULL, 4 * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	EXPECT_EQ(0, memcmp(m, want, DATA_SIZE));
+	EXPECT_EQ(0, madvise(m, 4 * PAGE, MADV_DONTNEED));
+	EXPECT_EQ(0, memcmp(m, want, DATA_SIZE));
+	EXPECT_EQ(0, madvise(m, 4 * PAGE, MADV_WILLNEED));
+	EXPECT_EQ(0, madvise(m, 4 * PAGE, MADV_SEQUENTIAL));
+	EXPECT_EQ(0, memcmp(m, want, DATA_SIZE));
+	EXPECT_EQ(0, mprotect(m, 4 * PAGE, PROT_NONE));
+	EXPECT_EQ(0, mprotect(m, 4 * PAGE, PROT_READ));
+	EXPECT_EQ(0, memcmp(m, want, DATA_SIZE));
+	/* mremap to a new place and bigger (the new tail is past EOF) */
+	m2 = mremap(m, 4 * PAGE, 8 * PAGE, MREMAP_MAYMOVE);
+	ASSERT_NE(MAP_FAILED, m2);
+	EXPECT_EQ(0, memcmp(m2, want, DATA_SIZE));
+	munmap(m2, 8 * PAGE);
+	/* a private mapping, written, then MADV_DONTNEED: back to the file's bytes */
+	m = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	m[0] ^= 0xff;
+	EXPECT_EQ(0, madvise(m, 4 * PAGE, MADV_DONTNEED));
+	EXPECT_EQ(want[0], m[0]);
+	munmap(m, 4 * PAGE);
+	close(fd);
+}
+
 static sigjmp_buf jb;
 
 static void on_sigbus(int sig)
