@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fuzz-kernel-failinject: import, mount, readdir, lookup, readlink, read and
+ * page faults with allocation failures injected (failslab, fail_page_alloc).
+ *
+ * Two phases:
+ *  1. Systematic: for each operation, fail its 1st, 2nd, ... allocation
+ *     (/proc/thread-self/fail-nth) until it runs through without one.  The
+ *     operation must succeed or fail with ENOMEM, and undo what it did.
+ *  2. Random: failslab and fail_page_alloc with probability, task-filter=Y and
+ *     /proc/self/make-it-fail=1 so that only this process sees failures,
+ *     over whole import-mount-walk-unmount-release cycles.
+ * Then every import slot must be free again and no dma-buf left; the VM
+ * runner scans kmemleak on the debug kernel afterwards.
+ *
+ * Kernels without fault injection (the stock ones): SKIP, except CI=true on
+ * the debug kernel, which is built with it (a failure).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fuzzk.h"
+
+#define DBG "/sys/kernel/debug"
+#define MAXN 400
+#define RANDOM_CYCLES 60
+
+static const char *mnt = "/tmp/fuzz-failinject-mnt";
+static int nth_fd = -1;
+static struct dbuf buf;
+static int dev = -1;
+static uint64_t cur_id;
+
+static int fi_set(const char *attr, const char *file, const char *val)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), DBG "/%s/%s", attr, file);
+	return write_sysfs(p, val);
+}
+
+static bool have(const char *attr)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), DBG "/%s/probability", attr);
+	return !access(p, W_OK);
+}
+
+static void nth_arm(unsigned int n)
+{
+	char s[16];
+	int l = snprintf(s, sizeof(s), "%u", n);
+
+	if (pwrite(nth_fd, s, l, 0) != l)
+		tap_note("writing fail-nth: %s", strerror(errno));
+}
+
+/* true if the armed failure was injected */
+static bool nth_fired(void)
+{
+	char s[16] = "";
+	bool fired;
+
+	if (pread(nth_fd, s, sizeof(s) - 1, 0) <= 0)
+		return false;
+	fired = atoi(s) == 0;
+	if (pwrite(nth_fd, "0", 1, 0) != 1)
+		tap_note("resetting fail-nth: %s", strerror(errno));
+	return fired;
+}
+
+/* ---- the operations: setup (no injection), op (injected), teardown ---- */
+
+static int setup_none(void) { return 0; }
+static void teardown_none(void) {}
+
+static int setup_import(void)
+{
+	struct daxfs_import imp;
+	int r = daxfs_import(dev, buf.fd, 0, &imp);
+
+	cur_id = r ? 0 : imp.id;
+	return r;
+}
+
+static void teardown_import(void)
+{
+	if (cur_id)
+		daxfs_release(dev, cur_id);
+	cur_id = 0;
+}
+
+static int setup_mounted(void)
+{
+	int r = setup_import();
+
+	if (!r)
+		r = mount_id(cur_id, mnt, MS_RDONLY, NULL);
+	if (r)
+		teardown_import();
+	return r;
+}
+
+static void teardown_mounted(void)
+{
+	umount2(mnt, 0);
+	teardown_import();
+}
+
+static int op_import(void)
+{
+	struct daxfs_import imp;
+	int r = daxfs_import(dev, buf.fd, 0, &imp);
+
+	cur_id = r ? 0 : imp.id;
+	return r;
+}
+
+static int op_open_dev(void)
+{
+	int fd = daxfs_dev_open();
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+static int op_mount(void)
+{
+	int r = mount_id(cur_id, mnt, MS_RDONLY, NULL);
+
+	if (!r && umount2(mnt, 0))
+		return -errno;
+	return r;
+}
+
+static int op_mount_fd(void)
+{
+	int r = mount_fd(buf.fd, mnt, NULL);
+
+	if (!r && umount2(mnt, 0))
+		return -errno;
+	return r;
+}
+
+static int op_readdir(void)
+{
+	struct dirent *d;
+	DIR *dir;
+	int n = 0;
+
+	dir = opendir(mnt);
+	if (!dir)
+		return -errno;
+	errno = 0;
+	while ((d = readdir(dir)))
+		n++;
+	n = errno ? -errno : 0;
+	closedir(dir);
+	return n;
+}
+
+static int op_lookup(void)
+{
+	struct stat st;
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/d/e/f/deep", mnt);
+	if (stat(p, &st))
+		return -errno;
+	snprintf(p, sizeof(p), "%s/missing", mnt);
+	if (!stat(p, &st) || errno != ENOENT)
+		return errno == ENOENT ? -EEXIST : -errno;
+	return 0;
+}
+
+static int op_readlink(void)
+{
+	char p[PATH_MAX], t[512];
+
+	snprintf(p, sizeof(p), "%s/sym-long", mnt);
+	if (readlink(p, t, sizeof(t)) < 0)
+		return -errno;
+	snprintf(p, sizeof(p), "%s/sym-dir/f", mnt);	/* follow it */
+	if (access(p, F_OK))
+		return -errno;
+	return 0;
+}
+
+static int op_read(void)
+{
+	char p[PATH_MAX], b[20000];
+	ssize_t k;
+	int fd, r = 0;
+
+	snprintf(p, sizeof(p), "%s/multi", mnt);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while ((k = read(fd, b, sizeof(b))) > 0)
+		;
+	if (k < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+static sigjmp_buf fault_jmp;
+static volatile sig_atomic_t faulted;
+static void on_sigbus(int sig)
+{
+	faulted = sig;
+	siglongjmp(fault_jmp, 1);
+}
+
+static uint8_t *fmap;
+static size_t fmap_len;
+
+static int setup_mapped(void)
+{
+	char p[PATH_MAX];
+	int fd, r = setup_mounted();
+
+	if (r)
+		return r;
+	snprintf(p, sizeof(p), "%s/multi", mnt);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		teardown_mounted();
+		return r;
+	}
+	fmap_len = 4 * PAGE;
+	fmap = mmap(NULL, fmap_len, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (fmap == MAP_FAILED) {
+		r = -errno;
+		teardown_mounted();
+		return r;
+	}
+	return 0;
+}
+
+static void teardown_mapped(void)
+{
+	munmap(fmap, fmap_len);
+	teardown_mounted();
+}
+
+/* Faults: a failed allocation must not show up as a signal. */
+static int op_fault(void)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, o1, o2;
+	unsigned int sum = 0;
+	int r = 0;
+
+	sigaction(SIGBUS, &sa, &o1);
+	sigaction(SIGSEGV, &sa, &o2);
+	faulted = 0;
+	if (!sigsetjmp(fault_jmp, 1)) {
+		for (size_t i = 0; i < fmap_len; i += PAGE)
+			sum += ((volatile uint8_t *)fmap)[i];
+	} else {
+		r = -EFAULT;
+	}
+	sigaction(SIGBUS, &o1, NULL);
+	sigaction(SIGSEGV, &o2, NULL);
+	(void)sum;
+	return r;
+}
+
+static int op_mmap_fault(void)
+{
+	char p[PATH_MAX];
+	uint8_t *m;
+	int fd, r;
+
+	snprintf(p, sizeof(p), "%s/page+1", mnt);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	m = mmap(NULL, 2 * PAGE, PROT_READ, MAP_PRIVATE, fd, 0);
+	r = m == MAP_FAILED ? -errno : 0;
+	close(fd);
+	if (r)
+		return r;
+	fmap = m;
+	fmap_len = 2 * PAGE;
+	r = op_fault();
+	munmap(m, 2 * PAGE);
+	return r;
+}
+
+struct op {
+	const char *name;
+	int (*setup)(void);
+	int (*op)(void);
+	void (*teardown)(void);
+};
+
+static const struct op ops[] = {
+	{ "open /dev/daxfs", setup_none, op_open_dev, teardown_none },
+	{ "import", setup_none, op_import, teardown_import },
+	{ "mount dmabuf:ID + umount", setup_import, op_mount, teardown_import },
+	{ "mount with a dmabuf fd + umount", setup_none, op_mount_fd, teardown_none },
+	{ "readdir", setup_mounted, op_readdir, teardown_mounted },
+	{ "lookup", setup_mounted, op_lookup, teardown_mounted },
+	{ "readlink", setup_mounted, op_readlink, teardown_mounted },
+	{ "read", setup_mounted, op_read, teardown_mounted },
+	{ "page faults", setup_mapped, op_fault, teardown_mapped },
+	{ "mmap + faults", setup_mounted, op_mmap_fault, teardown_mounted },
+};
+
+/* One whole cycle, for the random phase: ENOMEM anywhere is fine. */
+static int cycle(void)
+{
+	int r, bad = 0;
+
+	r = op_import();
+	if (r)
+		return r == -ENOMEM ? 0 : r;
+	r = mount_id(cur_id, mnt, MS_RDONLY, NULL);
+	if (!r) {
+		int (*const walk[])(void) = { op_readdir, op_lookup, op_readlink, op_read,
+					      op_mmap_fault };
+
+		for (size_t i = 0; i < sizeof(walk) / sizeof(walk[0]); i++) {
+			r = walk[i]();
+			if (r && r != -ENOMEM && !bad)
+				bad = r;
+		}
+		while (umount2(mnt, 0) && errno == ENOMEM)
+			;
+	} else if (r != -ENOMEM) {
+		bad = r;
+	}
+	while (daxfs_release(dev, cur_id) == -ENOMEM)
+		;
+	cur_id = 0;
+	return bad;
+}
+
+int main(void)
+{
+	const char *k = getenv("DAXFS_KERNEL") ?: "?";
+	bool must = ci_strict() && !strcmp(k, "debug");
+	char work[PATH_MAX], err[2 * ERRLEN];
+	uint8_t *image;
+	size_t ilen;
+	long dmabufs0;
+	int kind;
+
+	tap_init();
+	alarm(900);
+	if (!have("failslab") || access("/proc/thread-self/fail-nth", W_OK)) {
+		if (must) {
+			tap_ok(false, "fault injection: %s/failslab or /proc/thread-self/fail-nth missing on the debug kernel",
+			       DBG);
+			return tap_done();
+		}
+		tap_skip("fuzz-kernel-failinject", "no fault injection on kernel %s "
+			 "(CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION_DEBUG_FS)", k);
+		return tap_done() ? 1 : 4;
+	}
+	kind = pick_exporter(err, sizeof(err));
+	if (kind < 0) {
+		if (must) {
+			tap_ok(false, "no dma-buf exporter: %s", err);
+			return tap_done();
+		}
+		tap_skip("fuzz-kernel-failinject", "no dma-buf exporter: %s", err);
+		return tap_done() ? 1 : 4;
+	}
+	if (make_workdir(work, sizeof(work)) ||
+	    seed_image(work, 0, NULL, &image, &ilen, err, sizeof(err))) {
+		tap_ok(false, "the image: %s", err);
+		return tap_done();
+	}
+	if (dbuf_alloc(kind, ilen, &buf, err, sizeof(err)) || dbuf_write(&buf, 0, image, ilen)) {
+		tap_ok(false, "a %s buffer: %s", exporter_name(kind), err);
+		return tap_done();
+	}
+	dev = daxfs_dev_open();
+	if (dev < 0) {
+		tap_ok(false, "open /dev/daxfs: %s", strerror(-dev));
+		return tap_done();
+	}
+	mkdir(mnt, 0755);
+	dmabufs0 = dmabuf_count();
+
+	/* Allocations that may sleep fail too; no stack dumps in the log. */
+	fi_set("failslab", "ignore-gfp-wait", "N");
+	fi_set("failslab", "verbose", "0");
+	fi_set("failslab", "probability", "0");
+	fi_set("failslab", "task-filter", "Y");
+	if (have("fail_page_alloc")) {
+		fi_set("fail_page_alloc", "ignore-gfp-wait", "N");
+		fi_set("fail_page_alloc", "ignore-gfp-highmem", "N");
+		fi_set("fail_page_alloc", "min-order", "0");
+		fi_set("fail_page_alloc", "verbose", "0");
+		fi_set("fail_page_alloc", "probability", "0");
+		fi_set("fail_page_alloc", "task-filter", "Y");
+	}
+	tap_note("exporter %s, fail_page_alloc %s", exporter_name(kind),
+		 have("fail_page_alloc") ? "yes" : "no");
+	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+
+	/* Phase 1: every allocation of every operation, one at a time. */
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		const struct op *o = &ops[i];
+		int enomem = 0, oks = 0, bad = 0, n, r;
+		char first[256] = "";
+
+		for (n = 1; n <= MAXN; n++) {
+			bool fired;
+
+			r = o->setup();
+			if (r) {
+				snprintf(first, sizeof(first), "setup failed: %s", strerror(-r));
+				bad++;
+				break;
+			}
+			nth_arm(n);
+			r = o->op();
+			fired = nth_fired();
+			o->teardown();
+			if (r == -ENOMEM)
+				enomem++;
+			else if (!r)
+				oks++;
+			else if (!bad++)
+				snprintf(first, sizeof(first), "allocation %d failed: %s", n,
+					 strerrorname_np(-r) ?: "?");
+			if (!fired)
+				break;
+		}
+		tap_ok(!bad && n <= MAXN, "%s: %d allocations failed in turn: %d ENOMEM, %d succeeded anyway%s%s",
+		       o->name, n - 1, enomem, oks, bad ? "; " : "", first);
+	}
+	close(nth_fd);
+
+	/* Phase 2: random failures for this process only. */
+	{
+		int bad = 0, first = 0, r;
+
+		fi_set("failslab", "interval", "1");
+		fi_set("failslab", "times", "-1");
+		fi_set("failslab", "space", "0");
+		fi_set("failslab", "probability", "10");
+		if (have("fail_page_alloc")) {
+			fi_set("fail_page_alloc", "interval", "1");
+			fi_set("fail_page_alloc", "times", "-1");
+			fi_set("fail_page_alloc", "space", "0");
+			fi_set("fail_page_alloc", "probability", "5");
+		}
+		write_sysfs("/proc/self/make-it-fail", "1");
+		for (int c = 0; c < RANDOM_CYCLES; c++) {
+			r = cycle();
+			if (r && !bad++)
+				first = r;
+		}
+		write_sysfs("/proc/self/make-it-fail", "0");
+		fi_set("failslab", "probability", "0");
+		if (have("fail_page_alloc"))
+			fi_set("fail_page_alloc", "probability", "0");
+		tap_ok(!bad, "%d import-mount-walk-release cycles with random failures: %d with an errno other than ENOMEM%s%s",
+		       RANDOM_CYCLES, bad, bad ? ", first " : "", bad ? strerrorname_np(-first) ?: "?" : "");
+	}
+
+	/* Nothing left behind. */
+	umount2(mnt, MNT_DETACH);
+	close(dev);
+	{
+		int e;
+		long n = count_free_imports(buf.fd, &e);
+
+		tap_ok(n == 1024 && e == -ENOSPC, "all 1024 import slots free afterwards (%ld, then %s)",
+		       n, strerrorname_np(-e) ?: "?");
+	}
+	dbuf_free(&buf);
+	if (dmabufs0 >= 0)
+		tap_ok(dmabuf_count() == dmabufs0 - 1, "no dma-buf left behind (%ld)", dmabuf_count());
+	rm_rf(work);
+	return tap_done();
+}
