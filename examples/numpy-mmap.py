@@ -88,28 +88,13 @@ def generator():
     return mod
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--tensor")
-    ap.add_argument("--all", action="store_true")
-    ap.add_argument("file")
-    a = ap.parse_args()
-
-    fd = os.open(a.file, os.O_RDONLY)
-    mm = mmap.mmap(fd, 0, prot=mmap.PROT_READ)
-    data_start, h = header(mm)
-    meta = h.pop("__metadata__", {})
-    if a.tensor:
-        name = a.tensor
-    else:
-        floats = [k for k, v in h.items() if v["dtype"] in ("F32", "F16", "BF16")]
-        name = max(floats, key=lambda k: h[k]["data_offsets"][1] - h[k]["data_offsets"][0])
+def one_tensor(path, fd, mm, data_start, h, meta, name):
     t = h[name]
     begin, end = t["data_offsets"]
     dt = NP_DTYPE[t["dtype"]]
     count = (end - begin) // np.dtype(dt).itemsize
     print("%s: tensor %s %s %s, %d bytes at file offset %d" %
-          (a.file, name, t["dtype"], t["shape"], end - begin, data_start + begin))
+          (path, name, t["dtype"], t["shape"], end - begin, data_start + begin))
 
     # the zero-copy view
     arr = np.frombuffer(mm, dtype=dt, count=count, offset=data_start + begin).reshape(t["shape"])
@@ -139,7 +124,7 @@ def main():
         check(False, "generator comparison: %s" % e)
 
     # np.memmap: the same without the explicit mmap
-    mp = np.memmap(a.file, dtype=dt, mode="r", offset=data_start + begin, shape=tuple(t["shape"]))
+    mp = np.memmap(path, dtype=dt, mode="r", offset=data_start + begin, shape=tuple(t["shape"]))
     check(isinstance(mp.base, mmap.mmap) and not mp.flags.owndata,
           "np.memmap array's base is an mmap too")
     check(np.array_equal(mp.reshape(-1).view(np.uint8), arr.reshape(-1).view(np.uint8)),
@@ -164,6 +149,26 @@ def main():
         mm2.close()
     else:
         print("  skip:   pagemap check needs root")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--tensor", action="append", help="tensor to view (repeatable)")
+    ap.add_argument("--all", action="store_true")
+    ap.add_argument("file")
+    a = ap.parse_args()
+
+    fd = os.open(a.file, os.O_RDONLY)
+    mm = mmap.mmap(fd, 0, prot=mmap.PROT_READ)
+    data_start, h = header(mm)
+    meta = h.pop("__metadata__", {})
+    if a.tensor:
+        names = a.tensor
+    else:
+        floats = [k for k, v in h.items() if v["dtype"] in ("F32", "F16", "BF16")]
+        names = [max(floats, key=lambda k: h[k]["data_offsets"][1] - h[k]["data_offsets"][0])]
+    for name in names:
+        one_tensor(a.file, fd, mm, data_start, h, meta, name)
 
     if a.all:
         bad = 0
