@@ -29,7 +29,7 @@
 static long avail_kb(void)
 {
 	drop_caches();
-	return meminfo_kb("MemAvailable");
+	return meminfo_kb("MemAvailable:");
 }
 
 /* Import into @dev until it fails; how many, and the errno in *err. */
