@@ -10,6 +10,7 @@
 #   make demo       the main job in a VM: model weights in a dma-buf, mounted
 #   make bench      benchmarks in a VM (docs/benchmarks.md)
 #   make fuzz       the libFuzzer targets, for longer than make check does
+#   make fuzz-kernel ITER=N   mutated images against the module, debug kernel
 #   make install    tools, library, headers, man pages (PREFIX, DESTDIR)
 #
 # KERNELS selects the kernels of the matrix (default: all four).
@@ -53,6 +54,11 @@ fuzz:
 	$(MAKE) -C format fuzz
 	$(MAKE) -C libdaxfs-dmabuf fuzz
 
+ITER ?= 2000
+fuzz-kernel: userspace vmtests
+	$(MAKE) -C driver KERNELS="$${FUZZ_KERNEL:-debug}"
+	selftests/fuzz-kernel/run $(ITER)
+
 demo:
 	examples/demo
 
@@ -66,4 +72,4 @@ install:
 clean:
 	rm -rf build
 
-.PHONY: all userspace modules vmtests deps check fuzz demo bench install clean
+.PHONY: all userspace modules vmtests deps check fuzz fuzz-kernel demo bench install clean
