@@ -15,6 +15,7 @@
 #include <linux/module.h>
 #include <linux/splice.h>
 #include <linux/crc32c.h>
+#include <linux/magic.h>
 
 /*
  * Namespace import of the dma-buf symbols: a bare identifier up to 6.12
@@ -120,6 +121,53 @@ static inline vm_fault_t daxfs_insert_mixed(struct vm_area_struct *vma,
 					    unsigned long pfn, u64 flags)
 {
 	return vmf_insert_mixed(vma, addr, pfn);
+}
+#endif
+
+/*
+ * A dma-buf from the struct file that FSCONFIG_SET_FD hands the file system.
+ * 6.1 (bookworm) leaves param->dirfd at 0 for FSCONFIG_SET_FD (6.12 and sid
+ * set it to the fd), so the fd number cannot be given to dma_buf_get() on
+ * every kernel; and dma-buf exports no "file to dma-buf" helper.  Every
+ * dma-buf file, and nothing else, lives on the dma-buf pseudo file system
+ * (DMA_BUF_MAGIC), whose files carry the dma_buf in private_data: the same
+ * test dma_buf_get() makes, through the superblock instead of the f_op.
+ * Returns a new reference, or NULL.
+ */
+static inline struct dma_buf *daxfs_file_to_dma_buf(struct file *file)
+{
+	struct dma_buf *dmabuf;
+
+	if (!file || file_inode(file)->i_sb->s_magic != DMA_BUF_MAGIC)
+		return NULL;
+	dmabuf = file->private_data;
+	if (!dmabuf || dmabuf->file != file)
+		return NULL;
+	get_dma_buf(dmabuf);
+	return dmabuf;
+}
+
+/*
+ * Huge (PMD) mappings of contiguous buffers.  Only from 6.12 (trixie, sid):
+ * there vmf_insert_pfn_pmd() marks a PFN PMD special (pmd_mkspecial, 6.11)
+ * so the core mm never treats the buffer's pages as its own; 6.1
+ * (bookworm) would install a plain huge PMD over pages it does not own,
+ * so it maps 4 KiB pages only.  ->huge_fault takes an order from 6.6.
+ * vmf_insert_pfn_pmd() takes a pfn_t until 6.17, a plain PFN after (sid).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0) && \
+	defined(CONFIG_TRANSPARENT_HUGEPAGE)
+#define DAXFS_HAVE_PMD 1
+#include <linux/huge_mm.h>
+
+static inline vm_fault_t daxfs_insert_pfn_pmd(struct vm_fault *vmf,
+					      unsigned long pfn, u64 flags)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 17, 0)
+	return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, flags), false);
+#else
+	return vmf_insert_pfn_pmd(vmf, pfn, false);
+#endif
 }
 #endif
 

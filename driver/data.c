@@ -13,6 +13,7 @@
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/uio.h>
 
 #include "internal.h"
@@ -98,8 +99,66 @@ out:
 	return ret;
 }
 
+#ifdef DAXFS_HAVE_PMD
+/*
+ * One PMD for an aligned 2 MiB of the file when the buffer's pages there
+ * are physically contiguous and 2 MiB-aligned (a hugetlb-backed udmabuf,
+ * a phys= range, a DAX device), else fall back to 4 KiB pages.  Never
+ * across EOF (a fault past EOF must still raise SIGBUS) and never for a
+ * private write (copy-on-write happens on 4 KiB pages).
+ */
+static vm_fault_t daxfs_huge_fault(struct vm_fault *vmf, unsigned int order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct inode *inode = file_inode(vma->vm_file);
+	struct daxfs_backing *b = DAXFS_SB(inode->i_sb)->b;
+	const struct daxfs_inode *di = daxfs_raw_inode(inode);
+	unsigned long haddr = vmf->address & PMD_MASK;
+	pgoff_t npages = DIV_ROUND_UP_ULL(le64_to_cpu(di->size), PAGE_SIZE);
+	u64 data = le64_to_cpu(di->offset);
+	unsigned long pfn0, pfn;
+	vm_fault_t ret = VM_FAULT_FALLBACK;
+	u64 flags, f;
+	pgoff_t pgoff;
+	int cookie, i;
+
+	if (order != PMD_ORDER)
+		return VM_FAULT_FALLBACK;
+	if ((vmf->flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED))
+		return VM_FAULT_FALLBACK;
+	if (haddr < vma->vm_start || haddr + PMD_SIZE > vma->vm_end)
+		return VM_FAULT_FALLBACK;
+	pgoff = linear_page_index(vma, haddr);
+	if (!IS_ALIGNED(pgoff, HPAGE_PMD_NR) || pgoff + HPAGE_PMD_NR > npages)
+		return VM_FAULT_FALLBACK;
+
+	cookie = b->kind == DAXFS_DAX ? daxfs_backing_begin_read(b) : 0;
+	if (cookie < 0)
+		return VM_FAULT_SIGBUS;
+	if (daxfs_backing_pfn(b, data + ((u64)pgoff << PAGE_SHIFT), &pfn0, &flags) ||
+	    !IS_ALIGNED(pfn0, HPAGE_PMD_NR))
+		goto out;
+	/* phys= and DAX ranges are contiguous; a dma-buf's vmap may not be. */
+	if (b->kind == DAXFS_DMABUF) {
+		for (i = 1; i < HPAGE_PMD_NR; i++) {
+			if (daxfs_backing_pfn(b, data + ((u64)(pgoff + i) << PAGE_SHIFT),
+					      &pfn, &f) || pfn != pfn0 + i)
+				goto out;
+		}
+	}
+	ret = daxfs_insert_pfn_pmd(vmf, pfn0, flags);
+out:
+	if (b->kind == DAXFS_DAX)
+		daxfs_backing_end_read(b, cookie);
+	return ret;
+}
+#endif
+
 static const struct vm_operations_struct daxfs_vm_ops = {
 	.fault		= daxfs_fault,
+#ifdef DAXFS_HAVE_PMD
+	.huge_fault	= daxfs_huge_fault,
+#endif
 };
 
 static int daxfs_mmap(struct file *file, struct vm_area_struct *vma)
@@ -129,4 +188,7 @@ const struct file_operations daxfs_file_fops = {
 	.read_iter	= daxfs_read_iter,
 	.mmap		= daxfs_mmap,
 	.splice_read	= daxfs_splice_read,
+#ifdef DAXFS_HAVE_PMD
+	.get_unmapped_area = thp_get_unmapped_area,
+#endif
 };

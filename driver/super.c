@@ -84,20 +84,20 @@ static int daxfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 	case DAXFS_OPT_DMABUF:
 		if (ctx->dmabuf)
 			return invalfc(fc, "dmabuf given twice");
-		/*
-		 * The fd is resolved now, in the caller's context.  With
-		 * FSCONFIG_SET_FD the VFS already holds the file; make
-		 * sure the fd still names that file.
-		 */
-		dmabuf = dma_buf_get(result.uint_32);
-		if (IS_ERR(dmabuf))
-			return PTR_ERR(dmabuf);
-		if (param->type == fs_value_is_file && dmabuf->file != param->file) {
-			dma_buf_put(dmabuf);
-			return -EBADF;
+		if (param->type == fs_value_is_file) {
+			/* FSCONFIG_SET_FD: the VFS already holds the file. */
+			dmabuf = daxfs_file_to_dma_buf(param->file);
+			if (!dmabuf)
+				return invalfc(fc, "dmabuf: not a dma-buf");
+			ctx->dmabuf_fd = -1;
+		} else {
+			/* -o dmabuf=FD: resolved now, in the caller's context. */
+			dmabuf = dma_buf_get(result.uint_32);
+			if (IS_ERR(dmabuf))
+				return PTR_ERR(dmabuf);
+			ctx->dmabuf_fd = result.uint_32;
 		}
 		ctx->dmabuf = dmabuf;
-		ctx->dmabuf_fd = result.uint_32;
 		return 0;
 	case DAXFS_OPT_PHYS:
 		ctx->has_phys = true;
@@ -239,7 +239,10 @@ static int daxfs_get_tree(struct fs_context *fc)
 	if (ctx->dmabuf && ctx->has_phys)
 		return invalfc(fc, "dmabuf and phys are exclusive");
 	if (ctx->dmabuf) {
-		snprintf(what, sizeof(what), "fd %d", ctx->dmabuf_fd);
+		if (ctx->dmabuf_fd < 0)
+			strscpy(what, "fsconfig fd", sizeof(what));
+		else
+			snprintf(what, sizeof(what), "fd %d", ctx->dmabuf_fd);
 		ret = daxfs_backing_dmabuf(ctx->dmabuf, ctx->offset, what, &b);
 		ctx->dmabuf = NULL;
 	} else if (ctx->has_phys) {
