@@ -53,6 +53,7 @@ check:
 fuzz:
 	$(MAKE) -C format fuzz
 	$(MAKE) -C libdaxfs-dmabuf fuzz
+	$(MAKE) -C examples fuzz
 
 ITER ?= 2000
 fuzz-kernel: userspace vmtests
@@ -69,7 +70,11 @@ install:
 	$(MAKE) -C format install
 	$(MAKE) -C libdaxfs-dmabuf install
 
+# The DKMS source tree (dkms.conf + driver/ + the format and uapi headers).
+install-dkms:
+	scripts/dkms-test --stage $(DESTDIR)/usr/src/daxfs-dmabuf-1.0.0
+
 clean:
 	rm -rf build
 
-.PHONY: all userspace modules vmtests deps check fuzz fuzz-kernel demo bench install clean
+.PHONY: all userspace modules vmtests deps check fuzz fuzz-kernel demo bench install install-dkms clean

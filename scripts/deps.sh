@@ -29,7 +29,18 @@ VM_PKGS="
 	libdrm-dev pkg-config binutils bash coreutils
 "
 
-PKGS="$KERNEL_PKGS $VM_PKGS"
+# User space, tests and examples:
+# - clang + libclang-rt-14-dev: libFuzzer targets and sanitizer runtimes
+# - python3-numpy: the safetensors generator and the numpy example (also in
+#   the guest, which runs the host's root file system)
+# - e2fsprogs/util-linux (losetup), tar: fsck round trips and tar input
+# - erofs-utils, squashfs-tools: the mkdaxfs and VM benchmarks' contenders
+USER_PKGS="
+	clang libclang-rt-14-dev llvm python3-numpy tar util-linux
+	erofs-utils squashfs-tools
+"
+
+PKGS="$KERNEL_PKGS $VM_PKGS $USER_PKGS"
 
 [ "$(id -u)" = 0 ] || { echo "deps.sh: must run as root" >&2; exit 1; }
 
