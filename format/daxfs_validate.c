@@ -206,8 +206,9 @@ __u32 daxfs_image_crc(const struct daxfs_super *sb, const void *meta,
 		      __u64 meta_len)
 {
 	const u8 *p = (const u8 *)sb;
+	const u8 *field = (const void *)&sb->crc32c;
 	const u8 zero[sizeof(sb->crc32c)] = { 0 };
-	size_t at = (const u8 *)&sb->crc32c - p;
+	size_t at = field - p;
 	size_t n;
 	u32 crc = ~0u;
 

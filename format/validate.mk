@@ -24,19 +24,51 @@ FUZZ_SRCS  := fuzz/fuzz_validate.c daxfs_validate.c user/crc32c.c
 FUZZ_FLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fno-strict-aliasing \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
+# The validator against a kernel-like environment (tests/validate/kenv/):
+# -nostdinc proves it needs nothing beyond FORMAT.md's list.
+KENV_FLAGS  := -std=gnu11 -nostdinc -I$(TOP)/format/tests/validate/kenv \
+	       -I$(TOP)/format -O2 -c -Wall -Wextra -Werror \
+	       -Wmissing-prototypes -Wstrict-prototypes -Wold-style-definition \
+	       -Wdeclaration-after-statement -Wframe-larger-than=512 -Wshadow \
+	       -Wpointer-arith -Wvla
+KENV_SPARSE := -std=gnu11 -nostdinc -I$(TOP)/format/tests/validate/kenv \
+	       -I$(TOP)/format -Wsparse-all -Wno-declaration-after-statement
+
 # TAP from the sanitized build is the suite's result; the plain build must
-# pass too and adds one line.
-check-validate: $(B)/test-validate $(B)/san/test-validate
+# pass too and adds one line, the kernel-environment builds a few more.
+check-validate: $(B)/test-validate $(B)/san/test-validate daxfs_validate.c
 	@mkdir -p $(RES)
-	@$(B)/san/test-validate > $(RES)/format-validate.tap; rc=$$?; \
+	@$(B)/san/test-validate > $(B)/test-validate-san.tap; rc=$$?; \
+	 grep -v '^1\.\.' $(B)/test-validate-san.tap > $(RES)/format-validate.tap; \
 	 $(B)/test-validate > $(B)/test-validate-plain.tap; prc=$$?; \
 	 if [ $$prc -eq 0 ]; then \
 		echo "ok - test-validate plain build: $$(grep -c '^ok ' $(B)/test-validate-plain.tap) passed"; \
 	 else \
 		echo "not ok - test-validate plain build failed (see $(B)/test-validate-plain.tap)"; \
 	 fi >> $(RES)/format-validate.tap; \
+	 krc=0; for kcc in $(CC) $(CLANG); do \
+		command -v $$kcc > /dev/null || continue; \
+		if $$kcc $(KENV_FLAGS) -o $(B)/kenv-$$kcc.o daxfs_validate.c \
+			> $(B)/kenv-$$kcc.log 2>&1; then \
+			echo "ok - daxfs_validate.c builds with $$kcc in the kernel-like environment (no libc, W=1-ish, frame <= 512)"; \
+		else \
+			krc=1; echo "not ok - daxfs_validate.c fails with $$kcc in the kernel-like environment"; \
+			sed 's/^/# /' $(B)/kenv-$$kcc.log; \
+		fi; \
+	 done >> $(RES)/format-validate.tap; \
+	 if command -v sparse > /dev/null; then \
+		sparse $(KENV_SPARSE) daxfs_validate.c > $(B)/kenv-sparse.log 2>&1; \
+		if [ ! -s $(B)/kenv-sparse.log ]; then \
+			echo "ok - daxfs_validate.c is sparse-clean (-Wsparse-all)"; \
+		else \
+			krc=1; echo "not ok - sparse warnings in daxfs_validate.c"; \
+			sed 's/^/# /' $(B)/kenv-sparse.log; \
+		fi >> $(RES)/format-validate.tap; \
+	 fi; \
+	 echo "1..$$(grep -cE '^(ok|not ok)( |$$)' $(RES)/format-validate.tap)" \
+		>> $(RES)/format-validate.tap; \
 	 cat $(RES)/format-validate.tap; \
-	 [ $$rc -eq 0 ] && [ $$prc -eq 0 ]
+	 [ $$rc -eq 0 ] && [ $$prc -eq 0 ] && [ $$krc -eq 0 ]
 
 $(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard *.h user/*.h)
 	@mkdir -p $(@D)

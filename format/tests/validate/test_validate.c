@@ -951,6 +951,22 @@ static void test_super_cases(const struct tb_image *base)
 	     -EUCLEAN, "superblock: crc32c", "does not match computed");
 	CASE("uuid is free", 90, 4, 0xdeadbeef, true, 0, NULL, NULL);
 
+	/* Only data_off misaligned: names end and data start 4 KiB earlier. */
+	{
+		struct tb *t = tb_new(21);
+		struct tb_image big;
+
+		tb_file(t, 1, "f", 100);
+		big = build(t);
+		put(big.buf, 64, 8, g(big.buf, 64, 8) - 4096);
+		put(big.buf, 72, 8, g(big.buf, 72, 8) - 4096);
+		put(big.buf, 80, 8, g(big.buf, 80, 8) + 4096);
+		expect("data area not aligned to data_align", big.buf, big.size,
+		       true, -EUCLEAN, "superblock: data offset 0x1ff000",
+		       "not aligned to 0x200000");
+		free(big.buf);
+	}
+
 	/* CRC first: a bad CRC and a structural error report the CRC. */
 	img = dup_img(base);
 	put(img, inode_at(img, 1) + 4, 4, 77);
@@ -1007,6 +1023,59 @@ static void test_tree_cases(void)
 	snprintf(want, sizeof(want), "directory %u entry 0 (ino %u)", b, a);
 	expect("directory cycle (entry back to an ancestor)", img.buf,
 	       img.size, true, -EUCLEAN, want, "parent is 1");
+	free(img.buf);
+
+	/*
+	 * The root listing itself, with the root's nlink counting it: only
+	 * the "never the root" rule stops this loop.
+	 */
+	t = tb_new(12);
+	tb_link(t, 1, "self", 1);
+	img = build(t);
+	expect("root directory entry pointing at the root", img.buf, img.size,
+	       true, -EUCLEAN, "directory 1 entry 0 (ino 1)",
+	       "refers to the root");
+	free(img.buf);
+
+	/* A directory whose parent field names a regular file. */
+	t = tb_new(12);
+	f1 = tb_file(t, 1, "file", 0);
+	a = tb_dir(t, 1, "a");
+	img = build(t);
+	put(img.buf, inode_at(img.buf, a) + 44, 4, f1);
+	snprintf(want, sizeof(want), "directory %u: parent %u is not a directory",
+		 a, f1);
+	expect("parent is not a directory", img.buf, img.size, true, -EUCLEAN,
+	       want, NULL);
+	free(img.buf);
+
+	/*
+	 * Directory ranges whose sizes wrap the 64-bit cursor back to
+	 * dirent_count: root claims 2^64 - 1 entries, "a" starts there.
+	 */
+	t = tb_new(12);
+	a = tb_dir(t, 1, "a");
+	tb_file(t, a, "f", 0);
+	img = build(t);
+	put(img.buf, inode_at(img.buf, 1) + 16, 8, ~0ull);
+	put(img.buf, inode_at(img.buf, a) + 24, 8, ~0ull);
+	put(img.buf, inode_at(img.buf, a) + 16, 8, 3);
+	expect("directory entry ranges wrapping around 2^64", img.buf,
+	       img.size, true, -EUCLEAN, "directory 1: 18446744073709551615 entries",
+	       "beyond dirent count 2");
+	free(img.buf);
+
+	/* An entry no directory owns (the last one, a second hard link). */
+	t = tb_new(12);
+	a = tb_dir(t, 1, "a");
+	f1 = tb_file(t, a, "x", 0);
+	tb_link(t, a, "y", f1);
+	img = build(t);
+	put(img.buf, inode_at(img.buf, a) + 16, 8, 1);
+	put(img.buf, inode_at(img.buf, f1) + 4, 4, 1);
+	expect("dirent not owned by any directory", img.buf, img.size, true,
+	       -EUCLEAN, "dirent table: directories own 2 of its 3 entries",
+	       NULL);
 	free(img.buf);
 
 	/* Directory referenced twice from its own parent. */
