@@ -48,6 +48,7 @@ struct mk_inode {
 	uint32_t nents, cap;
 
 	char *target;			/* LNK: the target, NUL-terminated */
+	bool implicit;			/* tar: directory the archive never listed */
 
 	/*
 	 * REG data source.  Directory input: the file is @srcname in the

@@ -13,8 +13,9 @@
  * PAX sparse keys) is refused with an error rather than skipped.
  *
  * Paths: a leading '/' and "." components are dropped; ".." is refused.
- * Missing parent directories are created (mode 0755, owner 0:0, the mtime
- * of the entry that needed them).  A later entry with the same path
+ * Missing parent directories are created (mode 0755, owner 0:0, and the
+ * newest mtime found directly inside them, so that the result does not
+ * depend on the order of the members).  A later entry with the same path
  * replaces an earlier one, as extraction would; a directory can only be
  * "replaced" by a directory (its attributes are updated).
  *
@@ -466,8 +467,7 @@ static size_t split(char *path, char ***comps, const char *orig)
 }
 
 /* Walk to the parent directory of the last component, creating it. */
-static struct mk_inode *walk_parents(char **comps, size_t n, int64_t msec,
-				     uint32_t mnsec, const char *orig,
+static struct mk_inode *walk_parents(char **comps, size_t n, const char *orig,
 				     bool create)
 {
 	struct mk_inode *dir = root;
@@ -481,8 +481,7 @@ static struct mk_inode *walk_parents(char **comps, size_t n, int64_t msec,
 			if (!create)
 				return NULL;
 			next = mk_new_inode(S_IFDIR | 0755);
-			next->mtime_sec = msec;
-			next->mtime_nsec = mnsec;
+			next->implicit = true;
 			add(dir, comps[i], strlen(comps[i]), next);
 		} else {
 			next = sl->dir->ents[sl->idx].ino;
@@ -508,7 +507,7 @@ static struct mk_inode *lookup_path(const char *path)
 	if (n == 0) {
 		res = root;
 	} else {
-		dir = walk_parents(comps, n, 0, 0, path, false);
+		dir = walk_parents(comps, n, path, false);
 		if (dir) {
 			sl = find(dir, comps[n - 1], strlen(comps[n - 1]));
 			if (sl)
@@ -533,6 +532,7 @@ static void place(const char *path, struct mk_inode *node, bool is_link)
 		if (!new_dir || is_link)
 			mk_die("%s: '%s': only a directory can be the root",
 			       rd.name, path);
+		root->implicit = false;
 		root->mode = node->mode;
 		root->uid = node->uid;
 		root->gid = node->gid;
@@ -540,8 +540,7 @@ static void place(const char *path, struct mk_inode *node, bool is_link)
 		root->mtime_nsec = node->mtime_nsec;
 		goto out;
 	}
-	dir = walk_parents(comps, n, node->mtime_sec, node->mtime_nsec, path,
-			   true);
+	dir = walk_parents(comps, n, path, true);
 	sl = find(dir, comps[n - 1], strlen(comps[n - 1]));
 	if (!sl) {
 		add(dir, comps[n - 1], strlen(comps[n - 1]), node);
@@ -553,6 +552,7 @@ static void place(const char *path, struct mk_inode *node, bool is_link)
 			mk_die("%s: '%s': would replace a directory with a non-directory",
 			       rd.name, path);
 		/* A directory again: it keeps its entries, takes the attributes. */
+		old->implicit = false;
 		old->mode = node->mode;
 		old->uid = node->uid;
 		old->gid = node->gid;
@@ -568,6 +568,42 @@ static void place(const char *path, struct mk_inode *node, bool is_link)
 out:
 	free(comps);
 	free(copy);
+}
+
+/*
+ * Directories the archive did not list get the newest mtime of their
+ * entries: deepest first, so implicit subdirectories are settled before
+ * their parents look at them.
+ */
+static void implicit_times(void)
+{
+	struct mk_inode **order = mk_realloc_array(NULL, mk_all_count,
+						   sizeof(*order));
+	size_t n = 0, i;
+	uint32_t k;
+
+	order[n++] = root;
+	for (i = 0; i < n; i++)
+		for (k = 0; k < order[i]->nents; k++)
+			if ((order[i]->ents[k].ino->mode & S_IFMT) == S_IFDIR)
+				order[n++] = order[i]->ents[k].ino;
+	while (n--) {
+		struct mk_inode *d = order[n];
+
+		if (!d->implicit)
+			continue;
+		for (k = 0; k < d->nents; k++) {
+			const struct mk_inode *c = d->ents[k].ino;
+
+			if (k == 0 || c->mtime_sec > d->mtime_sec ||
+			    (c->mtime_sec == d->mtime_sec &&
+			     c->mtime_nsec > d->mtime_nsec)) {
+				d->mtime_sec = c->mtime_sec;
+				d->mtime_nsec = c->mtime_nsec;
+			}
+		}
+	}
+	free(order);
 }
 
 /* --- main loop ----------------------------------------------------------- */
@@ -599,6 +635,7 @@ struct mk_inode *mk_read_tar(const char *source, const char *spool_dir)
 
 	root = mk_new_inode(S_IFDIR | 0755);
 	root->parent = root;
+	root->implicit = true;
 	mk_progress_start("reading archive", 0, 0);
 
 	for (;;) {
@@ -783,6 +820,7 @@ next:
 		mk_progress(files, bytes);
 	}
 	mk_progress_end();
+	implicit_times();
 	if (longname || longlink)
 		mk_die("%s: archive ends after a GNU long name header", rd.name);
 	if (sp.fd >= 0 && ftruncate(sp.fd, sp.end) < 0)

@@ -398,6 +398,11 @@ with tarfile.open("implicit.tar", "w", format=tarfile.GNU_FORMAT) as t:
     add(t, "fifo", type=tarfile.FIFOTYPE)
     add(t, "chr", type=tarfile.CHRTYPE, devmajor=1, devminor=5)
     add(t, "blk", type=tarfile.BLKTYPE, devmajor=259, devminor=70000)
+for name, order in (("order1.tar", (0, 1, 2)), ("order2.tar", (2, 0, 1))):
+    members = [("a/b/f1", 10), ("a/c/f2", 20), ("d/f3", 5)]
+    with tarfile.open(name, "w", format=tarfile.GNU_FORMAT) as t:
+        for i in order:
+            add(t, members[i][0], b"x", mtime=members[i][1])
 with tarfile.open("toolong-name.tar", "w", format=tarfile.PAX_FORMAT) as t:
     add(t, "a/" + "n" * 256, b"x")
 with tarfile.open("toolong-link.tar", "w", format=tarfile.PAX_FORMAT) as t:
@@ -451,7 +456,9 @@ mk --tar global.img global.tar &&
 if mk --tar implicit.img implicit.tar 2> .err; then
 	"$PY" "$LIB/daxfsimg.py" manifest implicit.img > .m
 	check "tar: implicit parents, later dir entry, duplicates, hard link, ./ and /, devices" bash -c "
-		grep -q '^x dir 0755 0:0 mtime=77000000000' .m &&
+		grep -q '^. dir 0755 0:0 mtime=5000000000' .m &&
+		grep -q '^x dir 0755 0:0 mtime=5000000000' .m &&
+		grep -q '^x/y/z dir 0755 0:0 mtime=77000000000' .m &&
 		grep -q '^x/y dir 0700 0:0 mtime=5000000000' .m &&
 		grep -q '^x/y/z/file reg' .m &&
 		grep -q '^dup reg .*size=6 ' .m &&
@@ -464,6 +471,10 @@ else
 	fail "tar corner cases: $(head -1 .err)"
 fi
 
+mk --tar -U $U order1.img order1.tar && mk --tar -U $U order2.img order2.tar
+check "tar without directory entries: member order does not matter" cmp order1.img order2.img
+check "... implicit directories take the newest mtime inside" bash -c \
+	"'$PY' '$LIB/daxfsimg.py' manifest order1.img | grep -q '^a dir 0755 0:0 mtime=20000000000'"
 expect 1 "longer than 255" "tar: a 256-byte name" -- --tar out/img toolong-name.tar
 expect 1 "longer than 4095" "tar: a 4096-byte symlink target" -- --tar out/img toolong-link.tar
 expect 1 "'..' are not accepted" "tar: '..' in a path" -- --tar out/img dotdot.tar
