@@ -67,11 +67,12 @@ static int daxfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 
 	/*
 	 * A remount may repeat what /proc/mounts shows (dmabuf=<exporter>,
-	 * size=...): the source cannot change, accept and ignore it.
+	 * dax, size=...): the source cannot change, accept and ignore it.
 	 */
 	if (fc->purpose == FS_CONTEXT_FOR_RECONFIGURE &&
 	    (!strcmp(param->key, "dmabuf") || !strcmp(param->key, "phys") ||
-	     !strcmp(param->key, "size") || !strcmp(param->key, "offset")))
+	     !strcmp(param->key, "size") || !strcmp(param->key, "offset") ||
+	     !strcmp(param->key, "dax")))
 		return 0;
 
 	opt = fs_parse(fc, daxfs_fs_parameters, param, &result);
