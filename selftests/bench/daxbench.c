@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * daxbench: the timing helper of `make bench` (selftests/bench/run).
+ * Each subcommand does one measured thing and prints "key=value" pairs on
+ * one line, so the guest script can collect them without parsing prose.
+ *
+ *   daxbench mount-daxfs heap|udmabuf IMAGE MNT
+ *        allocate a dma-buf, fill it with IMAGE (not timed as make-available:
+ *        the data is "already in memory"), then time import + mount
+ *   daxbench mount-loop erofs|squashfs IMAGE MNT   time loop setup + mount
+ *        (LO_FLAGS_AUTOCLEAR: umount frees the loop device)
+ *   daxbench seqread BS FILE...      sequential read() of every file
+ *   daxbench randread BS THREADS COUNT FILE...   COUNT random preads per thread
+ *   daxbench mmap-touch FILE...      map, touch one byte a page, then again
+ *   daxbench stat-list LISTFILE ROOT lstat of every path in LISTFILE
+ *   daxbench readdir-all ROOT        opendir/readdir of every directory
+ *   daxbench share N FILE...         N processes map + touch everything, one
+ *                                    after another; MemAvailable after each
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daxfs-dmabuf.h"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "daxbench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static long minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+static long meminfo_kb(const char *key)
+{
+	char line[256];
+	size_t n = strlen(key);
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		die("/proc/meminfo");
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':') {
+			v = strtol(line + n + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+static int cmd_mount(int argc, char **argv)
+{
+	struct daxfs_image_desc d;
+	int img, buf, r;
+	double t0, t1, t2;
+
+	if (argc != 3)
+		return 2;
+	img = open(argv[1], O_RDONLY);
+	if (img < 0)
+		die(argv[1]);
+	r = daxfs_image_probe(img, 0, &d);
+	if (r < 0) {
+		fprintf(stderr, "daxbench: probe: %s\n", daxfs_last_error());
+		return 1;
+	}
+	t0 = now();
+	if (!strcmp(argv[0], "heap"))
+		buf = daxfs_dmabuf_alloc_heap("system", d.image_size);
+	else
+		buf = daxfs_dmabuf_alloc_udmabuf(d.image_size, 0);
+	if (buf < 0) {
+		fprintf(stderr, "daxbench: alloc %s: %s\n", argv[0], daxfs_last_error());
+		return 3;
+	}
+	r = daxfs_dmabuf_fill(buf, img, 0, NULL, NULL);
+	if (r < 0) {
+		fprintf(stderr, "daxbench: fill: %s\n", daxfs_last_error());
+		return 1;
+	}
+	t1 = now();
+	/* the data is now "already in memory": the baseline of the deltas */
+	printf("filled_avail_kb=%ld filled_shmem_kb=%ld filled_cached_kb=%ld ",
+	       meminfo_kb("MemAvailable"), meminfo_kb("Shmem"), meminfo_kb("Cached"));
+	t1 = now();
+	r = daxfs_mount_dmabuf(buf, argv[2]);
+	t2 = now();
+	if (r < 0) {
+		fprintf(stderr, "daxbench: mount: %s\n", daxfs_last_error());
+		return 1;
+	}
+	close(buf);
+	close(img);
+	printf("alloc_fill_s=%.6f mount_s=%.6f inodes=%u bytes=%llu\n", t1 - t0,
+	       t2 - t1, d.inode_count, (unsigned long long)d.image_size);
+	return 0;
+}
+
+/* LOOP_CTL_GET_FREE + LOOP_CONFIGURE (read-only) + mount(2), all timed */
+static int cmd_mount_loop(int argc, char **argv)
+{
+	struct loop_config lc;
+	char dev[64];
+	int ctl, n, lfd, img;
+	double t0, t1;
+
+	if (argc != 3)
+		return 2;
+	img = open(argv[1], O_RDONLY);
+	if (img < 0)
+		die(argv[1]);
+	t0 = now();
+	ctl = open("/dev/loop-control", O_RDWR);
+	if (ctl < 0)
+		die("/dev/loop-control");
+	n = ioctl(ctl, LOOP_CTL_GET_FREE);
+	if (n < 0)
+		die("LOOP_CTL_GET_FREE");
+	snprintf(dev, sizeof(dev), "/dev/loop%d", n);
+	lfd = open(dev, O_RDONLY);
+	if (lfd < 0)
+		die(dev);
+	memset(&lc, 0, sizeof(lc));
+	lc.fd = img;
+	lc.info.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR;
+	if (ioctl(lfd, LOOP_CONFIGURE, &lc))
+		die("LOOP_CONFIGURE");
+	if (mount(dev, argv[2], argv[0], MS_RDONLY, NULL))
+		die("mount");
+	t1 = now();
+	close(lfd);
+	close(ctl);
+	close(img);
+	printf("loop=%s mount_s=%.6f\n", dev, t1 - t0);
+	return 0;
+}
+
+static int cmd_seqread(int argc, char **argv)
+{
+	size_t bs;
+	char *buf;
+	unsigned long long total = 0;
+	double t0;
+
+	if (argc < 2)
+		return 2;
+	bs = strtoul(argv[0], NULL, 0);
+	buf = aligned_alloc(4096, bs);
+	if (!buf)
+		die("malloc");
+	t0 = now();
+	for (int i = 1; i < argc; i++) {
+		int fd = open(argv[i], O_RDONLY);
+		ssize_t n;
+
+		if (fd < 0)
+			die(argv[i]);
+		while ((n = read(fd, buf, bs)) > 0)
+			total += n;
+		if (n < 0)
+			die("read");
+		close(fd);
+	}
+	t0 = now() - t0;
+	printf("bytes=%llu s=%.6f MBps=%.1f\n", total, t0, total / t0 / 1e6);
+	return 0;
+}
+
+struct rnd {
+	int nfiles;
+	int *fds;
+	off_t *sizes;
+	size_t bs;
+	long count;
+	unsigned int seed;
+};
+
+static void *rnd_thread(void *p)
+{
+	struct rnd *r = p;
+	char *buf = aligned_alloc(4096, r->bs);
+	uint64_t x = 0x9e3779b97f4a7c15ull * (r->seed + 1);
+
+	if (!buf)
+		die("malloc");
+	for (long i = 0; i < r->count; i++) {
+		int f;
+		off_t blocks, off;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		f = x % r->nfiles;
+		blocks = r->sizes[f] / r->bs;
+		if (blocks < 1)
+			blocks = 1;
+		off = (off_t)((x >> 20) % blocks) * r->bs;
+		if (pread(r->fds[f], buf, r->bs, off) < 0)
+			die("pread");
+	}
+	free(buf);
+	return NULL;
+}
+
+static int cmd_randread(int argc, char **argv)
+{
+	int nt, nf;
+	struct rnd *r;
+	pthread_t *th;
+	double t0;
+	long count;
+
+	if (argc < 4)
+		return 2;
+	nt = atoi(argv[1]);
+	count = atol(argv[2]);
+	nf = argc - 3;
+	r = calloc(nt, sizeof(*r));
+	th = calloc(nt, sizeof(*th));
+	if (!r || !th)
+		die("calloc");
+	r[0].fds = calloc(nf, sizeof(int));
+	r[0].sizes = calloc(nf, sizeof(off_t));
+	for (int i = 0; i < nf; i++) {
+		struct stat st;
+
+		r[0].fds[i] = open(argv[3 + i], O_RDONLY);
+		if (r[0].fds[i] < 0 || fstat(r[0].fds[i], &st))
+			die(argv[3 + i]);
+		r[0].sizes[i] = st.st_size;
+	}
+	for (int t = 0; t < nt; t++) {
+		r[t] = r[0];
+		r[t].nfiles = nf;
+		r[t].bs = strtoul(argv[0], NULL, 0);
+		r[t].count = count;
+		r[t].seed = t;
+	}
+	t0 = now();
+	for (int t = 0; t < nt; t++)
+		pthread_create(&th[t], NULL, rnd_thread, &r[t]);
+	for (int t = 0; t < nt; t++)
+		pthread_join(th[t], NULL);
+	t0 = now() - t0;
+	printf("ops=%ld s=%.6f iops=%.0f\n", count * nt, t0, count * nt / t0);
+	return 0;
+}
+
+struct map {
+	char *p;
+	size_t len;
+};
+
+static struct map *map_all(int n, char **files)
+{
+	struct map *m = calloc(n, sizeof(*m));
+
+	if (!m)
+		die("calloc");
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+		int fd = open(files[i], O_RDONLY);
+
+		if (fd < 0 || fstat(fd, &st))
+			die(files[i]);
+		m[i].len = st.st_size;
+		if (m[i].len) {
+			m[i].p = mmap(NULL, m[i].len, PROT_READ, MAP_SHARED, fd, 0);
+			if (m[i].p == MAP_FAILED)
+				die("mmap");
+		}
+		close(fd);
+	}
+	return m;
+}
+
+static unsigned long touch_all(int n, struct map *m)
+{
+	volatile unsigned char sink = 0;
+	unsigned long pages = 0;
+
+	for (int i = 0; i < n; i++)
+		for (size_t o = 0; o < m[i].len; o += 4096, pages++)
+			sink ^= m[i].p[o];
+	(void)sink;
+	return pages;
+}
+
+static int cmd_mmap_touch(int argc, char **argv)
+{
+	struct map *m;
+	unsigned long pages;
+	long f0, f1, f2;
+	double t0, t1, t2;
+
+	if (argc < 1)
+		return 2;
+	m = map_all(argc, argv);
+	f0 = minflt();
+	t0 = now();
+	pages = touch_all(argc, m);
+	t1 = now();
+	f1 = minflt();
+	touch_all(argc, m);
+	t2 = now();
+	f2 = minflt();
+	printf("pages=%lu first_s=%.6f first_pps=%.0f first_faults=%ld retouch_s=%.6f retouch_pps=%.0f retouch_faults=%ld\n",
+	       pages, t1 - t0, pages / (t1 - t0), f1 - f0, t2 - t1,
+	       pages / (t2 - t1), f2 - f1);
+	return 0;
+}
+
+static int cmd_stat_list(int argc, char **argv)
+{
+	FILE *f;
+	char line[4096], path[8192];
+	struct stat st;
+	long n = 0;
+	double t0;
+
+	if (argc != 2)
+		return 2;
+	f = fopen(argv[0], "r");
+	if (!f)
+		die(argv[0]);
+	/* read the list first so that only lookups are timed */
+	char **paths = NULL;
+	size_t cap = 0;
+
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if ((size_t)n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			paths = realloc(paths, cap * sizeof(*paths));
+			if (!paths)
+				die("realloc");
+		}
+		snprintf(path, sizeof(path), "%s/%s", argv[1], line);
+		paths[n++] = strdup(path);
+	}
+	fclose(f);
+	t0 = now();
+	for (long i = 0; i < n; i++)
+		if (lstat(paths[i], &st))
+			die(paths[i]);
+	t0 = now() - t0;
+	printf("files=%ld s=%.6f per_s=%.0f\n", n, t0, n / t0);
+	return 0;
+}
+
+static long dirs, entries;
+
+static void walk(int dfd)
+{
+	DIR *d = fdopendir(dfd);
+	struct dirent *e;
+
+	if (!d)
+		die("fdopendir");
+	dirs++;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' && (!e->d_name[1] ||
+		    (e->d_name[1] == '.' && !e->d_name[2])))
+			continue;
+		entries++;
+		if (e->d_type == DT_DIR) {
+			int c = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY);
+
+			if (c < 0)
+				die(e->d_name);
+			walk(c);
+		}
+	}
+	closedir(d);
+}
+
+static int cmd_readdir_all(int argc, char **argv)
+{
+	double t0;
+	int fd;
+
+	if (argc != 1)
+		return 2;
+	fd = open(argv[0], O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		die(argv[0]);
+	t0 = now();
+	walk(fd);
+	t0 = now() - t0;
+	printf("dirs=%ld entries=%ld s=%.6f dirs_per_s=%.0f\n", dirs, entries, t0,
+	       dirs / t0);
+	return 0;
+}
+
+static int cmd_share(int argc, char **argv)
+{
+	int n, ready[2], go[2];
+	pid_t *pids;
+	long before, prev;
+
+	if (argc < 2)
+		return 2;
+	n = atoi(argv[0]);
+	pids = calloc(n, sizeof(*pids));
+	if (!pids || pipe(go))
+		die("setup");
+	before = prev = meminfo_kb("MemAvailable");
+	printf("memavail_kb_before=%ld", before);
+	for (int i = 0; i < n; i++) {
+		char c;
+
+		if (pipe(ready))
+			die("pipe");
+		pids[i] = fork();
+		if (pids[i] < 0)
+			die("fork");
+		if (!pids[i]) {
+			struct map *m = map_all(argc - 1, argv + 1);
+
+			touch_all(argc - 1, m);
+			if (write(ready[1], "r", 1) != 1)
+				_exit(1);
+			/* hold the mappings until the parent closes "go" */
+			(void)!read(go[0], &c, 1);
+			_exit(0);
+		}
+		close(ready[1]);
+		if (read(ready[0], &c, 1) != 1)
+			die("child");
+		close(ready[0]);
+		long cur = meminfo_kb("MemAvailable");
+
+		printf(" growth_kb_%d=%ld", i + 1, prev - cur);
+		prev = cur;
+	}
+	printf(" total_kb=%ld\n", before - prev);
+	close(go[1]);
+	for (int i = 0; i < n; i++)
+		waitpid(pids[i], NULL, 0);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "mount-daxfs", cmd_mount },	{ "mount-loop", cmd_mount_loop },	{ "seqread", cmd_seqread },
+		{ "randread", cmd_randread },	{ "mmap-touch", cmd_mmap_touch },
+		{ "stat-list", cmd_stat_list }, { "readdir-all", cmd_readdir_all },
+		{ "share", cmd_share },
+	};
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (size_t i = 0; argc > 1 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name)) {
+			int r = cmds[i].fn(argc - 2, argv + 2);
+
+			if (r == 2)
+				fprintf(stderr, "daxbench: %s: bad arguments\n", argv[1]);
+			return r;
+		}
+	fprintf(stderr, "usage: daxbench mount-daxfs|mount-loop|seqread|randread|mmap-touch|stat-list|readdir-all|share ...\n");
+	return 2;
+}
