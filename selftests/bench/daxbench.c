@@ -446,6 +446,8 @@ static int cmd_share(int argc, char **argv)
 		if (pids[i] < 0)
 			die("fork");
 		if (!pids[i]) {
+			/* only the parent may hold the write end, or "go" never closes */
+			close(go[1]);
 			struct map *m = map_all(argc - 1, argv + 1);
 
 			touch_all(argc - 1, m);
