@@ -32,6 +32,8 @@
 
 #define DAXFS_NAME_MAX		255u	/* bytes in one name */
 #define DAXFS_SYMLINK_MAX	4095u	/* bytes in a symlink target */
+#define DAXFS_RDEV_MAJOR_MAX	0xfffu	/* device numbers: Linux's 12:20 bits */
+#define DAXFS_RDEV_MINOR_MAX	0xfffffu
 #define DAXFS_LABEL_SIZE	64u
 #define DAXFS_UUID_SIZE		16u
 

@@ -340,6 +340,12 @@ static int daxfs_check_inode(const struct daxfs_layout *l,
 		return daxfs_fail(err, -EUCLEAN,
 				  "inode %u: mtime_nsec %u not below 1000000000",
 				  ino, le32_to_cpu(di->mtime_nsec));
+	if (le32_to_cpu(di->rdev_major) > DAXFS_RDEV_MAJOR_MAX ||
+	    le32_to_cpu(di->rdev_minor) > DAXFS_RDEV_MINOR_MAX)
+		return daxfs_fail(err, -EUCLEAN,
+				  "inode %u: device number %u:%u beyond 12:20 bits",
+				  ino, le32_to_cpu(di->rdev_major),
+				  le32_to_cpu(di->rdev_minor));
 	if (type != DAXFS_S_IFCHR && type != DAXFS_S_IFBLK &&
 	    (di->rdev_major || di->rdev_minor))
 		return daxfs_fail(err, -EUCLEAN,

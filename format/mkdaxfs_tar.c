@@ -759,7 +759,8 @@ struct mk_inode *mk_read_tar(const char *source, const char *spool_dir)
 			int64_t ma = num(h.devmajor, sizeof(h.devmajor), "devmajor");
 			int64_t mi = num(h.devminor, sizeof(h.devminor), "devminor");
 
-			if (ma < 0 || ma > UINT32_MAX || mi < 0 || mi > UINT32_MAX)
+			if (ma < 0 || ma > DAXFS_RDEV_MAJOR_MAX ||
+			    mi < 0 || mi > DAXFS_RDEV_MINOR_MAX)
 				mk_die("%s: '%s': device number out of range",
 				       rd.name, path);
 			node->rdev_major = ma;

@@ -263,6 +263,8 @@ static bool ref_body(struct ref *r, const u8 *sb, bool tails)
 			return false;
 		if (g(p, 2, 2) || g(p, 56, 8) || g(p, 40, 4) >= 1000000000)
 			return false;
+		if (g(p, 48, 4) > 0xfff || g(p, 52, 4) > 0xfffff)
+			return false;
 		if (t != 0020000 && t != 0060000 && (g(p, 48, 4) || g(p, 52, 4)))
 			return false;
 		if (t != 0040000 && par)
