@@ -770,7 +770,7 @@ static void write_data(void)
 			continue;
 		if (n->srcfd >= 0) {	/* tar: spool or archive */
 			mk_copy_range(n->srcfd, n->srcoff, out.fd, n->offset,
-				      n->size, n->srcname);
+				      n->size, n->srcholes, n->srcname);
 			continue;
 		}
 		if (n->srcdir != cur_dir) {
@@ -789,7 +789,7 @@ static void write_data(void)
 			mk_die("%s: changed while mkdaxfs was running", what);
 		/* mk_path()'s buffer may be reused below; keep a copy. */
 		what = mk_strndup(what, strlen(what));
-		mk_copy_range(fd, 0, out.fd, n->offset, n->size, what);
+		mk_copy_range(fd, 0, out.fd, n->offset, n->size, true, what);
 		free((char *)what);
 		close(fd);
 	}

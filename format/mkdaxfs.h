@@ -58,6 +58,7 @@ struct mk_inode {
 	struct mk_inode *srcdir;
 	const char *srcname;
 	int srcfd;
+	bool srcholes;			/* tar: @srcfd is the spool */
 	uint64_t srcoff;
 
 	/* Layout results. */
@@ -127,12 +128,14 @@ void mk_h128_update(struct mk_h128 *h, const void *p, size_t n);
 void mk_h128_final(struct mk_h128 *h, uint8_t out[16]);
 
 /*
- * Copy @len bytes at @in_off of @in to @out at @out_off.  Holes in @in
- * are skipped (the output was extended with ftruncate, so they read as
- * zeros and stay sparse).  @what names the source for messages.
+ * Copy @len bytes at @in_off of @in to @out at @out_off.  With @holes,
+ * holes in @in are skipped (the output was extended with ftruncate, so they
+ * read as zeros and stay sparse); SEEK_HOLE may scan up to the next hole,
+ * so only ask for it where one is near (a file of its own, or the spool,
+ * which leaves a hole after each file).  @what names the source.
  */
 void mk_copy_range(int in, uint64_t in_off, int out, uint64_t out_off,
-		   uint64_t len, const char *what);
+		   uint64_t len, bool holes, const char *what);
 /* Write all of @buf at @off, dying with @what on error. */
 void mk_pwrite_all(int fd, const void *buf, size_t n, uint64_t off,
 		   const char *what);

@@ -418,10 +418,14 @@ static void copy_extent(int in, uint64_t in_off, int out, uint64_t out_off,
 }
 
 void mk_copy_range(int in, uint64_t in_off, int out, uint64_t out_off,
-		   uint64_t len, const char *what)
+		   uint64_t len, bool holes, const char *what)
 {
 	uint64_t end = in_off + len, pos = in_off;
 
+	if (!holes) {
+		copy_extent(in, in_off, out, out_off, len, what);
+		pos = end;
+	}
 	while (pos < end) {
 		off_t d = lseek(in, pos, SEEK_DATA), h;
 
@@ -436,6 +440,7 @@ void mk_copy_range(int in, uint64_t in_off, int out, uint64_t out_off,
 			h = end;
 		if (h <= d)	/* raced with a writer; copy the rest */
 			h = end;
+		progress_bytes += d - pos;	/* the hole before this extent */
 		copy_extent(in, d, out, out_off + (d - in_off), h - d, what);
 		pos = h;
 	}
