@@ -7,10 +7,6 @@
 #   make bench-mkdaxfs   the benchmark against mkfs.erofs (not a test);
 #                        writes docs/bench-mkdaxfs.md
 
-# The fragments are included before the Makefile's 'all' rule, so the first
-# rule of a fragment would become the default goal; keep it 'all'.
-.DEFAULT_GOAL := all
-
 PROGS += mkdaxfs
 mkdaxfs_SRCS := mkdaxfs.c mkdaxfs_dir.c mkdaxfs_tar.c mkdaxfs_util.c
 
