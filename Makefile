@@ -64,7 +64,7 @@ demo:
 	examples/demo
 
 bench:
-	selftests/bench/run
+	selftests/bench/run $(BENCH_ARGS)
 
 install:
 	$(MAKE) -C format install

@@ -37,7 +37,7 @@ VM_PKGS="
 # - erofs-utils, squashfs-tools: the mkdaxfs and VM benchmarks' contenders
 USER_PKGS="
 	clang libclang-rt-14-dev llvm python3-numpy tar util-linux
-	erofs-utils squashfs-tools
+	erofs-utils squashfs-tools gnuplot-nox
 "
 
 PKGS="$KERNEL_PKGS $VM_PKGS $USER_PKGS"
