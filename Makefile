@@ -47,7 +47,10 @@ vmtests: userspace
 deps:
 	scripts/deps.sh
 
+# As root, install what is missing first, so that make check works on a
+# fresh machine; deps.sh is idempotent and quick when nothing is missing.
 check:
+	@if [ "$$(id -u)" = 0 ]; then scripts/deps.sh; fi
 	scripts/check
 
 fuzz:
