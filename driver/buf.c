@@ -17,6 +17,7 @@
 #include <linux/io.h>
 #include <linux/ioport.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -28,9 +29,104 @@
 /* Bounce buffer size for buffers whose vmap is I/O memory. */
 #define DAXFS_IO_CHUNK	256u
 
+/*
+ * The metadata budget.  Every backing (an import, or a mount made straight
+ * from a dma-buf fd, a phys= range or a DAX device) keeps a private copy of
+ * the image metadata, up to INT_MAX bytes each; the count limits of dev.c
+ * bound how many, not how big.  All copies together may hold at most
+ * max_meta_mb MiB; a load that would exceed it fails with ENOSPC (the errno
+ * of the other "too many imports" limit) and says so in the kernel log.
+ * The bytes are charged when the copy is allocated and given back when the
+ * backing is freed (last import release or unmount).
+ *
+ * max_meta_mb: 0 (the default) means an eighth of the RAM, as is writing 0.
+ * Writable at run time by root; lowering it below what is in use refuses
+ * new loads until enough is released, and takes nothing away.
+ * meta_bytes (read-only): the bytes charged now.
+ *
+ * The copies are also charged to the memory cgroup of the process that
+ * imports or mounts (GFP_KERNEL_ACCOUNT), so a confined importer is held
+ * by its own memory.max as well.
+ */
+static u64 daxfs_max_meta_mb;
+static atomic64_t daxfs_meta_bytes = ATOMIC64_INIT(0);
+
+#define DAXFS_MAX_META_MB_MAX	(U64_MAX >> 20)
+
+static u64 daxfs_meta_limit_mb(void)
+{
+	u64 mb = READ_ONCE(daxfs_max_meta_mb);
+
+	if (mb)
+		return mb;
+	/* An eighth of the RAM, at least 1 MiB. */
+	return max_t(u64, (u64)totalram_pages() >> (20 - PAGE_SHIFT) >> 3, 1);
+}
+
+static int daxfs_max_meta_mb_set(const char *val, const struct kernel_param *kp)
+{
+	u64 mb;
+	int ret;
+
+	ret = kstrtou64(val, 0, &mb);
+	if (ret)
+		return ret;
+	if (mb > DAXFS_MAX_META_MB_MAX)
+		return -ERANGE;
+	WRITE_ONCE(daxfs_max_meta_mb, mb);
+	return 0;
+}
+
+static int daxfs_max_meta_mb_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%llu\n", daxfs_meta_limit_mb());
+}
+
+static const struct kernel_param_ops daxfs_max_meta_mb_ops = {
+	.set	= daxfs_max_meta_mb_set,
+	.get	= daxfs_max_meta_mb_get,
+};
+module_param_cb(max_meta_mb, &daxfs_max_meta_mb_ops, NULL, 0644);
+MODULE_PARM_DESC(max_meta_mb,
+		 "MiB of image metadata all imports and mounts may copy into the kernel (0: RAM/8)");
+
+static int daxfs_meta_bytes_set(const char *val, const struct kernel_param *kp)
+{
+	return -EPERM;
+}
+
+static int daxfs_meta_bytes_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%lld\n", (s64)atomic64_read(&daxfs_meta_bytes));
+}
+
+static const struct kernel_param_ops daxfs_meta_bytes_ops = {
+	.set	= daxfs_meta_bytes_set,
+	.get	= daxfs_meta_bytes_get,
+};
+module_param_cb(meta_bytes, &daxfs_meta_bytes_ops, NULL, 0444);
+MODULE_PARM_DESC(meta_bytes, "bytes of image metadata held now (read-only)");
+
+/* Charge @len bytes of metadata to the budget, or -ENOSPC. */
+static int daxfs_meta_charge(struct daxfs_backing *b, u64 len)
+{
+	u64 limit = daxfs_meta_limit_mb() << 20;
+	s64 used = atomic64_read(&daxfs_meta_bytes);
+
+	do {
+		if (len > limit || (u64)used > limit - len) {
+			pr_err_ratelimited("(%s): metadata of %llu bytes refused: %lld of the %llu bytes of max_meta_mb=%llu already held\n",
+					   b->name, len, used, limit, limit >> 20);
+			return -ENOSPC;
+		}
+	} while (!atomic64_try_cmpxchg(&daxfs_meta_bytes, &used, used + len));
+	b->meta_charged = len;
+	return 0;
+}
+
 static struct daxfs_backing *daxfs_backing_alloc(enum daxfs_kind kind)
 {
-	struct daxfs_backing *b = kzalloc(sizeof(*b), GFP_KERNEL);
+	struct daxfs_backing *b = kzalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
 
 	if (!b)
 		return NULL;
@@ -45,6 +141,8 @@ static void daxfs_backing_release(struct kref *ref)
 	struct daxfs_backing *b = container_of(ref, struct daxfs_backing, ref);
 
 	kvfree(b->meta);
+	if (b->meta_charged)
+		atomic64_sub(b->meta_charged, &daxfs_meta_bytes);
 	switch (b->kind) {
 	case DAXFS_DMABUF:
 		if (b->dmabuf) {
@@ -253,7 +351,17 @@ static int daxfs_backing_load(struct daxfs_backing *b)
 		       b->name, meta_len);
 		return -ENOMEM;
 	}
-	b->meta = kvmalloc(meta_len, GFP_KERNEL | __GFP_NOWARN);
+	ret = daxfs_meta_charge(b, meta_len);
+	if (ret)
+		return ret;
+	/*
+	 * vmalloc above a page: kvmalloc() would first try kmalloc(), which
+	 * rounds up to a power of two (1.3 MB of metadata took 2 MiB).
+	 */
+	if (meta_len > PAGE_SIZE)
+		b->meta = __vmalloc(meta_len, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	else
+		b->meta = kmalloc(meta_len, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!b->meta)
 		return -ENOMEM;
 	b->meta_len = meta_len;

@@ -32,10 +32,13 @@ static inline __u32 daxfs_crc32c_update(__u32 crc, const void *p, size_t len)
 	return daxfs_crc32c(crc, p, len);
 }
 
-/* Large images need more than kmalloc gives: fall back to vmalloc. */
+/*
+ * Large images need more than kmalloc gives: fall back to vmalloc.  Charged
+ * to the memory cgroup of the importer, like the metadata copy.
+ */
 static inline void *daxfs_zalloc(size_t n, size_t size)
 {
-	return kvcalloc(n, size, GFP_KERNEL | __GFP_NOWARN);
+	return kvcalloc(n, size, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 }
 
 static inline void daxfs_free(void *p)

@@ -8,7 +8,9 @@
  *
  * Limits, so that a process importing in a loop cannot exhaust kernel
  * memory: DAXFS_MAX_IMPORTS_PER_FILE imports per open file (EMFILE beyond)
- * and DAXFS_MAX_IMPORTS imports in total (ENOSPC beyond).
+ * and DAXFS_MAX_IMPORTS imports in total (ENOSPC beyond); the metadata the
+ * imports copy is bounded by the max_meta_mb budget of buf.c (ENOSPC too)
+ * and charged to the importer's memory cgroup.
  */
 #include <linux/capability.h>
 #include <linux/compat.h>
@@ -128,7 +130,7 @@ static long daxfs_ioc_import(struct daxfs_file *f, void __user *uarg)
 	if (arg.flags || arg.reserved0)
 		return -EINVAL;
 
-	imp = kzalloc(sizeof(*imp), GFP_KERNEL);
+	imp = kzalloc(sizeof(*imp), GFP_KERNEL_ACCOUNT);
 	if (!imp)
 		return -ENOMEM;
 
@@ -283,7 +285,7 @@ static int daxfs_dev_open(struct inode *inode, struct file *file)
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
 	if (!f)
 		return -ENOMEM;
 	mutex_init(&f->lock);

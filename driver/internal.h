@@ -72,6 +72,7 @@ struct daxfs_backing {
 	struct daxfs_super super;
 	void *meta;
 	u64 meta_len;
+	u64 meta_charged;		/* bytes of the module's metadata budget */
 	const struct daxfs_inode *inodes;
 	const struct daxfs_dirent *dirents;
 	const char *names;

@@ -172,7 +172,7 @@ static int daxfs_fill_common(struct super_block *sb, struct daxfs_backing *b)
 	struct daxfs_sb_info *sbi;
 	struct inode *root;
 
-	sbi = kzalloc(sizeof(*sbi), GFP_KERNEL);
+	sbi = kzalloc(sizeof(*sbi), GFP_KERNEL_ACCOUNT);
 	if (!sbi) {
 		daxfs_backing_put(b);
 		return -ENOMEM;

@@ -6,12 +6,17 @@
  * its buffer; afterwards every slot is free again and MemAvailable is back
  * within a tolerance.  Also measures the kernel memory one import costs for
  * an image with about 1 MiB of metadata (the module keeps a private copy of
- * the metadata per import).
+ * the metadata per import), and checks the bound on those copies: the
+ * module-wide budget max_meta_mb (ENOSPC beyond, exact to the byte through
+ * the read-only parameter meta_bytes, for imports and for mounts made from
+ * a dma-buf fd, given back by release, close and unmount) and the charge of
+ * the copies to the importer's memory cgroup.
  */
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +32,35 @@
 #define FILES		(TOTAL / PER_FILE)
 #define MEM_SLACK_KB	(16 * 1024)
 
+#define P_MAX		"/sys/module/daxfs/parameters/max_meta_mb"
+#define P_USED		"/sys/module/daxfs/parameters/meta_bytes"
+#define MIB		(1024LL * 1024)
+
+/*
+ * Pages on the per-cpu free lists, in kB (/proc/zoneinfo "count:").  They
+ * are free but not in MemFree, and from 6.7 the lists grow with the freeing
+ * rate: after the 64 vfree()s of the metadata-heavy imports below, 40 MB
+ * of them sat there on trixie, with VmallocUsed and Slab back to the byte.
+ */
+static long pcp_kb(void)
+{
+	FILE *f = fopen("/proc/zoneinfo", "re");
+	char line[256];
+	long n = 0, v;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " count: %ld", &v) == 1)
+			n += v;
+	fclose(f);
+	return n * (long)(PAGE / 1024);
+}
+
 static long avail_kb(void)
 {
 	drop_caches();
-	return meminfo_kb("MemAvailable:");
+	return meminfo_kb("MemAvailable:") + pcp_kb();
 }
 
 /* Import into @dev until it fails; how many, and the errno in *err. */
@@ -74,6 +104,15 @@ static int fill(int dev, int fd, int *err)
 	return n;
 }
 
+/* Name @i of the metadata-heavy tree: 250 bytes. */
+static void big_name(int i, char name[256])
+{
+	memset(name, 'a' + i % 26, 250);
+	snprintf(name, 7, "%06d", i);
+	name[6] = 'x';
+	name[250] = 0;
+}
+
 static int big_meta_tree(const char *dir)
 {
 	char p[2 * PATH_MAX], name[256];
@@ -84,10 +123,7 @@ static int big_meta_tree(const char *dir)
 	for (int i = 0; i < 4000; i++) {
 		int fd;
 
-		memset(name, 'a' + i % 26, 250);
-		snprintf(name, 7, "%06d", i);
-		name[6] = 'x';
-		name[250] = 0;
+		big_name(i, name);
 		snprintf(p, sizeof(p), "%s/%s", dir, name);
 		fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 		if (fd < 0)
@@ -95,6 +131,271 @@ static int big_meta_tree(const char *dir)
 		close(fd);
 	}
 	return 0;
+}
+
+/* A number from a sysfs file, or -1. */
+static long long read_ll(const char *path)
+{
+	char buf[64];
+
+	if (read_sysfs(path, buf, sizeof(buf)))
+		return -1;
+	return atoll(buf);
+}
+
+/*
+ * The budget is module-wide: whatever happens to this process, the value it
+ * found is put back, so that later tests in the same guest see it.
+ */
+static char saved_max[32];
+
+static void restore_max(void)
+{
+	if (saved_max[0])
+		write_sysfs(P_MAX, saved_max);
+}
+
+static void restore_max_and_die(int sig)
+{
+	restore_max();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int import_ids(int dev, int fd, uint64_t *ids, int max, int *err)
+{
+	struct daxfs_import imp;
+	int n = 0, r = 0;
+
+	while (n < max && !(r = daxfs_import(dev, fd, 0, &imp)))
+		ids[n++] = imp.id;
+	*err = r;
+	return n;
+}
+
+/*
+ * max_meta_mb: every import (and every mount straight from a dma-buf fd)
+ * charges its metadata copy, @meta bytes here, to the budget; a load that
+ * does not fit fails with ENOSPC and a log line; release, close and unmount
+ * give the bytes back, to the byte.
+ */
+static void budget(struct dbuf *b, uint64_t meta, const char *mnt)
+{
+	long long lim0, used0, used, def, lim;
+	char line[1024], s_meta[64], s_lim[64], s_budget[64], val[32];
+	const char *needles[] = { "daxfs", s_meta, s_lim, NULL };
+	uint64_t ids[64];
+	int dev, kfd, n, expect, e, r;
+	struct stat st_max, st_used;
+	struct daxfs_import imp;
+	bool found;
+
+	if (stat(P_MAX, &st_max) || stat(P_USED, &st_used)) {
+		tap_ok(false, "module parameters %s and %s: %s", P_MAX, P_USED, strerror(errno));
+		return;
+	}
+	tap_ok((st_max.st_mode & 0777) == 0644 && (st_used.st_mode & 0777) == 0444,
+	       "max_meta_mb is 0%o (want 0644), meta_bytes 0%o (want 0444)",
+	       st_max.st_mode & 0777, st_used.st_mode & 0777);
+	lim0 = read_ll(P_MAX);
+	used0 = read_ll(P_USED);
+	tap_note("max_meta_mb %lld, meta_bytes %lld before", lim0, used0);
+	if (lim0 <= 0 || used0 < 0) {
+		tap_ok(false, "reading the budget parameters");
+		return;
+	}
+	snprintf(saved_max, sizeof(saved_max), "%lld", lim0);
+	atexit(restore_max);
+	signal(SIGALRM, restore_max_and_die);
+	signal(SIGTERM, restore_max_and_die);
+
+	/* 0 means the default: an eighth of the RAM (MemTotal/8 in MiB). */
+	def = meminfo_kb("MemTotal:") / (8 * 1024);
+	if (def < 1)
+		def = 1;
+	r = write_sysfs(P_MAX, "0");
+	tap_ok(!r && read_ll(P_MAX) == def, "max_meta_mb=0 reads back as RAM/8: %lld MiB (want %lld)",
+	       read_ll(P_MAX), def);
+	r = write_sysfs(P_MAX, "12x");
+	tap_ok(r == -EINVAL, "max_meta_mb=12x refused: %s (expected EINVAL)",
+	       r ? strerrorname_np(-r) : "accepted");
+	r = write_sysfs(P_MAX, "18446744073709551615");
+	tap_ok(r == -ERANGE, "max_meta_mb=2^64-1 refused: %s (expected ERANGE)",
+	       r ? strerrorname_np(-r) : "accepted");
+	r = write_sysfs(P_USED, "0");
+	tap_ok(r == -EACCES, "meta_bytes is read-only: %s (expected EACCES)",
+	       r ? strerrorname_np(-r) : "written");
+
+	/* Room for exactly (lim MiB - used0) / meta imports. */
+	lim = used0 / MIB + 4;
+	expect = (int)((lim * MIB - used0) / (long long)meta);
+	snprintf(val, sizeof(val), "%lld", lim);
+	r = write_sysfs(P_MAX, val);
+	tap_ok(!r && read_ll(P_MAX) == lim, "max_meta_mb=%lld set: %s", lim, r ? strerror(-r) : "ok");
+	snprintf(s_meta, sizeof(s_meta), "metadata of %llu bytes refused", (unsigned long long)meta);
+	snprintf(s_lim, sizeof(s_lim), "max_meta_mb=%lld", lim);
+	snprintf(s_budget, sizeof(s_budget), "%lld bytes", lim * MIB);
+	kfd = kmsg_open();
+	dev = daxfs_dev_open();
+	n = import_ids(dev, b->fd, ids, 64, &e);
+	tap_ok(n == expect && e == -ENOSPC,
+	       "budget %lld MiB, %llu bytes of metadata per import: %d imports, then %s (expected %d, ENOSPC)",
+	       lim, (unsigned long long)meta, n, e ? strerrorname_np(-e) ?: "?" : "none", expect);
+	used = read_ll(P_USED);
+	tap_ok(used == used0 + n * (long long)meta, "meta_bytes %lld = %lld + %d x %llu",
+	       used, used0, n, (unsigned long long)meta);
+	line[0] = 0;
+	found = kfd >= 0 && kmsg_find(kfd, needles, line, sizeof(line));
+	line[strcspn(line, "\n")] = 0;
+	tap_ok(found && strstr(line, s_budget) && strstr(line, "(dmabuf:"),
+	       "the kernel log names the buffer and the numbers: %s", line[0] ? line : "(no line)");
+	r = mount_fd(b->fd, mnt, NULL);
+	tap_ok(r == -ENOSPC, "a mount from the dma-buf fd is held to the budget too: %s (expected ENOSPC)",
+	       r ? strerrorname_np(-r) : "mounted");
+	if (!r)
+		umount2(mnt, 0);
+	tap_ok(read_ll(P_USED) == used, "the refused loads left meta_bytes at %lld (%lld)", used,
+	       read_ll(P_USED));
+	if (n < 2) {
+		tap_ok(false, "need two imports within the budget to go on, got %d", n);
+		close(dev);
+		goto out;
+	}
+
+	/* Mounting an import copies nothing more. */
+	r = mount_id(ids[0], mnt, MS_RDONLY, NULL);
+	tap_ok(!r && read_ll(P_USED) == used, "mounting import %llu charges nothing: %s, meta_bytes %lld",
+	       (unsigned long long)ids[0], r ? strerror(-r) : "mounted", read_ll(P_USED));
+
+	/* A release gives back one copy, and one import fits again. */
+	r = daxfs_release(dev, ids[1]);
+	tap_ok(!r && read_ll(P_USED) == used - (long long)meta, "release: meta_bytes %lld (want %lld)",
+	       read_ll(P_USED), used - (long long)meta);
+	r = daxfs_import(dev, b->fd, 0, &imp);
+	tap_ok(!r, "an import fits again after the release: %s", r ? strerrorname_np(-r) : "ok");
+	r = daxfs_import(dev, b->fd, 0, NULL);
+	tap_ok(r == -ENOSPC, "and the next one does not: %s (expected ENOSPC)",
+	       r ? strerrorname_np(-r) : "accepted");
+
+	/* The mounted import's copy stays with the mount once released. */
+	r = daxfs_release(dev, ids[0]);
+	tap_ok(!r && read_ll(P_USED) == used, "releasing the mounted import keeps its copy: meta_bytes %lld",
+	       read_ll(P_USED));
+
+	/* Lowering the budget below what is held refuses new loads only. */
+	r = write_sysfs(P_MAX, "1");
+	tap_ok(!r, "max_meta_mb=1 below the %lld bytes held: %s", used, r ? strerror(-r) : "ok");
+	r = daxfs_import(dev, b->fd, 0, NULL);
+	tap_ok(r == -ENOSPC, "import under a lowered budget: %s (expected ENOSPC)",
+	       r ? strerrorname_np(-r) : "accepted");
+	{
+		char p[2 * PATH_MAX], name[256];
+		struct stat st;
+
+		big_name(3999, name);
+		snprintf(p, sizeof(p), "%s/%s", mnt, name);
+		r = stat(p, &st) ? -errno : 0;
+		tap_ok(!r && S_ISREG(st.st_mode), "the mount still serves lookups (%s)",
+		       r ? strerror(-r) : "ok");
+	}
+
+	/* Closing the file returns the imports' copies, unmounting the last. */
+	close(dev);
+	tap_ok(read_ll(P_USED) == used0 + (long long)meta,
+	       "closed /dev/daxfs: meta_bytes %lld (want %lld: the mount's copy)", read_ll(P_USED),
+	       used0 + (long long)meta);
+	r = umount2(mnt, 0) ? -errno : 0;
+	tap_ok(!r && read_ll(P_USED) == used0, "unmounted: meta_bytes %lld, as before (%lld)",
+	       read_ll(P_USED), used0);
+out:
+	if (kfd >= 0)
+		close(kfd);
+	restore_max();
+	tap_ok(read_ll(P_MAX) == lim0, "max_meta_mb restored to %lld (%lld)", lim0, read_ll(P_MAX));
+}
+
+/* ---- the importer's memory cgroup pays for the copies ---- */
+
+#define CG_MNT		"/tmp/fuzz-limits-cg"
+
+static long long cg_read(const char *cg, const char *file)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", cg, file);
+	return read_ll(p);
+}
+
+static int cg_write(const char *cg, const char *file, const char *val)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", cg, file);
+	return write_sysfs(p, val);
+}
+
+static void memcg(struct dbuf *b, uint64_t meta)
+{
+	char root[PATH_MAX], child[PATH_MAX + 16], ctl[256];
+	bool mounted = false, enabled = false;
+	long long before, with, after, want;
+	int dev, n, e;
+	struct stat st;
+
+	/* cgroup v2: where the guest has it, else a private mount. */
+	snprintf(root, sizeof(root), "/sys/fs/cgroup");
+	if (stat("/sys/fs/cgroup/cgroup.controllers", &st)) {
+		mkdir(CG_MNT, 0755);
+		if (mount("cgroup2", CG_MNT, "cgroup2", 0, NULL)) {
+			tap_ok(false, "mount cgroup2: %s", strerror(errno));
+			return;
+		}
+		mounted = true;
+		snprintf(root, sizeof(root), "%s", CG_MNT);
+	}
+	snprintf(child, sizeof(child), "%s/daxfs-limits", root);
+	if (read_sysfs(strcat(strcpy(ctl, root), "/cgroup.controllers"), ctl, sizeof(ctl)) ||
+	    !strstr(ctl, "memory")) {
+		tap_ok(false, "the memory controller is not available (cgroup.controllers: %s)", ctl);
+		goto out;
+	}
+	if (read_sysfs(strcat(strcpy(ctl, root), "/cgroup.subtree_control"), ctl, sizeof(ctl)) ||
+	    !strstr(ctl, "memory")) {
+		if (cg_write(root, "cgroup.subtree_control", "+memory")) {
+			tap_ok(false, "enabling the memory controller: %s", strerror(errno));
+			goto out;
+		}
+		enabled = true;
+	}
+	if (mkdir(child, 0755) && errno != EEXIST) {
+		tap_ok(false, "mkdir %s: %s", child, strerror(errno));
+		goto out;
+	}
+	if (cg_write(child, "cgroup.procs", "0")) {
+		tap_ok(false, "joining %s: %s", child, strerror(errno));
+		goto out_child;
+	}
+	dev = daxfs_dev_open();
+	before = cg_read(child, "memory.current");
+	n = fill(dev, b->fd, &e);
+	with = cg_read(child, "memory.current");
+	want = n * (long long)meta;
+	tap_ok(n == 64 && e == -EMFILE && with - before >= want,
+	       "memory cgroup charged %lld bytes for %d imports of %llu bytes of metadata (want >= %lld)",
+	       with - before, n, (unsigned long long)meta, want);
+	tap_note("charged %lld bytes per import for %llu bytes of metadata",
+		 n ? (with - before) / n : 0, (unsigned long long)meta);
+	close(dev);
+	after = cg_read(child, "memory.current");
+	tap_ok(with - after >= want, "closing uncharged %lld bytes (want >= %lld)", with - after, want);
+	cg_write(root, "cgroup.procs", "0");
+out_child:
+	rmdir(child);
+out:
+	if (enabled)
+		cg_write(root, "cgroup.subtree_control", "-memory");
+	if (mounted)
+		umount2(CG_MNT, 0);
 }
 
 int main(void)
@@ -221,10 +522,12 @@ int main(void)
 		       "%d imports of an image with %llu kB of metadata, then %s", n,
 		       (unsigned long long)meta / 1024, strerrorname_np(-e) ?: "?");
 		tap_note("kernel memory: %ld kB for %d imports, %ld kB each (metadata %llu kB): "
-			 "%d imports of such images would hold %llu MB",
+			 "%d imports of such images would hold %llu MB, were it not for "
+			 "max_meta_mb (%lld MiB)",
 			 mem0 - mem1, n, n ? (mem0 - mem1) / n : 0,
 			 (unsigned long long)meta / 1024, TOTAL,
-			 (unsigned long long)(n ? (mem0 - mem1) / n : 0) * TOTAL / 1024);
+			 (unsigned long long)(n ? (mem0 - mem1) / n : 0) * TOTAL / 1024,
+			 read_ll(P_MAX));
 		close(dev);
 		peak = mem1;
 		mem1 = avail_kb();
@@ -237,6 +540,8 @@ int main(void)
 		tap_ok(mem1 > mem0 - MEM_SLACK_KB || mem1 - peak >= (mem0 - peak) * 3 / 4,
 		       "MemAvailable back after closing: %ld kB, %ld kB before, %ld kB with the imports",
 		       mem1, mem0, peak);
+		budget(&b, meta, mnt);
+		memcg(&b, meta);
 	}
 	munmap(keep, b.size);
 	dbuf_free(&b);

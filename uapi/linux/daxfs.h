@@ -37,7 +37,11 @@
  * page-aligned or beyond the buffer, EFBIG image larger than the buffer,
  * EUCLEAN corrupt image, EOPNOTSUPP unsupported version or feature,
  * EMFILE more than 64 imports on this open file, ENOSPC 1024 imports in
- * total, E2BIG argsz larger than known with non-zero bytes beyond, ENOMEM.
+ * total or the image's metadata copy would exceed the module-wide budget
+ * (module parameter max_meta_mb, default RAM/8; what is held is in
+ * /sys/module/daxfs/parameters/meta_bytes), E2BIG argsz larger than known
+ * with non-zero bytes beyond, ENOMEM (also metadata above INT_MAX bytes).
+ * The metadata copy is charged to the importer's memory cgroup.
  * The kernel log names the buffer and the validator's reason on refusal.
  *
  * Mounting an id that is unknown or released fails with ENOENT.
