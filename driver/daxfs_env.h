@@ -19,14 +19,6 @@
 
 #include "compat.h"
 
-/*
- * <linux/magic.h> of every kernel defines DAXFS_MAGIC (0x64646178) for the
- * dax pseudo file system; the image header reuses the name for the image
- * magic.  Take the kernel's out of the way before the image header.
- */
-#include <linux/magic.h>
-#undef DAXFS_MAGIC
-
 static inline __u32 daxfs_crc32c_update(__u32 crc, const void *p, size_t len)
 {
 	return daxfs_crc32c(crc, p, len);

@@ -12,13 +12,6 @@
 #include <linux/types.h>
 #include <linux/uio.h>
 
-/*
- * <linux/magic.h> of every kernel defines DAXFS_MAGIC (0x64646178) for the
- * dax pseudo file system; the image header reuses the name for the image
- * magic.  Take the kernel's out of the way before the image header.
- */
-#include <linux/magic.h>
-#undef DAXFS_MAGIC
 #include "../format/daxfs_format.h"
 #include "../uapi/linux/daxfs.h"
 

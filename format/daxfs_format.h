@@ -22,7 +22,7 @@
 
 #include <linux/types.h>
 
-#define DAXFS_MAGIC		0x53465844u	/* "DXFS" read as le32 */
+#define DAXFS_IMAGE_MAGIC	0x53465844u	/* "DXFS" read as le32 */
 #define DAXFS_VERSION		1u
 
 #define DAXFS_SUPER_SIZE	4096u
@@ -72,7 +72,7 @@
 #define DAXFS_DT_SOCK		12u
 
 struct daxfs_super {
-	__le32	magic;		/* DAXFS_MAGIC */
+	__le32	magic;		/* DAXFS_IMAGE_MAGIC */
 	__le32	version;	/* DAXFS_VERSION */
 	__le32	compat;		/* compatible feature flags */
 	__le32	incompat;	/* incompatible feature flags */

@@ -92,10 +92,10 @@ static int daxfs_check_layout(const struct daxfs_super *sb, u64 buf_size,
 	const u8 *nul;
 	int ret;
 
-	if (magic != DAXFS_MAGIC)
+	if (magic != DAXFS_IMAGE_MAGIC)
 		return daxfs_fail(err, -EINVAL,
 				  "superblock: magic 0x%x is not daxfs (0x%x)",
-				  magic, DAXFS_MAGIC);
+				  magic, DAXFS_IMAGE_MAGIC);
 	if (version != DAXFS_VERSION)
 		return daxfs_fail(err, -EOPNOTSUPP,
 				  "superblock: version %u not supported (only %u)",

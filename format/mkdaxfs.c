@@ -930,7 +930,7 @@ int main(int argc, char **argv)
 	meta = build_meta();
 
 	sb = mk_alloc(sizeof(*sb));
-	sb->magic = htole32(DAXFS_MAGIC);
+	sb->magic = htole32(DAXFS_IMAGE_MAGIC);
 	sb->version = htole32(DAXFS_VERSION);
 	sb->image_size = htole64(L.image_size);
 	sb->inode_off = htole64(L.inode_off);

@@ -272,7 +272,7 @@ static int parse_super(const uint8_t *p, struct daxfs_image_desc *d)
 {
 	const struct daxfs_super *sb = (const struct daxfs_super *)p;
 
-	if (le32toh(sb->magic) != DAXFS_MAGIC)
+	if (le32toh(sb->magic) != DAXFS_IMAGE_MAGIC)
 		return daxfs__fail(EINVAL, "not a daxfs image (bad magic)");
 	memset(d, 0, sizeof(*d));
 	d->image_size = le64toh(sb->image_size);

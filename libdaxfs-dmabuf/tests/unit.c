@@ -313,7 +313,7 @@ static void test_image(void)
 	struct { int calls; uint64_t last; } prog = { 0 };
 
 	memset(&sb, 0, sizeof(sb));
-	sb.magic = htole32(DAXFS_MAGIC);
+	sb.magic = htole32(DAXFS_IMAGE_MAGIC);
 	sb.version = htole32(1);
 	sb.image_size = htole64(3 * 4096);
 	sb.inode_count = htole32(7);

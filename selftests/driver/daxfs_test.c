@@ -753,7 +753,7 @@ int image_lookup(const void *image, size_t len, const char *path, uint32_t *ino_
 	uint32_t ino = DAXFS_ROOT_INO;
 	const char *p = path;
 
-	if (len < DAXFS_SUPER_SIZE || le32toh(sb->magic) != DAXFS_MAGIC)
+	if (len < DAXFS_SUPER_SIZE || le32toh(sb->magic) != DAXFS_IMAGE_MAGIC)
 		return -EINVAL;
 	if (get_inode(img, len, ino, &in))
 		return -EINVAL;

@@ -238,7 +238,7 @@ int tb_build(struct tb *t, struct tb_image *img)
 		return -ENOMEM;
 
 	sb = (struct daxfs_super *)img->buf;
-	sb->magic = cpu_to_le32(DAXFS_MAGIC);
+	sb->magic = cpu_to_le32(DAXFS_IMAGE_MAGIC);
 	sb->version = cpu_to_le32(DAXFS_VERSION);
 	sb->image_size = cpu_to_le64(img->image_size);
 	sb->inode_off = cpu_to_le64(inode_off);

@@ -389,7 +389,7 @@ static int ref_check(const u8 *img, size_t size, bool tails)
 
 	memset(sb, 0, sizeof(sb));
 	memcpy(sb, img, size < 4096 ? size : 4096);
-	if (g(sb, 0, 4) != DAXFS_MAGIC)
+	if (g(sb, 0, 4) != DAXFS_IMAGE_MAGIC)
 		return -EINVAL;
 	if (g(sb, 4, 4) != 1 || g(sb, 12, 4))
 		return -EOPNOTSUPP;
