@@ -25,24 +25,30 @@
 static ssize_t daxfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct inode *inode = file_inode(iocb->ki_filp);
-	struct daxfs_backing *b = DAXFS_SB(inode->i_sb)->b;
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
+	struct daxfs_backing *b = sbi->b;
 	const struct daxfs_inode *di = daxfs_raw_inode(inode);
 	u64 size = le64_to_cpu(di->size);
 	u64 pos = iocb->ki_pos;
+	/* cpu_access=mount: the mount's one bracket covers this read. */
+	bool bracket = !sbi->cpu_access_begun;
 	size_t len, done;
-	int cookie;
+	int cookie = 0;
 
 	if (iocb->ki_pos < 0)
 		return -EINVAL;
 	if (pos >= size || !iov_iter_count(to))
 		return 0;
 	len = min_t(u64, iov_iter_count(to), size - pos);
-	cookie = daxfs_backing_begin_read(b);
-	if (cookie < 0)
-		return cookie;
+	if (bracket) {
+		cookie = daxfs_backing_begin_read(b);
+		if (cookie < 0)
+			return cookie;
+	}
 	done = daxfs_backing_copy_to_iter(b, le64_to_cpu(di->offset) + pos,
 					  len, to);
-	daxfs_backing_end_read(b, cookie);
+	if (bracket)
+		daxfs_backing_end_read(b, cookie);
 	if (!done)
 		return -EFAULT;
 	iocb->ki_pos += done;

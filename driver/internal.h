@@ -79,6 +79,8 @@ struct daxfs_backing {
 struct daxfs_sb_info {
 	struct daxfs_backing *b;
 	bool counted;			/* holds one of b->mounts */
+	bool cpu_access_mount;		/* cpu_access=mount */
+	bool cpu_access_begun;		/* a dma-buf's CPU access begun at mount */
 };
 
 static inline struct daxfs_sb_info *DAXFS_SB(struct super_block *sb)

@@ -10,12 +10,33 @@
  * Option offset= places the image inside the buffer (not with dmabuf:ID,
  * whose offset was given at import).
  *
+ * Option cpu_access=each|mount (dma-buf sources; no effect on phys= and
+ * DAX, which have no CPU-access bracketing):
+ *   each   (default) every read() is bracketed by
+ *          dma_buf_begin_cpu_access()/dma_buf_end_cpu_access(), so the
+ *          exporter makes what a device wrote visible to the CPU first.
+ *          Exporters that sync the whole buffer each time make small
+ *          reads of big buffers slow: udmabuf syncs its scatterlist, one
+ *          entry per page, on every call, unless the DMA layer skips the
+ *          sync for a coherent device (from 6.11, without DMA API debug
+ *          or swiotlb bouncing; so on x86 with 6.12 and later the bracket
+ *          costs almost nothing).
+ *   mount  begin once when the file system is mounted, end when it goes
+ *          away; read() does no bracketing.  For exporters the user knows
+ *          to be CPU-coherent with every device that writes the buffer
+ *          (udmabuf and the system heap on x86, or a buffer no device
+ *          writes after mount): on a system that is not coherent, what a
+ *          device writes after the mount may never become visible to
+ *          read(), or only partly.  mmap() is never bracketed either way.
+ * It shows in /proc/mounts when it is mount; a remount cannot change it.
+ *
  * Every mount is read-only: a read-write request is turned into a
  * read-only mount, as iso9660 and erofs do; remounting read-write fails
  * with EROFS.
  */
 #include <linux/capability.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-direction.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
@@ -33,15 +54,33 @@ struct daxfs_fs_context {
 	int dmabuf_fd;
 	u64 phys, size, offset;
 	bool has_phys, has_size, has_offset;
+	bool cpu_access_mount, has_cpu_access;
 };
 
-enum { DAXFS_OPT_DMABUF, DAXFS_OPT_PHYS, DAXFS_OPT_SIZE, DAXFS_OPT_OFFSET };
+enum {
+	DAXFS_OPT_DMABUF, DAXFS_OPT_PHYS, DAXFS_OPT_SIZE, DAXFS_OPT_OFFSET,
+	DAXFS_OPT_CPU_ACCESS,
+};
+
+/*
+ * cpu_access=: see the top of this file.  each brackets every read(),
+ * mount brackets the whole life of the mount (CPU-coherent exporters
+ * only: device writes after mount may stay invisible otherwise).
+ */
+enum { DAXFS_CPU_ACCESS_EACH, DAXFS_CPU_ACCESS_MOUNT };
+
+static const struct constant_table daxfs_cpu_access_values[] = {
+	{ "each",	DAXFS_CPU_ACCESS_EACH },
+	{ "mount",	DAXFS_CPU_ACCESS_MOUNT },
+	{}
+};
 
 static const struct fs_parameter_spec daxfs_fs_parameters[] = {
 	fsparam_fd("dmabuf", DAXFS_OPT_DMABUF),
 	fsparam_string("phys", DAXFS_OPT_PHYS),
 	fsparam_string("size", DAXFS_OPT_SIZE),
 	fsparam_string("offset", DAXFS_OPT_OFFSET),
+	fsparam_enum("cpu_access", DAXFS_OPT_CPU_ACCESS, daxfs_cpu_access_values),
 	{}
 };
 
@@ -77,7 +116,13 @@ static int daxfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 
 	opt = fs_parse(fc, daxfs_fs_parameters, param, &result);
 	if (opt < 0)
-		return opt;
+		return opt;	/* an unknown cpu_access= value: EINVAL */
+	if (opt == DAXFS_OPT_CPU_ACCESS) {
+		/* Checked against the mount's own by daxfs_reconfigure(). */
+		ctx->cpu_access_mount = result.uint_32 == DAXFS_CPU_ACCESS_MOUNT;
+		ctx->has_cpu_access = true;
+		return 0;
+	}
 	if (fc->purpose == FS_CONTEXT_FOR_RECONFIGURE)
 		return 0;
 
@@ -133,7 +178,8 @@ static int daxfs_statfs(struct dentry *dentry, struct kstatfs *buf)
 
 static int daxfs_show_options(struct seq_file *m, struct dentry *root)
 {
-	struct daxfs_backing *b = DAXFS_SB(root->d_sb)->b;
+	struct daxfs_sb_info *sbi = DAXFS_SB(root->d_sb);
+	struct daxfs_backing *b = sbi->b;
 
 	switch (b->kind) {
 	case DAXFS_DMABUF:
@@ -150,6 +196,9 @@ static int daxfs_show_options(struct seq_file *m, struct dentry *root)
 	if (b->offset)
 		seq_printf(m, ",offset=%llu", b->offset);
 	seq_printf(m, ",size=%llu", b->image_size);
+	/* The default (each) is not shown; mount trades coherency for speed. */
+	if (sbi->cpu_access_mount)
+		seq_puts(m, ",cpu_access=mount");
 	return 0;
 }
 
@@ -166,11 +215,17 @@ static const struct super_operations daxfs_sops = {
 	.free_inode	= daxfs_free_inode,
 };
 
-/* Set up @sb on a validated backing; takes over the caller's reference. */
-static int daxfs_fill_common(struct super_block *sb, struct daxfs_backing *b)
+/*
+ * Set up @sb on a validated backing; takes over the caller's reference.
+ * With cpu_access=mount, begin the one CPU access of a dma-buf's mount;
+ * daxfs_kill_sb() ends it.
+ */
+static int daxfs_fill_common(struct super_block *sb, struct daxfs_backing *b,
+			     bool cpu_access_mount)
 {
 	struct daxfs_sb_info *sbi;
 	struct inode *root;
+	int ret;
 
 	sbi = kzalloc(sizeof(*sbi), GFP_KERNEL_ACCOUNT);
 	if (!sbi) {
@@ -181,6 +236,16 @@ static int daxfs_fill_common(struct super_block *sb, struct daxfs_backing *b)
 	sb->s_fs_info = sbi;
 	atomic_inc(&b->mounts);
 	sbi->counted = true;
+	sbi->cpu_access_mount = cpu_access_mount;
+	if (cpu_access_mount && b->kind == DAXFS_DMABUF) {
+		ret = dma_buf_begin_cpu_access(b->dmabuf, DMA_FROM_DEVICE);
+		if (ret) {
+			pr_err("(%s): cpu_access=mount: begin_cpu_access failed (%d)\n",
+			       b->name, ret);
+			return ret;
+		}
+		sbi->cpu_access_begun = true;
+	}
 
 	sb->s_flags |= SB_RDONLY | SB_NOATIME;
 	sb->s_magic = DAXFS_FS_MAGIC;
@@ -208,7 +273,7 @@ static int daxfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	struct daxfs_backing *b = ctx->b;
 
 	ctx->b = NULL;
-	return daxfs_fill_common(sb, b);
+	return daxfs_fill_common(sb, b, ctx->cpu_access_mount);
 }
 
 static int daxfs_fill_super_dax(struct super_block *sb, struct fs_context *fc)
@@ -222,7 +287,7 @@ static int daxfs_fill_super_dax(struct super_block *sb, struct fs_context *fc)
 	ret = daxfs_backing_dax(sb, ctx->offset, &b);
 	if (ret)
 		return ret;
-	return daxfs_fill_common(sb, b);
+	return daxfs_fill_common(sb, b, ctx->cpu_access_mount);
 }
 
 static int daxfs_get_tree(struct fs_context *fc)
@@ -276,8 +341,14 @@ static int daxfs_get_tree(struct fs_context *fc)
 
 static int daxfs_reconfigure(struct fs_context *fc)
 {
+	struct daxfs_fs_context *ctx = fc->fs_private;
+	struct daxfs_sb_info *sbi = DAXFS_SB(fc->root->d_sb);
+
 	if (!(fc->sb_flags & SB_RDONLY))
 		return -EROFS;
+	if (ctx->has_cpu_access &&
+	    ctx->cpu_access_mount != sbi->cpu_access_mount)
+		return invalfc(fc, "cpu_access cannot change on remount");
 	return 0;
 }
 
@@ -322,6 +393,8 @@ static void daxfs_kill_sb(struct super_block *sb)
 	else
 		kill_anon_super(sb);
 	if (sbi) {
+		if (sbi->cpu_access_begun)
+			dma_buf_end_cpu_access(sbi->b->dmabuf, DMA_FROM_DEVICE);
 		if (sbi->counted)
 			atomic_dec(&sbi->b->mounts);
 		daxfs_backing_put(sbi->b);
