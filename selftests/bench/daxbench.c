@@ -4,14 +4,22 @@
  * Each subcommand does one measured thing and prints "key=value" pairs on
  * one line, so the guest script can collect them without parsing prose.
  *
- *   daxbench mount-daxfs heap|udmabuf IMAGE MNT
- *        allocate a dma-buf, fill it with IMAGE (not timed as make-available:
- *        the data is "already in memory"), then time import + mount
+ *   daxbench mount-daxfs heap|udmabuf|udmabuf-huge IMAGE MNT
+ *        allocate a dma-buf (udmabuf-huge: over an MFD_HUGETLB memfd, the
+ *        library's DAXFS_UDMABUF_HUGETLB), fill it with IMAGE (not timed as
+ *        make-available: the data is "already in memory"), then time
+ *        import + mount.  A failing step prints "failed=STEP errno=N
+ *        errname=E reason=TEXT" on stdout (TEXT: the library's/kernel's
+ *        reason, to the end of the line) and exits 4.
  *   daxbench mount-loop erofs|squashfs IMAGE MNT   time loop setup + mount
  *        (LO_FLAGS_AUTOCLEAR: umount frees the loop device)
  *   daxbench seqread BS FILE...      sequential read() of every file
  *   daxbench randread BS THREADS COUNT FILE...   COUNT random preads per thread
- *   daxbench mmap-touch FILE...      map, touch one byte a page, then again
+ *   daxbench mmap-touch FILE...      map, touch one byte a page, then again;
+ *                                    then count the 2 MiB windows wholly inside
+ *                                    each file that are PMD-mapped (PAGEMAP_SCAN
+ *                                    PAGE_IS_HUGE; smaps' FilePmdMapped does not
+ *                                    count the driver's PFN-special PMDs)
  *   daxbench stat-list LISTFILE ROOT lstat of every path in LISTFILE
  *   daxbench readdir-all ROOT        opendir/readdir of every directory
  *   daxbench share N FILE...         N processes map + touch everything, one
@@ -38,6 +46,36 @@
 #include <unistd.h>
 
 #include "daxfs-dmabuf.h"
+
+/* PAGEMAP_SCAN (6.7) is newer than the build host's headers (as driver-huge.c). */
+#ifndef PAGEMAP_SCAN
+struct page_region {
+	uint64_t start;
+	uint64_t end;
+	uint64_t categories;
+};
+
+struct pm_scan_arg {
+	uint64_t size;
+	uint64_t flags;
+	uint64_t start;
+	uint64_t end;
+	uint64_t walk_end;
+	uint64_t vec;
+	uint64_t vec_len;
+	uint64_t max_pages;
+	uint64_t category_inverted;
+	uint64_t category_mask;
+	uint64_t category_anyof_mask;
+	uint64_t return_mask;
+};
+
+#define PAGEMAP_SCAN		_IOWR('f', 16, struct pm_scan_arg)
+#define PAGE_IS_PRESENT		(1 << 3)
+#define PAGE_IS_HUGE		(1 << 6)
+#endif
+
+#define HUGE_2M		(2UL << 20)
 
 static double now(void)
 {
@@ -79,6 +117,16 @@ static long meminfo_kb(const char *key)
 	return v;
 }
 
+/* a failed step of mount-daxfs, for the report: errno and the reason */
+static int mount_failed(const char *step, int err)
+{
+	err = err < 0 ? -err : err;
+	printf("failed=%s errno=%d errname=%s reason=%s\n", step, err,
+	       strerrorname_np(err) ?: "?", daxfs_last_error());
+	fprintf(stderr, "daxbench: %s: %s\n", step, daxfs_last_error());
+	return 4;
+}
+
 static int cmd_mount(int argc, char **argv)
 {
 	struct daxfs_image_desc d;
@@ -98,17 +146,15 @@ static int cmd_mount(int argc, char **argv)
 	t0 = now();
 	if (!strcmp(argv[0], "heap"))
 		buf = daxfs_dmabuf_alloc_heap("system", d.image_size);
+	else if (!strcmp(argv[0], "udmabuf-huge"))
+		buf = daxfs_dmabuf_alloc_udmabuf(d.image_size, DAXFS_UDMABUF_HUGETLB);
 	else
 		buf = daxfs_dmabuf_alloc_udmabuf(d.image_size, 0);
-	if (buf < 0) {
-		fprintf(stderr, "daxbench: alloc %s: %s\n", argv[0], daxfs_last_error());
-		return 3;
-	}
+	if (buf < 0)
+		return mount_failed("alloc", buf);
 	r = daxfs_dmabuf_fill(buf, img, 0, NULL, NULL);
-	if (r < 0) {
-		fprintf(stderr, "daxbench: fill: %s\n", daxfs_last_error());
-		return 1;
-	}
+	if (r < 0)
+		return mount_failed("fill", r);
 	t1 = now();
 	/* the data is now "already in memory": the baseline of the deltas */
 	printf("filled_avail_kb=%ld filled_shmem_kb=%ld filled_cached_kb=%ld ",
@@ -116,10 +162,8 @@ static int cmd_mount(int argc, char **argv)
 	t1 = now();
 	r = daxfs_mount_dmabuf(buf, argv[2]);
 	t2 = now();
-	if (r < 0) {
-		fprintf(stderr, "daxbench: mount: %s\n", daxfs_last_error());
-		return 1;
-	}
+	if (r < 0)
+		return mount_failed("import+mount", r);
 	close(buf);
 	close(img);
 	printf("alloc_fill_s=%.6f mount_s=%.6f inodes=%u bytes=%llu\n", t1 - t0,
@@ -317,10 +361,52 @@ static unsigned long touch_all(int n, struct map *m)
 	return pages;
 }
 
+/*
+ * Of the 2 MiB windows wholly inside the mapped files (by file offset), how
+ * many are mapped by one huge (PMD) entry, by PAGEMAP_SCAN; -errno when the
+ * kernel has no PAGEMAP_SCAN (before 6.7).
+ */
+static long huge_windows(int n, struct map *m, long *windows)
+{
+	struct page_region r[8];
+	long huge = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	*windows = 0;
+	if (fd < 0)
+		return -errno;
+	for (int i = 0; i < n; i++)
+		for (size_t w = 0; (w + 1) * HUGE_2M <= m[i].len; w++) {
+			struct pm_scan_arg a = {
+				.size = sizeof(a),
+				.start = (uintptr_t)m[i].p + w * HUGE_2M,
+				.end = (uintptr_t)m[i].p + (w + 1) * HUGE_2M,
+				.vec = (uintptr_t)r,
+				.vec_len = 8,
+				.category_mask = PAGE_IS_HUGE | PAGE_IS_PRESENT,
+				.return_mask = PAGE_IS_HUGE | PAGE_IS_PRESENT,
+			};
+			long k = ioctl(fd, PAGEMAP_SCAN, &a), sum = 0;
+
+			if (k < 0) {
+				k = -errno;
+				close(fd);
+				return k;
+			}
+			for (long j = 0; j < k; j++)
+				sum += r[j].end - r[j].start;
+			huge += sum == (long)HUGE_2M;
+			(*windows)++;
+		}
+	close(fd);
+	return huge;
+}
+
 static int cmd_mmap_touch(int argc, char **argv)
 {
 	struct map *m;
 	unsigned long pages;
+	long hw, nw;
 	long f0, f1, f2;
 	double t0, t1, t2;
 
@@ -335,9 +421,14 @@ static int cmd_mmap_touch(int argc, char **argv)
 	touch_all(argc, m);
 	t2 = now();
 	f2 = minflt();
-	printf("pages=%lu first_s=%.6f first_pps=%.0f first_faults=%ld retouch_s=%.6f retouch_pps=%.0f retouch_faults=%ld\n",
+	printf("pages=%lu first_s=%.6f first_pps=%.0f first_faults=%ld retouch_s=%.6f retouch_pps=%.0f retouch_faults=%ld ",
 	       pages, t1 - t0, pages / (t1 - t0), f1 - f0, t2 - t1,
 	       pages / (t2 - t1), f2 - f1);
+	hw = huge_windows(argc, m, &nw);
+	if (hw >= 0)
+		printf("huge_windows=%ld windows=%ld\n", hw, nw);
+	else
+		printf("pagemap_scan_errno=%ld\n", -hw);
 	return 0;
 }
 
