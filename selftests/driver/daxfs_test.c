@@ -389,9 +389,21 @@ long dmabuf_count(void)
 
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Total %ld objects", &n) == 1)
+	/*
+	 * The last line is "Total N objects, M bytes"; every buffer's entry
+	 * has a "Total N devices attached" line first, which a plain
+	 * sscanf("Total %ld objects") would take (it stops at the first
+	 * mismatch after the number): require the whole word.
+	 */
+	while (fgets(line, sizeof(line), f)) {
+		long v;
+		int end = 0;
+
+		if (sscanf(line, "Total %ld objects%n", &v, &end) == 1 && end > 0) {
+			n = v;
 			break;
+		}
+	}
 	fclose(f);
 	return n;
 }

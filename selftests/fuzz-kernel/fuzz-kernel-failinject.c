@@ -328,9 +328,14 @@ static const struct op ops[] = {
 static void expect_warn(const char *what)
 {
 	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	char msg[64];
+	int len;
 
-	if (fd < 0 || dprintf(fd, "daxfs-vm: expect-warn %s dma_buf_vmap\n", what) < 0)
-		tap_note("cannot write to /dev/kmsg: %s", strerror(errno));
+	/* one write() per record: /dev/kmsg refuses a record in pieces */
+	len = snprintf(msg, sizeof(msg), "daxfs-vm: expect-warn %s dma_buf_vmap\n", what);
+	if (fd < 0 || write(fd, msg, len) != len)
+		tap_ok(false, "announce the expected dma_buf_vmap warning in /dev/kmsg: %s",
+		       strerror(errno));
 	if (fd >= 0)
 		close(fd);
 }
@@ -411,6 +416,15 @@ int main(void)
 	}
 	mkdir(mnt, 0755);
 	dmabufs0 = dmabuf_count();
+	{
+		FILE *f = fopen("/sys/kernel/debug/dma_buf/bufinfo", "re");
+		char line[512];
+
+		while (f && fgets(line, sizeof(line), f))
+			tap_note("bufinfo at start: %s", strtok(line, "\n") ?: "");
+		if (f)
+			fclose(f);
+	}
 
 	/* Allocations that may sleep fail too; no stack dumps in the log. */
 	fi_set("failslab", "ignore-gfp-wait", "N");
@@ -510,8 +524,21 @@ int main(void)
 		       n, strerrorname_np(-e) ?: "?");
 	}
 	dbuf_free(&buf);
-	if (dmabufs0 >= 0)
-		tap_ok(dmabuf_count() == dmabufs0 - 1, "no dma-buf left behind (%ld)", dmabuf_count());
+	if (dmabufs0 >= 0) {
+		long n = dmabuf_count();
+
+		tap_ok(n == dmabufs0 - 1, "no dma-buf left behind (%ld now, %ld with ours before)",
+		       n, dmabufs0);
+		if (n != dmabufs0 - 1) {
+			FILE *f = fopen("/sys/kernel/debug/dma_buf/bufinfo", "re");
+			char line[512];
+
+			while (f && fgets(line, sizeof(line), f))
+				tap_note("bufinfo: %s", strtok(line, "\n") ?: "");
+			if (f)
+				fclose(f);
+		}
+	}
 	rm_rf(work);
 	return tap_done();
 }

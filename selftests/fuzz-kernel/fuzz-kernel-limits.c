@@ -347,6 +347,17 @@ static void memcg(struct dbuf *b, uint64_t meta)
 	if (stat("/sys/fs/cgroup/cgroup.controllers", &st)) {
 		mkdir(CG_MNT, 0755);
 		if (mount("cgroup2", CG_MNT, "cgroup2", 0, NULL)) {
+			/*
+			 * The debug kernel of the test bed is built from
+			 * tinyconfig without cgroups (selftests/vm/debug.config);
+			 * every stock kernel of the matrix has them.
+			 */
+			if (errno == ENODEV && !strcmp(getenv("DAXFS_KERNEL") ?: "", "debug")) {
+				rmdir(CG_MNT);
+				tap_skip("memory cgroup charging",
+					 "the debug kernel is built without cgroups (no cgroup2 file system)");
+				return;
+			}
 			tap_ok(false, "mount cgroup2: %s", strerror(errno));
 			return;
 		}
