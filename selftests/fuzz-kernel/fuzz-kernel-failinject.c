@@ -416,15 +416,6 @@ int main(void)
 	}
 	mkdir(mnt, 0755);
 	dmabufs0 = dmabuf_count();
-	{
-		FILE *f = fopen("/sys/kernel/debug/dma_buf/bufinfo", "re");
-		char line[512];
-
-		while (f && fgets(line, sizeof(line), f))
-			tap_note("bufinfo at start: %s", strtok(line, "\n") ?: "");
-		if (f)
-			fclose(f);
-	}
 
 	/* Allocations that may sleep fail too; no stack dumps in the log. */
 	fi_set("failslab", "ignore-gfp-wait", "N");
