@@ -113,9 +113,26 @@ static int setup_mounted(void)
 	return r;
 }
 
+/*
+ * Unmount @mnt; an injected failure of the unmount (ENOMEM, the mount stays)
+ * is retried, so that no mount is left for the next round to stack on.
+ * Returns 0, -ENOMEM if a failure was injected, or another -errno.
+ */
+static int umount_retry(void)
+{
+	int r = 0;
+
+	while (umount2(mnt, 0)) {
+		if (errno != ENOMEM)
+			return -errno;
+		r = -ENOMEM;
+	}
+	return r;
+}
+
 static void teardown_mounted(void)
 {
-	umount2(mnt, 0);
+	umount_retry();
 	teardown_import();
 }
 
@@ -142,18 +159,14 @@ static int op_mount(void)
 {
 	int r = mount_id(cur_id, mnt, MS_RDONLY, NULL);
 
-	if (!r && umount2(mnt, 0))
-		return -errno;
-	return r;
+	return r ? r : umount_retry();
 }
 
 static int op_mount_fd(void)
 {
 	int r = mount_fd(buf.fd, mnt, NULL);
 
-	if (!r && umount2(mnt, 0))
-		return -errno;
-	return r;
+	return r ? r : umount_retry();
 }
 
 static int op_readdir(void)
@@ -340,15 +353,49 @@ static void expect_warn(const char *what)
 		close(fd);
 }
 
+/*
+ * udmabuf's vmap returns EINVAL when vm_map_ram() fails, which it does when
+ * an allocation fails (drivers/dma-buf/udmabuf.c, 6.12); the driver passes
+ * the exporter's errno on and names it in its log line.  Such an EINVAL is
+ * an injected allocation failure, not a bug: seen as ENOMEM here, and only
+ * when the log line is exactly that one.  Call kmsg_skip() before the
+ * operation.
+ */
+static int kfd = -1;
+static int vmap_einval;
+
+static void kmsg_skip(void)
+{
+	char line[512];
+
+	kmsg_last_daxfs(kfd, line, sizeof(line));
+}
+
+static int exporter_enomem(int r)
+{
+	char line[512];
+
+	if (r != -EINVAL)
+		return r;
+	kmsg_last_daxfs(kfd, line, sizeof(line));
+	if (strstr(line, "(dmabuf:udmabuf ") && strstr(line, "cannot vmap the buffer (-22)")) {
+		vmap_einval++;
+		return -ENOMEM;
+	}
+	return r;
+}
+
 /* One whole cycle, for the random phase: ENOMEM anywhere is fine. */
 static int cycle(void)
 {
 	int r, bad = 0;
 
-	r = op_import();
+	kmsg_skip();
+	r = exporter_enomem(op_import());
 	if (r)
 		return r == -ENOMEM ? 0 : r;
-	r = mount_id(cur_id, mnt, MS_RDONLY, NULL);
+	kmsg_skip();
+	r = exporter_enomem(mount_id(cur_id, mnt, MS_RDONLY, NULL));
 	if (!r) {
 		int (*const walk[])(void) = { op_readdir, op_lookup, op_readlink, op_read,
 					      op_mmap_fault };
@@ -358,8 +405,11 @@ static int cycle(void)
 			if (r && r != -ENOMEM && !bad)
 				bad = r;
 		}
-		while (umount2(mnt, 0) && errno == ENOMEM)
-			;
+		r = umount_retry();
+		if (r && r != -ENOMEM && !bad) {
+			tap_note("cycle: umount failed: %s", strerror(-r));
+			bad = r;
+		}
 	} else if (r != -ENOMEM) {
 		bad = r;
 	}
@@ -381,6 +431,14 @@ int main(void)
 
 	tap_init();
 	alarm(900);
+	/*
+	 * This program is read over 9p from the host: lock what it has mapped
+	 * so that no injected failure lands in paging in its own code (a
+	 * failed 9p read leaves the binary unreadable for later runs of the
+	 * same boot).  Not MCL_FUTURE: the file mappings under test must fault.
+	 */
+	if (mlockall(MCL_CURRENT))
+		tap_note("mlockall: %s", strerror(errno));
 	if (!have("failslab") || access("/proc/thread-self/fail-nth", W_OK)) {
 		if (must) {
 			tap_ok(false, "fault injection: %s/failslab or /proc/thread-self/fail-nth missing on the debug kernel",
@@ -433,6 +491,9 @@ int main(void)
 	tap_note("exporter %s, fail_page_alloc %s", exporter_name(kind),
 		 have("fail_page_alloc") ? "yes" : "no");
 	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (kfd >= 0)
+		lseek(kfd, 0, SEEK_END);
 	/*
 	 * dma_buf_vmap() warns once when the exporter's vmap fails, which is
 	 * what failing the exporter's allocations does: tell the runner's
@@ -455,9 +516,11 @@ int main(void)
 				bad++;
 				break;
 			}
+			kmsg_skip();
 			nth_arm(n);
 			r = o->op();
 			fired = nth_fired();
+			r = exporter_enomem(r);
 			o->teardown();
 			if (r == -ENOMEM)
 				enomem++;
@@ -503,9 +566,20 @@ int main(void)
 	}
 
 	expect_warn("end");
+	if (vmap_einval)
+		tap_note("%d of the failures came back as EINVAL from udmabuf's vmap (vm_map_ram failed)",
+			 vmap_einval);
+	if (kfd >= 0)
+		close(kfd);
 
-	/* Nothing left behind. */
-	umount2(mnt, MNT_DETACH);
+	/* Nothing left behind: no mount either (each cycle unmounted its own). */
+	{
+		int left = 0;
+
+		while (!umount2(mnt, MNT_DETACH))
+			left++;
+		tap_ok(left == 0, "no mount left on %s (%d)", mnt, left);
+	}
 	close(dev);
 	{
 		int e;
