@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1442,4 +1443,34 @@ void dxm_teardown(struct dxmount *m)
 		close(m->dev);
 	m->dev = -1;
 	dbuf_free(&m->buf);
+}
+
+/* ------------------------------------------------------------ small helpers */
+
+#undef P	/* gen_tree's own, above */
+char *P(const char *dir, const char *name)
+{
+	static char buf[8][PATH_MAX];
+	static int i;
+
+	i = (i + 1) % 8;
+	snprintf(buf[i], PATH_MAX, "%s/%s", dir, name);
+	return buf[i];
+}
+
+static sigjmp_buf touch_jb;
+
+void touch_signal(int sig)
+{
+	siglongjmp(touch_jb, sig);
+}
+
+int touch(const volatile char *p, char *out)
+{
+	int sig = sigsetjmp(touch_jb, 1);
+
+	if (sig)
+		return sig;
+	*out = *p;
+	return 0;
 }

@@ -144,4 +144,13 @@ int dxm_setup(struct dxmount *m, enum daxfs_exporter kind, const char *img, size
 	      const char *mnt, char *err, size_t len);
 void dxm_teardown(struct dxmount *m);
 
+/* "dir/name" in one of 8 rotating static buffers */
+char *P(const char *dir, const char *name);
+/*
+ * Read *p into *out: 0, or the signal it raised (SIGBUS, SIGSEGV) when
+ * touch_signal is that signal's handler (sigaction, no SA_NODEFER needed).
+ */
+void touch_signal(int sig);
+int touch(const volatile char *p, char *out);
+
 #endif

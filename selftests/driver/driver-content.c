@@ -76,16 +76,6 @@ FIXTURE_TEARDOWN_PARENT(content)
 	ASSERT_EQ(0, _r);						\
 } while (0)
 
-static char *P(const char *dir, const char *name)
-{
-	static char buf[8][PATH_MAX];
-	static int i;
-
-	i = (i + 1) % 8;
-	snprintf(buf[i], PATH_MAX, "%s/%s", dir, name);
-	return buf[i];
-}
-
 static long distinct_inodes;
 static ino_t seen_ino[4096];
 

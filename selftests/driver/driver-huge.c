@@ -109,16 +109,6 @@ struct pm_scan_arg {
 static const char *append_hint =
 	"boot with DAXFS_VM_APPEND='memmap=64M$0x60000000 memmap=64M!0x70000000'";
 
-static char *P(const char *dir, const char *name)
-{
-	static char buf[8][PATH_MAX];
-	static int i;
-
-	i = (i + 1) % 8;
-	snprintf(buf[i], PATH_MAX, "%s/%s", dir, name);
-	return buf[i];
-}
-
 static bool ci(void)
 {
 	const char *c = getenv("CI");
@@ -209,24 +199,6 @@ static long smaps_kb(const void *addr, const char *key)
 	}
 	fclose(f);
 	return v;
-}
-
-static sigjmp_buf jb;
-
-static void on_signal(int sig)
-{
-	siglongjmp(jb, sig);
-}
-
-/* 0 if *p could be read, else the signal */
-static int touch(const volatile char *p, char *out)
-{
-	int sig = sigsetjmp(jb, 1);
-
-	if (sig)
-		return sig;
-	*out = *p;
-	return 0;
 }
 
 /* ------------------------------------------------------------ huge */
@@ -532,7 +504,7 @@ static int map_check(struct __test_metadata *_metadata, FIXTURE_DATA(huge) *self
 {
 	uint64_t data = data_offset(_metadata, self, name);
 	size_t npages = (size + PAGE - 1) / PAGE, nwin = maplen / HUGE;
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_handler = touch_signal };
 	int fd, huge_wins = 0, expect_wins = 0;
 	long f0, faults, hb;
 	char *m, *want, c = 0;

@@ -47,16 +47,6 @@ FIXTURE_VARIANT(life) {
 
 DAXFS_EXPORTER_VARIANTS(life);
 
-static char *P(const char *dir, const char *name)
-{
-	static char buf[8][PATH_MAX];
-	static int i;
-
-	i = (i + 1) % 8;
-	snprintf(buf[i], PATH_MAX, "%s/%s", dir, name);
-	return buf[i];
-}
-
 FIXTURE_SETUP(life)
 {
 	struct gen_opts o = { .special = true, .owners = true };

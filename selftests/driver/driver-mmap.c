@@ -42,16 +42,6 @@ FIXTURE_VARIANT(mm) {
 
 DAXFS_EXPORTER_VARIANTS(mm);
 
-static char *P(const char *dir, const char *name)
-{
-	static char buf[8][PATH_MAX];
-	static int i;
-
-	i = (i + 1) % 8;
-	snprintf(buf[i], PATH_MAX, "%s/%s", dir, name);
-	return buf[i];
-}
-
 FIXTURE_SETUP(mm)
 {
 	struct gen_opts o = { 0 };
@@ -424,27 +414,9 @@ TEST_F_TIMEOUT(mm, offsets_madvise_mremap, 120)
 	close(fd);
 }
 
-static sigjmp_buf jb;
-
-static void on_sigbus(int sig)
-{
-	siglongjmp(jb, sig);
-}
-
-/* 0 if *p could be read, else the signal */
-static int touch(const volatile char *p, char *out)
-{
-	int sig = sigsetjmp(jb, 1);
-
-	if (sig)
-		return sig;
-	*out = *p;
-	return 0;
-}
-
 TEST_F_TIMEOUT(mm, sigbus_past_eof, 120)
 {
-	struct sigaction sa = { .sa_handler = on_sigbus };
+	struct sigaction sa = { .sa_handler = touch_signal };
 	char *m, c = 0;
 	int fd;
 
