@@ -74,6 +74,16 @@ static inline int daxfs_errno_check(struct __test_metadata *_metadata, int err, 
 	ASSERT_EQ(0, _r);						\
 } while (0)
 
+/* The program's shared tree + image called name (see shared_image()). */
+#define SHARED_IMAGE(name, opts, mkopts, src, img) do {		\
+	char _e[ERRLEN];						\
+	int _r = shared_image((name), (opts), (mkopts), (src), (img),	\
+			      sizeof(src), _e, sizeof(_e));		\
+	if (_r)								\
+		TH_LOG("%s", _e);					\
+	ASSERT_EQ(0, _r);						\
+} while (0)
+
 #define MKIMAGE(img, src, opts) do {					\
 	char _e[ERRLEN];						\
 	int _r = mkimage((img), (src), (opts), _e, sizeof(_e));		\

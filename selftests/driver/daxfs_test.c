@@ -901,6 +901,72 @@ int make_workdir(char *out, size_t len)
 	return mkdtemp(out) ? 0 : -errno;
 }
 
+/*
+ * Trees and images shared by the tests of one program (see shared_image()):
+ * under /tmp/daxfs-shared.PID, PID being the harness's main process, which
+ * removes the directory when it exits (its test processes end in _exit()).
+ */
+static pid_t shared_owner;
+
+__attribute__((constructor)) static void shared_init(void)
+{
+	shared_owner = getpid();
+}
+
+static void shared_root(char *out, size_t len)
+{
+	snprintf(out, len, "/tmp/daxfs-shared.%d", (int)shared_owner);
+}
+
+__attribute__((destructor)) static void shared_fini(void)
+{
+	char root[64];
+
+	if (getpid() != shared_owner)
+		return;
+	shared_root(root, sizeof(root));
+	if (!access(root, F_OK))
+		rm_rf(root);
+}
+
+int shared_image(const char *name, const struct gen_opts *o, const char *const *mkopts,
+		 char *src, char *img, size_t plen, char *err, size_t len)
+{
+	char root[64], dir[PATH_MAX], tmp[PATH_MAX / 2], p[PATH_MAX], q[PATH_MAX];
+
+	shared_root(root, sizeof(root));
+	snprintf(dir, sizeof(dir), "%s/%s", root, name);
+	if ((size_t)snprintf(src, plen, "%s/src", dir) >= plen ||
+	    (size_t)snprintf(img, plen, "%s/img", dir) >= plen) {
+		ERR("shared_image: %s: path too long for the caller's buffer", dir);
+		return -1;
+	}
+	if (!access(dir, F_OK))
+		return 0;
+	if (mkdir(root, 0755) && errno != EEXIST) {
+		ERR("mkdir %s: %s", root, strerror(errno));
+		return -1;
+	}
+	/* built aside and renamed: a test killed half-way leaves no half tree */
+	snprintf(tmp, sizeof(tmp), "%s/.%s.%d", root, name, (int)getpid());
+	rm_rf(tmp);
+	if (mkdir(tmp, 0755)) {
+		ERR("mkdir %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	snprintf(p, sizeof(p), "%s/src", tmp);
+	if (gen_tree(p, o, err, len))
+		return -1;
+	snprintf(q, sizeof(q), "%s/img", tmp);
+	if (mkimage(q, p, mkopts, err, len))
+		return -1;
+	if (rename(tmp, dir)) {
+		ERR("rename %s %s: %s", tmp, dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static unsigned int mt_counter;
 
 static int set_times_cb(const char *p, const struct stat *st, int type, struct FTW *ftw)

@@ -221,12 +221,10 @@ FIXTURE_SETUP(bad)
 	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
 	baseline_take(&self->base);
 	ASSERT_EQ(0, make_workdir(self->work, sizeof(self->work)));
-	snprintf(self->src, sizeof(self->src), "%s/src", self->work);
-	snprintf(self->img, sizeof(self->img), "%s/img", self->work);
 	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->work);
 	ASSERT_EQ(0, mkdir(self->mnt, 0755));
-	GEN_TREE(self->src, &o);
-	MKIMAGE(self->img, self->src, NULL);
+	/* one tree and image for all tests: they change only their copy */
+	SHARED_IMAGE("bad", &o, NULL, self->src, self->img);
 	self->len = file_size(self->img);
 	ASSERT_LT(3 * PAGE, self->len);
 	self->image = malloc(self->len);

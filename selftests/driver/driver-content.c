@@ -48,12 +48,10 @@ FIXTURE_SETUP(content)
 	/* so that the teardown also runs when an ASSERT below fails */
 	_metadata->setup_completed = true;
 	ASSERT_EQ(0, make_workdir(self->work, sizeof(self->work)));
-	snprintf(self->src, sizeof(self->src), "%s/src", self->work);
-	snprintf(self->img, sizeof(self->img), "%s/img", self->work);
 	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->work);
 	ASSERT_EQ(0, mkdir(self->mnt, 0755));
-	GEN_TREE(self->src, &o);
-	MKIMAGE(self->img, self->src, NULL);
+	/* one tree and image for all tests: they only read them */
+	SHARED_IMAGE("content", &o, NULL, self->src, self->img);
 }
 
 /* in the parent, once the test's process is gone: paths and numbers only */
