@@ -74,6 +74,45 @@ static inline int daxfs_errno_check(struct __test_metadata *_metadata, int err, 
 	ASSERT_EQ(0, _r);						\
 } while (0)
 
+/*
+ * The work directory of a fixture whose data has char work[], src[], img[]
+ * and mnt[]: a new /tmp/daxfs-test.XXXXXX holding src, img and an empty
+ * mnt/.  self->work[0] must be 0 before, so that the teardown knows.
+ */
+#define WORKDIR_SETUP(self) do {					\
+	ASSERT_EQ(0, make_workdir((self)->work, sizeof((self)->work)));	\
+	snprintf((self)->src, sizeof((self)->src), "%s/src", (self)->work); \
+	snprintf((self)->img, sizeof((self)->img), "%s/img", (self)->work); \
+	snprintf((self)->mnt, sizeof((self)->mnt), "%s/mnt", (self)->work); \
+	ASSERT_EQ(0, mkdir((self)->mnt, 0755));				\
+} while (0)
+
+/*
+ * In a FIXTURE_TEARDOWN_PARENT: unmount what is left under the work
+ * directory, remove it, then the leak check against self->base.  Nothing
+ * when the setup stopped before making the directory.
+ */
+#define WORKDIR_TEARDOWN(self) do {					\
+	if ((self)->work[0]) {						\
+		umount_all_under((self)->work);				\
+		rm_rf((self)->work);					\
+		EXPECT_BASELINE((self)->base);				\
+	}								\
+} while (0)
+
+/*
+ * Import self->img from a new buffer of variant->kind into self->m and
+ * mount it (mount(2)) on self->mnt.
+ */
+#define MOUNT_IMAGE() do {						\
+	char _e[ERRLEN];						\
+	int _r = dxm_setup(&self->m, variant->kind, self->img, 0,	\
+			   self->mnt, _e, sizeof(_e));			\
+	if (_r)								\
+		TH_LOG("%s", _e);					\
+	ASSERT_EQ(0, _r);						\
+} while (0)
+
 /* The program's shared tree + image called name (see shared_image()). */
 #define SHARED_IMAGE(name, opts, mkopts, src, img) do {		\
 	char _e[ERRLEN];						\

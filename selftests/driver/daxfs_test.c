@@ -706,6 +706,26 @@ off_t file_size(const char *path)
 	return stat(path, &st) ? -errno : st.st_size;
 }
 
+void *map_file(const char *path, size_t *len)
+{
+	struct stat st;
+	void *p;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || st.st_size <= 0) {
+		close(fd);
+		return NULL;
+	}
+	p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return NULL;
+	*len = st.st_size;
+	return p;
+}
+
 static uint32_t crc_table[256];
 
 uint32_t crc32c(uint32_t crc, const void *p, size_t n)

@@ -86,6 +86,8 @@ const char *mkdaxfs_path(void);
 /* mkdaxfs [opts...] IMAGE SOURCE; returns 0 or -1 with the output in err. */
 int mkimage(const char *img, const char *src, const char *const *opts, char *err, size_t len);
 off_t file_size(const char *path);
+/* A private read-only mapping of a whole non-empty file, or NULL. */
+void *map_file(const char *path, size_t *len);
 
 /* Parse an image in memory: find path (relative, no leading '/'). */
 struct daxfs_inode;

@@ -220,9 +220,7 @@ FIXTURE_SETUP(bad)
 	REQUIRE_EXPORTER(variant->kind);
 	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
 	baseline_take(&self->base);
-	ASSERT_EQ(0, make_workdir(self->work, sizeof(self->work)));
-	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->work);
-	ASSERT_EQ(0, mkdir(self->mnt, 0755));
+	WORKDIR_SETUP(self);
 	/* one tree and image for all tests: they change only their copy */
 	SHARED_IMAGE("bad", &o, NULL, self->src, self->img);
 	self->len = file_size(self->img);
@@ -250,12 +248,8 @@ FIXTURE_SETUP(bad)
 /* in the parent, once the test's process is gone: paths and numbers only */
 FIXTURE_TEARDOWN_PARENT(bad)
 {
-	if (!self->work[0])
-		return;
-	umount_all_under(self->work);
-	rm_rf(self->work);
 	/* nothing leaked: no module reference, no dma-buf kept alive */
-	EXPECT_BASELINE(self->base);
+	WORKDIR_TEARDOWN(self);
 }
 
 /*

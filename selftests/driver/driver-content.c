@@ -47,9 +47,7 @@ FIXTURE_SETUP(content)
 	baseline_take(&self->base);
 	/* so that the teardown also runs when an ASSERT below fails */
 	_metadata->setup_completed = true;
-	ASSERT_EQ(0, make_workdir(self->work, sizeof(self->work)));
-	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->work);
-	ASSERT_EQ(0, mkdir(self->mnt, 0755));
+	WORKDIR_SETUP(self);
 	/* one tree and image for all tests: they only read them */
 	SHARED_IMAGE("content", &o, NULL, self->src, self->img);
 }
@@ -57,22 +55,8 @@ FIXTURE_SETUP(content)
 /* in the parent, once the test's process is gone: paths and numbers only */
 FIXTURE_TEARDOWN_PARENT(content)
 {
-	if (!self->work[0])
-		return;
-	umount_all_under(self->work);
-	rm_rf(self->work);
-	EXPECT_BASELINE(self->base);
+	WORKDIR_TEARDOWN(self);
 }
-
-/* Import and mount (mount(2)) the fixture's image. */
-#define MOUNT_IMAGE() do {						\
-	char _e[ERRLEN];						\
-	int _r = dxm_setup(&self->m, variant->kind, self->img, 0,	\
-			   self->mnt, _e, sizeof(_e));			\
-	if (_r)								\
-		TH_LOG("%s", _e);					\
-	ASSERT_EQ(0, _r);						\
-} while (0)
 
 static long distinct_inodes;
 static ino_t seen_ino[4096];

@@ -240,11 +240,7 @@ FIXTURE_SETUP(huge)
 		REQUIRE_EXPORTER(EXP_UDMABUF);
 	baseline_take(&self->base);
 	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
-	ASSERT_EQ(0, make_workdir(self->work, sizeof(self->work)));
-	snprintf(self->src, sizeof(self->src), "%s/src", self->work);
-	snprintf(self->img, sizeof(self->img), "%s/img", self->work);
-	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->work);
-	ASSERT_EQ(0, mkdir(self->mnt, 0755));
+	WORKDIR_SETUP(self);
 	ASSERT_EQ(0, mkdir(self->src, 0755));
 	ASSERT_EQ(0, fill_file(P(self->src, BIG), BIG_SIZE, BIG_SEED, 0644));
 	ASSERT_EQ(0, fill_file(P(self->src, TAIL), TAIL_SIZE, TAIL_SEED, 0644));
@@ -268,15 +264,11 @@ FIXTURE_TEARDOWN_PARENT(huge)
 {
 	char v[32];
 
-	if (!self->work[0])
-		return;
-	umount_all_under(self->work);
-	rm_rf(self->work);
+	WORKDIR_TEARDOWN(self);
 	if (self->nr_huge0 >= 0) {
 		snprintf(v, sizeof(v), "%ld", self->nr_huge0);
 		write_sysfs("/proc/sys/vm/nr_hugepages", v);
 	}
-	EXPECT_BASELINE(self->base);
 }
 
 /* Image offset of a file's data. */
@@ -720,12 +712,8 @@ FIXTURE_SETUP(cpu)
 	REQUIRE_EXPORTER(variant->kind);
 	baseline_take(&self->base);
 	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
-	ASSERT_EQ(0, make_workdir(self->work, sizeof(self->work)));
-	snprintf(self->src, sizeof(self->src), "%s/src", self->work);
-	snprintf(self->img, sizeof(self->img), "%s/img", self->work);
-	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->work);
+	WORKDIR_SETUP(self);
 	snprintf(self->mnt2, sizeof(self->mnt2), "%s/mnt2", self->work);
-	ASSERT_EQ(0, mkdir(self->mnt, 0755));
 	ASSERT_EQ(0, mkdir(self->mnt2, 0755));
 	ASSERT_EQ(0, mkdir(self->src, 0755));
 	ASSERT_EQ(0, fill_file(P(self->src, DATA), DATA_SIZE, DATA_SEED, 0644));
@@ -739,11 +727,7 @@ FIXTURE_SETUP(cpu)
 
 FIXTURE_TEARDOWN_PARENT(cpu)
 {
-	if (!self->work[0])
-		return;
-	umount_all_under(self->work);
-	rm_rf(self->work);
-	EXPECT_BASELINE(self->base);
+	WORKDIR_TEARDOWN(self);
 }
 
 /* Seconds to read @path in 4 KiB read()s; -1 on error or wrong bytes. */

@@ -60,11 +60,7 @@ FIXTURE_SETUP(life)
 	baseline_take(&self->base);
 	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
 	self->bufs0 = dmabuf_count();
-	ASSERT_EQ(0, make_workdir(self->work, sizeof(self->work)));
-	snprintf(self->src, sizeof(self->src), "%s/src", self->work);
-	snprintf(self->img, sizeof(self->img), "%s/img", self->work);
-	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->work);
-	ASSERT_EQ(0, mkdir(self->mnt, 0755));
+	WORKDIR_SETUP(self);
 	GEN_TREE(self->src, &o);
 	/* the scribble target: a file of 0xA5 bytes */
 	memset(a5, 0xA5, sizeof(a5));
@@ -73,32 +69,15 @@ FIXTURE_SETUP(life)
 	ASSERT_EQ(A5_SIZE, write(fd, a5, A5_SIZE));
 	close(fd);
 	MKIMAGE(self->img, self->src, NULL);
-	fd = open(self->img, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	self->image_len = file_size(self->img);
-	self->image = mmap(NULL, self->image_len, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	ASSERT_NE(MAP_FAILED, self->image);
+	self->image = map_file(self->img, &self->image_len);
+	ASSERT_NE(NULL, self->image);
 }
 
 /* in the parent, once the test's process is gone: paths and numbers only */
 FIXTURE_TEARDOWN_PARENT(life)
 {
-	if (!self->work[0])
-		return;
-	umount_all_under(self->work);
-	rm_rf(self->work);
-	EXPECT_BASELINE(self->base);
+	WORKDIR_TEARDOWN(self);
 }
-
-#define MOUNT_IMAGE() do {						\
-	char _e[ERRLEN];						\
-	int _r = dxm_setup(&self->m, variant->kind, self->img, 0,	\
-			   self->mnt, _e, sizeof(_e));			\
-	if (_r)								\
-		TH_LOG("%s", _e);					\
-	ASSERT_EQ(0, _r);						\
-} while (0)
 
 /* after everything of ours is gone, the module must have let the buffer go */
 #define EXPECT_BUFFERS_FREED() do {					\

@@ -46,7 +46,6 @@ FIXTURE_SETUP(mm)
 {
 	struct gen_opts o = { 0 };
 	char sh[PATH_MAX];
-	int fd;
 
 	dxm_init(&self->m);
 	dxm_init(&self->big);
@@ -55,11 +54,7 @@ FIXTURE_SETUP(mm)
 	REQUIRE_EXPORTER(variant->kind);
 	baseline_take(&self->base);
 	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
-	ASSERT_EQ(0, make_workdir(self->work, sizeof(self->work)));
-	snprintf(self->src, sizeof(self->src), "%s/src", self->work);
-	snprintf(self->img, sizeof(self->img), "%s/img", self->work);
-	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->work);
-	ASSERT_EQ(0, mkdir(self->mnt, 0755));
+	WORKDIR_SETUP(self);
 	GEN_TREE(self->src, &o);
 	ASSERT_EQ(0, mkdir(P(self->src, "bin"), 0755));
 	ASSERT_EQ(0, mkdir(P(self->src, "lib"), 0755));
@@ -73,32 +68,15 @@ FIXTURE_SETUP(mm)
 	ASSERT_EQ(0, copy_file("/lib/x86_64-linux-gnu/libc.so.6", P(self->src, "lib/libc.so.6"),
 			       0755));
 	MKIMAGE(self->img, self->src, NULL);
-	fd = open(self->img, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	self->image_len = file_size(self->img);
-	self->image = mmap(NULL, self->image_len, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	ASSERT_NE(MAP_FAILED, self->image);
+	self->image = map_file(self->img, &self->image_len);
+	ASSERT_NE(NULL, self->image);
 }
 
 /* in the parent, once the test's process is gone: paths and numbers only */
 FIXTURE_TEARDOWN_PARENT(mm)
 {
-	if (!self->work[0])
-		return;
-	umount_all_under(self->work);
-	rm_rf(self->work);
-	EXPECT_BASELINE(self->base);
+	WORKDIR_TEARDOWN(self);
 }
-
-#define MOUNT_IMAGE() do {						\
-	char _e[ERRLEN];						\
-	int _r = dxm_setup(&self->m, variant->kind, self->img, 0,	\
-			   self->mnt, _e, sizeof(_e));			\
-	if (_r)								\
-		TH_LOG("%s", _e);					\
-	ASSERT_EQ(0, _r);						\
-} while (0)
 
 /* Image offset of a regular file's data. */
 static uint64_t data_offset(struct __test_metadata *_metadata, FIXTURE_DATA(mm) *self,

@@ -107,11 +107,7 @@ FIXTURE_SETUP(phys)
 	self->image = NULL;
 	baseline_take(&self->base);
 	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
-	ASSERT_EQ(0, make_workdir(self->work, sizeof(self->work)));
-	snprintf(self->src, sizeof(self->src), "%s/src", self->work);
-	snprintf(self->img, sizeof(self->img), "%s/img", self->work);
-	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->work);
-	ASSERT_EQ(0, mkdir(self->mnt, 0755));
+	WORKDIR_SETUP(self);
 	GEN_TREE(self->src, &o);
 	MKIMAGE(self->img, self->src, NULL);
 	self->image_len = file_size(self->img);
@@ -126,11 +122,7 @@ FIXTURE_SETUP(phys)
 /* in the parent, once the test's process is gone: paths and numbers only */
 FIXTURE_TEARDOWN_PARENT(phys)
 {
-	if (!self->work[0])
-		return;
-	umount_all_under(self->work);
-	rm_rf(self->work);
-	EXPECT_BASELINE(self->base);
+	WORKDIR_TEARDOWN(self);
 }
 
 #define NEED(cond, ...) do {						\
