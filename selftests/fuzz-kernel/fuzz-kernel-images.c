@@ -14,7 +14,8 @@
  * --iter defaults to $FUZZ_KERNEL_ITER, else 2000 on the debug kernel and
  * 300 elsewhere; --seed to $FUZZ_KERNEL_SEED, else 1; --timeout (whole run,
  * a watchdog thread also catches one iteration stuck for 120 s) to
- * $FUZZ_KERNEL_TIMEOUT, else 280.  --only I runs iteration I alone (with the
+ * $FUZZ_KERNEL_TIMEOUT, else the VM runner's per-test limit less 30 s
+ * ($DAXFS_TEST_TIMEOUT), else 280.  --only I runs iteration I alone (with the
  * same seed: the same image).  The regression corpus (default
  * $DAXFS_SRC/selftests/fuzz-kernel/corpus/ *.img) is replayed first.
  *
@@ -623,6 +624,11 @@ static void *watchdog(void *arg)
 			       "time limit reached", cur_tag, cur_desc);
 			if (stall && cur_view)
 				save_image(cur_tag, (const void *)cur_view, cur_len);
+			/*
+			 * The main thread may be inside an iteration: detach
+			 * its mount, or it would hold the module after _exit().
+			 */
+			umount2(mnt, MNT_DETACH);
 			tap_done();
 			fflush(stdout);
 			_exit(1);
@@ -798,6 +804,13 @@ int main(int argc, char **argv)
 		iter = atol(e);
 	if ((e = getenv("FUZZ_KERNEL_SEED")) && *e)
 		seed = strtoull(e, NULL, 0);
+	/*
+	 * The time limit only says where a run too slow to finish was: give
+	 * it the runner's per-test limit (less a margin to report), so that a
+	 * slow host fails it no sooner than any other test.
+	 */
+	if ((e = getenv("DAXFS_TEST_TIMEOUT")) && atof(e) > 2 * 30)
+		timeout = atof(e) - 30;
 	if ((e = getenv("FUZZ_KERNEL_TIMEOUT")) && *e)
 		timeout = atof(e);
 	snprintf(corpus, sizeof(corpus), "%s/selftests/fuzz-kernel/corpus", daxfs_src_dir());
