@@ -114,10 +114,10 @@ static inline int daxfs_errno_check(struct __test_metadata *_metadata, int err, 
 } while (0)
 
 /* The program's shared tree + image called name (see shared_image()). */
-#define SHARED_IMAGE(name, opts, mkopts, src, img) do {		\
+#define SHARED_IMAGE(name, opts, add, mkopts, src, img) do {		\
 	char _e[ERRLEN];						\
-	int _r = shared_image((name), (opts), (mkopts), (src), (img),	\
-			      sizeof(src), _e, sizeof(_e));		\
+	int _r = shared_image((name), (opts), (add), (mkopts), (src),	\
+			      (img), sizeof(src), _e, sizeof(_e));	\
 	if (_r)								\
 		TH_LOG("%s", _e);					\
 	ASSERT_EQ(0, _r);						\

@@ -949,8 +949,9 @@ __attribute__((destructor)) static void shared_fini(void)
 		rm_rf(root);
 }
 
-int shared_image(const char *name, const struct gen_opts *o, const char *const *mkopts,
-		 char *src, char *img, size_t plen, char *err, size_t len)
+int shared_image(const char *name, const struct gen_opts *o, tree_add_fn add,
+		 const char *const *mkopts, char *src, char *img, size_t plen,
+		 char *err, size_t len)
 {
 	char root[64], dir[PATH_MAX], tmp[PATH_MAX / 2], p[PATH_MAX], q[PATH_MAX];
 
@@ -975,7 +976,7 @@ int shared_image(const char *name, const struct gen_opts *o, const char *const *
 		return -1;
 	}
 	snprintf(p, sizeof(p), "%s/src", tmp);
-	if (gen_tree(p, o, err, len))
+	if (gen_tree(p, o, err, len) || (add && add(p, err, len)))
 		return -1;
 	snprintf(q, sizeof(q), "%s/img", tmp);
 	if (mkimage(q, p, mkopts, err, len))

@@ -106,12 +106,15 @@ struct gen_opts {
 };
 int gen_tree(const char *dir, const struct gen_opts *o, char *err, size_t len);
 /*
- * src/ (gen_tree with o) and img (mkdaxfs mkopts... img src) named name,
- * built by the first test of the program that asks and reused by the others
- * (read only!), removed when the program exits.  Paths into src and img.
+ * src/ (gen_tree with o, then add(src) if add is not NULL) and img (mkdaxfs
+ * mkopts... img src) named name, built by the first test of the program
+ * that asks and reused by the others (read only!), removed when the program
+ * exits.  Paths into src and img.  add returns 0, or -1 with a reason.
  */
-int shared_image(const char *name, const struct gen_opts *o, const char *const *mkopts,
-		 char *src, char *img, size_t plen, char *err, size_t len);
+typedef int (*tree_add_fn)(const char *src, char *err, size_t len);
+int shared_image(const char *name, const struct gen_opts *o, tree_add_fn add,
+		 const char *const *mkopts, char *src, char *img, size_t plen,
+		 char *err, size_t len);
 /* Compare every entry (bytes and metadata).  0 or -1 with a reason. */
 int compare_trees(const char *src, const char *mnt, char *err, size_t len, long *nentries);
 int compare_files(const char *a, const char *b, char *err, size_t len);

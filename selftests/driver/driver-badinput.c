@@ -222,7 +222,7 @@ FIXTURE_SETUP(bad)
 	baseline_take(&self->base);
 	WORKDIR_SETUP(self);
 	/* one tree and image for all tests: they change only their copy */
-	SHARED_IMAGE("bad", &o, NULL, self->src, self->img);
+	SHARED_IMAGE("bad", &o, NULL, NULL, self->src, self->img);
 	self->len = file_size(self->img);
 	ASSERT_LT(3 * PAGE, self->len);
 	self->image = malloc(self->len);

@@ -49,7 +49,7 @@ FIXTURE_SETUP(content)
 	_metadata->setup_completed = true;
 	WORKDIR_SETUP(self);
 	/* one tree and image for all tests: they only read them */
-	SHARED_IMAGE("content", &o, NULL, self->src, self->img);
+	SHARED_IMAGE("content", &o, NULL, NULL, self->src, self->img);
 }
 
 /* in the parent, once the test's process is gone: paths and numbers only */

@@ -4,7 +4,8 @@
  * mapping keeps working, the module cannot go while in use, 200 mount
  * cycles leak nothing, one buffer mounted at several places, and 8 threads
  * reading and faulting while another scribbles over the buffer through the
- * exporter's own mapping.
+ * exporter's own mapping (three phases of $DAXFS_SCRIBBLE_SECS, default 2 s;
+ * set it higher to hunt races: fuzz-kernel-scribble is the longer run).
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -47,11 +48,26 @@ FIXTURE_VARIANT(life) {
 
 DAXFS_EXPORTER_VARIANTS(life);
 
+/* The scribble target, added to the shared tree: a file of 0xA5 bytes. */
+static int add_a5(const char *src, char *err, size_t len)
+{
+	static char a5[A5_SIZE];
+	int fd, r = 0;
+
+	memset(a5, 0xA5, sizeof(a5));
+	fd = open(P(src, "a5"), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, a5, A5_SIZE) != A5_SIZE) {
+		snprintf(err, len, "write %s/a5: %s", src, strerror(errno));
+		r = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
 FIXTURE_SETUP(life)
 {
 	struct gen_opts o = { .special = true, .owners = true };
-	static char a5[A5_SIZE];
-	int fd;
 
 	dxm_init(&self->m);
 	self->work[0] = 0;
@@ -61,14 +77,7 @@ FIXTURE_SETUP(life)
 	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
 	self->bufs0 = dmabuf_count();
 	WORKDIR_SETUP(self);
-	GEN_TREE(self->src, &o);
-	/* the scribble target: a file of 0xA5 bytes */
-	memset(a5, 0xA5, sizeof(a5));
-	fd = open(P(self->src, "a5"), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(A5_SIZE, write(fd, a5, A5_SIZE));
-	close(fd);
-	MKIMAGE(self->img, self->src, NULL);
+	SHARED_IMAGE("life", &o, add_a5, NULL, self->src, self->img);
 	self->image = map_file(self->img, &self->image_len);
 	ASSERT_NE(NULL, self->image);
 }
@@ -503,7 +512,7 @@ static void *scribbler(void *arg)
 TEST_F_TIMEOUT(life, scribble_while_reading, 200)
 {
 	const char *e = getenv("DAXFS_SCRIBBLE_SECS");
-	int secs = e ? atoi(e) : 4;
+	int secs = e ? atoi(e) : 2;
 	struct sigaction sa = { .sa_handler = on_fault, .sa_flags = SA_NODEFER };
 	struct scribble s = { .md = _metadata, .mnt = self->mnt };
 	struct daxfs_inode in;

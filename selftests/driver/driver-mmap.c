@@ -42,10 +42,40 @@ FIXTURE_VARIANT(mm) {
 
 DAXFS_EXPORTER_VARIANTS(mm);
 
+/* Executables for exec_static and exec_dynamic, added to the shared tree. */
+static int add_binaries(const char *src, char *err, size_t len)
+{
+	static const char *const files[][2] = {
+		{ "build/selftests/driver/static-hello", "bin/static-hello" },
+		{ "/bin/true", "bin/true" },
+		{ "/lib64/ld-linux-x86-64.so.2", "lib/ld-linux-x86-64.so.2" },
+		{ "/lib/x86_64-linux-gnu/libc.so.6", "lib/libc.so.6" },
+	};
+	char from[PATH_MAX];
+	int r;
+
+	if (mkdir(P(src, "bin"), 0755) || mkdir(P(src, "lib"), 0755)) {
+		snprintf(err, len, "mkdir under %s: %s", src, strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (files[i][0][0] == '/')
+			snprintf(from, sizeof(from), "%s", files[i][0]);
+		else
+			snprintf(from, sizeof(from), "%s/%s", daxfs_src_dir(), files[i][0]);
+		r = copy_file(from, P(src, files[i][1]), 0755);
+		if (r) {
+			snprintf(err, len, "copy %s: %s%s", from, strerror(-r),
+				 files[i][0][0] == '/' ? "" : " (make -C selftests/driver)");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 FIXTURE_SETUP(mm)
 {
 	struct gen_opts o = { 0 };
-	char sh[PATH_MAX];
 
 	dxm_init(&self->m);
 	dxm_init(&self->big);
@@ -55,19 +85,7 @@ FIXTURE_SETUP(mm)
 	baseline_take(&self->base);
 	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
 	WORKDIR_SETUP(self);
-	GEN_TREE(self->src, &o);
-	ASSERT_EQ(0, mkdir(P(self->src, "bin"), 0755));
-	ASSERT_EQ(0, mkdir(P(self->src, "lib"), 0755));
-	snprintf(sh, sizeof(sh), "%s/build/selftests/driver/static-hello", daxfs_src_dir());
-	if (copy_file(sh, P(self->src, "bin/static-hello"), 0755))
-		TH_LOG("%s missing: make -C selftests/driver", sh);
-	ASSERT_EQ(0, copy_file(sh, P(self->src, "bin/static-hello"), 0755));
-	ASSERT_EQ(0, copy_file("/bin/true", P(self->src, "bin/true"), 0755));
-	ASSERT_EQ(0, copy_file("/lib64/ld-linux-x86-64.so.2",
-			       P(self->src, "lib/ld-linux-x86-64.so.2"), 0755));
-	ASSERT_EQ(0, copy_file("/lib/x86_64-linux-gnu/libc.so.6", P(self->src, "lib/libc.so.6"),
-			       0755));
-	MKIMAGE(self->img, self->src, NULL);
+	SHARED_IMAGE("mmap", &o, add_binaries, NULL, self->src, self->img);
 	self->image = map_file(self->img, &self->image_len);
 	ASSERT_NE(NULL, self->image);
 }

@@ -13,7 +13,7 @@
  * the metadata at import, so names, types, sizes, link counts and symlink
  * targets must stay exactly as they were at mount.
  *
- *   fuzz-kernel-scribble [SECONDS]     (default $FUZZ_SCRIBBLE_SECONDS or 10)
+ *   fuzz-kernel-scribble [SECONDS]     (default $FUZZ_SCRIBBLE_SECONDS or 5)
  */
 #include <dirent.h>
 #include <endian.h>
@@ -311,7 +311,7 @@ static int make_tree(const char *dir)
 int main(int argc, char **argv)
 {
 	const char *e = getenv("FUZZ_SCRIBBLE_SECONDS");
-	double secs = argc > 1 ? atof(argv[1]) : e && *e ? atof(e) : 10;
+	double secs = argc > 1 ? atof(argv[1]) : e && *e ? atof(e) : 5;
 	char work[PATH_MAX], tree[PATH_MAX + 8], img[PATH_MAX + 8], err[2 * ERRLEN];
 	const char *opts[] = { "-q", "-T", "1700000000", NULL };
 	struct scribble_arg sa;
