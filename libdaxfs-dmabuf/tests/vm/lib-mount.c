@@ -65,15 +65,12 @@ FIXTURE_SETUP(lib)
 
 FIXTURE_TEARDOWN(lib)
 {
-	char cmd[200];
-
 	if (self->buf >= 0)
 		close(self->buf);
 	if (self->dir[0]) {
 		umount2(self->mnt, MNT_DETACH);
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
-		if (system(cmd))
-			TH_LOG("cleanup of %s failed", self->dir);
+		if (rm_tree(self->dir))
+			TH_LOG("cleanup of %s failed: %s", self->dir, strerror(errno));
 	}
 }
 

@@ -41,13 +41,10 @@ FIXTURE_SETUP(tools)
 
 FIXTURE_TEARDOWN(tools)
 {
-	char cmd[200];
-
 	if (self->dir[0]) {
 		umount2(self->mnt, MNT_DETACH);
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
-		if (system(cmd))
-			TH_LOG("cleanup failed");
+		if (rm_tree(self->dir))
+			TH_LOG("cleanup of %s failed: %s", self->dir, strerror(errno));
 	}
 }
 
