@@ -11,7 +11,7 @@
  *   fuzz-kernel-images [--seed N] [--iter N] [--timeout SECS]
  *                      [--corpus DIR] [--only I] [--verbose]
  *
- * --iter defaults to $FUZZ_KERNEL_ITER, else 1000 on the debug kernel and
+ * --iter defaults to $FUZZ_KERNEL_ITER, else 500 on the debug kernel and
  * 300 elsewhere; --seed to $FUZZ_KERNEL_SEED, else 1; --timeout (whole run,
  * a watchdog thread also catches one iteration stuck for 120 s) to
  * $FUZZ_KERNEL_TIMEOUT, else the VM runner's per-test limit less 30 s
@@ -790,7 +790,7 @@ int main(int argc, char **argv)
 	const char *e;
 	char work[PATH_MAX], why[2 * ERRLEN], corpus[PATH_MAX], tag[64];
 	unsigned long long seed = 1;
-	long iter = !strcmp(kernel, "debug") ? 1000 : 300, only = -1;
+	long iter = !strcmp(kernel, "debug") ? 500 : 300, only = -1;
 	double timeout = 280, t0;
 	struct tally t = { 0 }, tc = { 0 };
 	struct fbuf fb = { 0 };
