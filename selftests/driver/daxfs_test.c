@@ -976,7 +976,11 @@ int shared_image(const char *name, const struct gen_opts *o, tree_add_fn add,
 		return -1;
 	}
 	snprintf(p, sizeof(p), "%s/src", tmp);
-	if (gen_tree(p, o, err, len) || (add && add(p, err, len)))
+	if (!o && mkdir(p, 0755)) {
+		ERR("mkdir %s: %s", p, strerror(errno));
+		return -1;
+	}
+	if ((o && gen_tree(p, o, err, len)) || (add && add(p, err, len)))
 		return -1;
 	snprintf(q, sizeof(q), "%s/img", tmp);
 	if (mkimage(q, p, mkopts, err, len))

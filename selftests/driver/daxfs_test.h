@@ -106,7 +106,8 @@ struct gen_opts {
 };
 int gen_tree(const char *dir, const struct gen_opts *o, char *err, size_t len);
 /*
- * src/ (gen_tree with o, then add(src) if add is not NULL) and img (mkdaxfs
+ * src/ (gen_tree with o, or empty if o is NULL; then add(src) if add is
+ * not NULL) and img (mkdaxfs
  * mkopts... img src) named name, built by the first test of the program
  * that asks and reused by the others (read only!), removed when the program
  * exits.  Paths into src and img.  add returns 0, or -1 with a reason.

@@ -226,9 +226,21 @@ FIXTURE_VARIANT_ADD(huge, hugetlb) { .src = SRC_HUGETLB };
 FIXTURE_VARIANT_ADD(huge, shmem) { .src = SRC_SHMEM };
 FIXTURE_VARIANT_ADD(huge, phys) { .src = SRC_PHYS };
 
+/* The huge fixture's shared tree: two files, one of two huge pages. */
+static int add_big_tail(const char *src, char *err, size_t len)
+{
+	int r = fill_file(P(src, BIG), BIG_SIZE, BIG_SEED, 0644);
+
+	if (!r)
+		r = fill_file(P(src, TAIL), TAIL_SIZE, TAIL_SEED, 0644);
+	if (r)
+		snprintf(err, len, "fill files under %s: %s", src, strerror(-r));
+	return r ? -1 : 0;
+}
+
 FIXTURE_SETUP(huge)
 {
-	const char *opts[] = { "--align=2M", NULL };
+	static const char *const opts[] = { "--align=2M", NULL };
 
 	self->work[0] = 0;
 	self->image = NULL;
@@ -241,10 +253,7 @@ FIXTURE_SETUP(huge)
 	baseline_take(&self->base);
 	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
 	WORKDIR_SETUP(self);
-	ASSERT_EQ(0, mkdir(self->src, 0755));
-	ASSERT_EQ(0, fill_file(P(self->src, BIG), BIG_SIZE, BIG_SEED, 0644));
-	ASSERT_EQ(0, fill_file(P(self->src, TAIL), TAIL_SIZE, TAIL_SEED, 0644));
-	MKIMAGE(self->img, self->src, opts);
+	SHARED_IMAGE("huge", NULL, add_big_tail, opts, self->src, self->img);
 	self->image_len = file_size(self->img);
 	self->image = malloc(self->image_len);
 	ASSERT_NE(NULL, self->image);
@@ -702,6 +711,18 @@ FIXTURE_VARIANT(cpu) {
 
 DAXFS_EXPORTER_VARIANTS(cpu);
 
+/* The cpu fixture's shared tree: 16 MiB of data and a small file. */
+static int add_data_small(const char *src, char *err, size_t len)
+{
+	int r = fill_file(P(src, DATA), DATA_SIZE, DATA_SEED, 0644);
+
+	if (!r)
+		r = fill_file(P(src, SMALL), SMALL_SIZE, SMALL_SEED, 0644);
+	if (r)
+		snprintf(err, len, "fill files under %s: %s", src, strerror(-r));
+	return r ? -1 : 0;
+}
+
 FIXTURE_SETUP(cpu)
 {
 	char err[ERRLEN];
@@ -715,10 +736,7 @@ FIXTURE_SETUP(cpu)
 	WORKDIR_SETUP(self);
 	snprintf(self->mnt2, sizeof(self->mnt2), "%s/mnt2", self->work);
 	ASSERT_EQ(0, mkdir(self->mnt2, 0755));
-	ASSERT_EQ(0, mkdir(self->src, 0755));
-	ASSERT_EQ(0, fill_file(P(self->src, DATA), DATA_SIZE, DATA_SEED, 0644));
-	ASSERT_EQ(0, fill_file(P(self->src, SMALL), SMALL_SIZE, SMALL_SEED, 0644));
-	MKIMAGE(self->img, self->src, NULL);
+	SHARED_IMAGE("cpu", NULL, add_data_small, NULL, self->src, self->img);
 	r = dxm_setup(&self->m, variant->kind, self->img, 0, NULL, err, sizeof(err));
 	if (r)
 		TH_LOG("%s", err);
