@@ -17,7 +17,7 @@ gen_corpus_SRCS := fuzz/gen_corpus.c tests/validate/builder.c
 CHECKS += check-validate check-fuzz-validate
 
 FUZZ_SECONDS       ?= 600
-FUZZ_CHECK_SECONDS ?= 30
+FUZZ_CHECK_SECONDS ?= 20
 FUZZ_DIR   := $(B)/fuzz
 FUZZ_BIN   := $(FUZZ_DIR)/fuzz_validate
 FUZZ_SRCS  := fuzz/fuzz_validate.c daxfs_validate.c user/crc32c.c
