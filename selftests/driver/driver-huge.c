@@ -226,16 +226,23 @@ FIXTURE_VARIANT_ADD(huge, hugetlb) { .src = SRC_HUGETLB };
 FIXTURE_VARIANT_ADD(huge, shmem) { .src = SRC_SHMEM };
 FIXTURE_VARIANT_ADD(huge, phys) { .src = SRC_PHYS };
 
-/* The huge fixture's shared tree: two files, one of two huge pages. */
-static int add_big_tail(const char *src, char *err, size_t len)
+/* Two files of pattern under src (the fixtures' shared trees). */
+static int fill_two(const char *src, const char *a, size_t asize, unsigned int aseed,
+		    const char *b, size_t bsize, unsigned int bseed, char *err, size_t len)
 {
-	int r = fill_file(P(src, BIG), BIG_SIZE, BIG_SEED, 0644);
+	int r = fill_file(P(src, a), asize, aseed, 0644);
 
 	if (!r)
-		r = fill_file(P(src, TAIL), TAIL_SIZE, TAIL_SEED, 0644);
+		r = fill_file(P(src, b), bsize, bseed, 0644);
 	if (r)
 		snprintf(err, len, "fill files under %s: %s", src, strerror(-r));
 	return r ? -1 : 0;
+}
+
+/* The huge fixture's shared tree: two files, one of two huge pages. */
+static int add_big_tail(const char *src, char *err, size_t len)
+{
+	return fill_two(src, BIG, BIG_SIZE, BIG_SEED, TAIL, TAIL_SIZE, TAIL_SEED, err, len);
 }
 
 FIXTURE_SETUP(huge)
@@ -714,13 +721,7 @@ DAXFS_EXPORTER_VARIANTS(cpu);
 /* The cpu fixture's shared tree: 16 MiB of data and a small file. */
 static int add_data_small(const char *src, char *err, size_t len)
 {
-	int r = fill_file(P(src, DATA), DATA_SIZE, DATA_SEED, 0644);
-
-	if (!r)
-		r = fill_file(P(src, SMALL), SMALL_SIZE, SMALL_SEED, 0644);
-	if (r)
-		snprintf(err, len, "fill files under %s: %s", src, strerror(-r));
-	return r ? -1 : 0;
+	return fill_two(src, DATA, DATA_SIZE, DATA_SEED, SMALL, SMALL_SIZE, SMALL_SEED, err, len);
 }
 
 FIXTURE_SETUP(cpu)
