@@ -557,10 +557,17 @@ int main(void)
 			if (r && !bad++)
 				first = r;
 		}
-		write_sysfs("/proc/self/make-it-fail", "0");
-		fi_set("failslab", "probability", "0");
+		/*
+		 * These writes are under injection themselves until the
+		 * first one lands: retry each until it does.
+		 */
+		for (int k = 0; k < 1000 && write_sysfs("/proc/self/make-it-fail", "0"); k++)
+			;
+		for (int k = 0; k < 1000 && fi_set("failslab", "probability", "0"); k++)
+			;
 		if (have("fail_page_alloc"))
-			fi_set("fail_page_alloc", "probability", "0");
+			for (int k = 0; k < 1000 && fi_set("fail_page_alloc", "probability", "0"); k++)
+				;
 		tap_ok(!bad, "%d import-mount-walk-release cycles with random failures: %d with an errno other than ENOMEM%s%s",
 		       RANDOM_CYCLES, bad, bad ? ", first " : "", bad ? strerrorname_np(-first) ?: "?" : "");
 	}
