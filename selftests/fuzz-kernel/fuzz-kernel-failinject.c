@@ -50,6 +50,16 @@ static int fi_set(const char *attr, const char *file, const char *val)
 	return write_sysfs(p, val);
 }
 
+/* write_sysfs(), retried while injected failures make it fail. */
+static int write_retried(const char *path, const char *val)
+{
+	int r = -1;
+
+	for (int k = 0; k < 1000 && r; k++)
+		r = write_sysfs(path, val);
+	return r;
+}
+
 static bool have(const char *attr)
 {
 	char p[256];
@@ -561,13 +571,10 @@ int main(void)
 		 * These writes are under injection themselves until the
 		 * first one lands: retry each until it does.
 		 */
-		for (int k = 0; k < 1000 && write_sysfs("/proc/self/make-it-fail", "0"); k++)
-			;
-		for (int k = 0; k < 1000 && fi_set("failslab", "probability", "0"); k++)
-			;
+		write_retried("/proc/self/make-it-fail", "0");
+		write_retried(DBG "/failslab/probability", "0");
 		if (have("fail_page_alloc"))
-			for (int k = 0; k < 1000 && fi_set("fail_page_alloc", "probability", "0"); k++)
-				;
+			write_retried(DBG "/fail_page_alloc/probability", "0");
 		tap_ok(!bad, "%d import-mount-walk-release cycles with random failures: %d with an errno other than ENOMEM%s%s",
 		       RANDOM_CYCLES, bad, bad ? ", first " : "", bad ? strerrorname_np(-first) ?: "?" : "");
 	}
