@@ -148,27 +148,43 @@ static inline struct dma_buf *daxfs_file_to_dma_buf(struct file *file)
 }
 
 /*
- * Huge (PMD) mappings of contiguous buffers.  Only from 6.12 (trixie, sid):
- * there vmf_insert_pfn_pmd() marks a PFN PMD special (pmd_mkspecial, 6.11)
- * so the core mm never treats the buffer's pages as its own; 6.1
- * (bookworm) would install a plain huge PMD over pages it does not own,
- * so it maps 4 KiB pages only.  ->huge_fault takes an order from 6.6.
- * vmf_insert_pfn_pmd() takes a pfn_t until 6.17, a plain PFN after (sid).
+ * Huge (PMD) mappings of contiguous buffers, in shared (VM_PFNMAP)
+ * mappings only.  Where the architecture supports PFN PMDs
+ * (CONFIG_ARCH_SUPPORTS_PMD_PFNMAP, from 6.12: trixie, sid; x86_64 with
+ * THP), vmf_insert_pfn_pmd() marks the PMD special (pmd_mkspecial) and the
+ * core mm never treats the buffer's pages behind it as its own.  Without it
+ * (6.1, bookworm; and any architecture without the symbol) a PFN PMD is
+ * not marked, so daxfs maps 4 KiB pages only.  The gate is the Kconfig
+ * symbol, not the version.  ->huge_fault takes an order from 6.6.
+ * vmf_insert_pfn_pmd() takes a pfn_t until 6.17 (PFN_DEV without PFN_MAP
+ * gives a special, not a devmap, PMD), a plain PFN after (sid).
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0) && \
+#if defined(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP) && \
 	defined(CONFIG_TRANSPARENT_HUGEPAGE)
 #define DAXFS_HAVE_PMD 1
 #include <linux/huge_mm.h>
 
 static inline vm_fault_t daxfs_insert_pfn_pmd(struct vm_fault *vmf,
-					      unsigned long pfn, u64 flags)
+					      unsigned long pfn)
 {
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 17, 0)
-	return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, flags), false);
+	return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), false);
 #else
 	return vmf_insert_pfn_pmd(vmf, pfn, false);
 #endif
 }
+#endif
+
+/*
+ * The importer's "the buffer moves" callback in struct dma_buf_attach_ops:
+ * move_notify up to 6.x (bookworm, trixie), invalidate_mappings in 7.2
+ * (sid).  The rename was posted in January 2026; 7.0 is taken as the first
+ * kernel with it (7.2 is the only one of the matrix checked).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 0, 0)
+#define DAXFS_ATTACH_OPS_MOVE invalidate_mappings
+#else
+#define DAXFS_ATTACH_OPS_MOVE move_notify
 #endif
 
 /*

@@ -3,13 +3,22 @@
  * daxfs: file data.  read() copies straight from the buffer; mmap() puts
  * the buffer's own pages into the user's page tables.  No page cache.
  *
- * mmap: VM_MIXEDMAP, PTEs inserted by the fault handler, several per
- * fault.  MAP_PRIVATE works, writes included: the first write to a page
- * copies it into an anonymous page (the core mm copies from the mapped
- * PFN).  MAP_SHARED with write access is refused with EACCES, the errno of
- * a read-only file; the VFS already refuses it for our O_RDONLY-only
- * files.  Buffers whose kernel mapping is I/O memory cannot be mapped:
- * mmap() fails with ENODEV and says why in the kernel log.
+ * mmap.  The buffer's pages belong to its exporter (or to nobody, for a
+ * phys= range), never to the core mm, so no mapping may let
+ * get_user_pages() take references on them:
+ * - MAP_SHARED is VM_PFNMAP: PTEs from vmf_insert_pfn(), and one PMD for
+ *   an aligned, physically contiguous 2 MiB where the kernel has PFN PMDs.
+ *   get_user_pages() refuses the whole vma with EFAULT, so a PMD may span
+ *   several of the exporter's folios (or pages without struct page) safely.
+ * - MAP_PRIVATE is VM_MIXEDMAP on 4 KiB PFN-special PTEs only: the first
+ *   write to a page copies it into an anonymous page, which is then the
+ *   process's own; get_user_pages() fails on the pages not yet copied.
+ * ->access serves what get_user_pages() refuses to ptrace and
+ * /proc/PID/mem: a read through the same bounds checks as read().
+ * MAP_SHARED with write access is refused with EACCES, the errno of a
+ * read-only file; the VFS already refuses it for our O_RDONLY-only files.
+ * Buffers whose kernel mapping is I/O memory cannot be mapped: mmap()
+ * fails with ENODEV and says why in the kernel log.
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -55,6 +64,19 @@ static ssize_t daxfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	return done;
 }
 
+/*
+ * One PTE: a PFN map PTE in a shared (VM_PFNMAP) mapping, a mixed-map one
+ * in a private mapping (DAX pages keep their pfn_t flags there).
+ */
+static vm_fault_t daxfs_insert_pte(struct vm_area_struct *vma,
+				   unsigned long addr, unsigned long pfn,
+				   u64 flags)
+{
+	if (vma->vm_flags & VM_PFNMAP)
+		return vmf_insert_pfn(vma, addr, pfn);
+	return daxfs_insert_mixed(vma, addr, pfn, flags);
+}
+
 static vm_fault_t daxfs_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -79,7 +101,7 @@ static vm_fault_t daxfs_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	ret = VM_FAULT_SIGBUS;
 	if (!daxfs_backing_pfn(b, data + ((u64)pgoff << PAGE_SHIFT), &pfn, &flags))
-		ret = daxfs_insert_mixed(vma, addr, pfn, flags);
+		ret = daxfs_insert_pte(vma, addr, pfn, flags);
 	if (ret != VM_FAULT_NOPAGE)
 		goto out;
 
@@ -95,7 +117,7 @@ static vm_fault_t daxfs_fault(struct vm_fault *vmf)
 		if (daxfs_backing_pfn(b, data + ((u64)(pgoff + i) << PAGE_SHIFT),
 				      &pfn, &flags))
 			break;
-		if (daxfs_insert_mixed(vma, addr + i * PAGE_SIZE, pfn, flags) !=
+		if (daxfs_insert_pte(vma, addr + i * PAGE_SIZE, pfn, flags) !=
 		    VM_FAULT_NOPAGE)
 			break;
 	}
@@ -109,9 +131,11 @@ out:
 /*
  * One PMD for an aligned 2 MiB of the file when the buffer's pages there
  * are physically contiguous and 2 MiB-aligned (a hugetlb-backed udmabuf,
- * a phys= range, a DAX device), else fall back to 4 KiB pages.  Never
- * across EOF (a fault past EOF must still raise SIGBUS) and never for a
- * private write (copy-on-write happens on 4 KiB pages).
+ * a system heap buffer whose chunks happen to be adjacent, a phys= range,
+ * a DAX device), else fall back to 4 KiB pages.  Never across EOF (a fault
+ * past EOF must still raise SIGBUS).  Only shared (VM_PFNMAP) mappings
+ * have this handler: the PMD is PFN-special there, whatever folios or
+ * struct pages lie behind it.
  */
 static vm_fault_t daxfs_huge_fault(struct vm_fault *vmf, unsigned int order)
 {
@@ -124,13 +148,11 @@ static vm_fault_t daxfs_huge_fault(struct vm_fault *vmf, unsigned int order)
 	u64 data = le64_to_cpu(di->offset);
 	unsigned long pfn0, pfn;
 	vm_fault_t ret = VM_FAULT_FALLBACK;
-	u64 flags, f;
+	u64 f;
 	pgoff_t pgoff;
 	int cookie, i;
 
-	if (order != PMD_ORDER)
-		return VM_FAULT_FALLBACK;
-	if ((vmf->flags & FAULT_FLAG_WRITE) && !(vma->vm_flags & VM_SHARED))
+	if (order != PMD_ORDER || !(vma->vm_flags & VM_PFNMAP))
 		return VM_FAULT_FALLBACK;
 	if (haddr < vma->vm_start || haddr + PMD_SIZE > vma->vm_end)
 		return VM_FAULT_FALLBACK;
@@ -141,7 +163,7 @@ static vm_fault_t daxfs_huge_fault(struct vm_fault *vmf, unsigned int order)
 	cookie = b->kind == DAXFS_DAX ? daxfs_backing_begin_read(b) : 0;
 	if (cookie < 0)
 		return VM_FAULT_SIGBUS;
-	if (daxfs_backing_pfn(b, data + ((u64)pgoff << PAGE_SHIFT), &pfn0, &flags) ||
+	if (daxfs_backing_pfn(b, data + ((u64)pgoff << PAGE_SHIFT), &pfn0, &f) ||
 	    !IS_ALIGNED(pfn0, HPAGE_PMD_NR))
 		goto out;
 	/* phys= and DAX ranges are contiguous; a dma-buf's vmap may not be. */
@@ -152,7 +174,7 @@ static vm_fault_t daxfs_huge_fault(struct vm_fault *vmf, unsigned int order)
 				goto out;
 		}
 	}
-	ret = daxfs_insert_pfn_pmd(vmf, pfn0, flags);
+	ret = daxfs_insert_pfn_pmd(vmf, pfn0);
 out:
 	if (b->kind == DAXFS_DAX)
 		daxfs_backing_end_read(b, cookie);
@@ -160,11 +182,61 @@ out:
 }
 #endif
 
-static const struct vm_operations_struct daxfs_vm_ops = {
+/*
+ * ptrace, /proc/PID/mem and the like, where get_user_pages() refused the
+ * page: copy from the file at the address's offset, one page at a time
+ * (in a private mapping the next page may be an anonymous copy, which
+ * get_user_pages() then serves).  Bytes of the last page past EOF read as
+ * zeros; past that page, nothing (as a fault there raises SIGBUS).
+ * Writes are refused: the file system is read-only and the shared
+ * mappings never writable.
+ */
+static int daxfs_vm_access(struct vm_area_struct *vma, unsigned long addr,
+			   void *buf, int len, int write)
+{
+	struct inode *inode = file_inode(vma->vm_file);
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
+	const struct daxfs_inode *di = daxfs_raw_inode(inode);
+	u64 size = le64_to_cpu(di->size);
+	u64 pos = ((u64)vma->vm_pgoff << PAGE_SHIFT) + (addr - vma->vm_start);
+	size_t n, data;
+	int cookie = 0, ret;
+
+	if (write)
+		return -EACCES;
+	if (len <= 0 || pos >= round_up(size, PAGE_SIZE))
+		return -EIO;
+	n = min_t(size_t, len, PAGE_SIZE - offset_in_page(addr));
+	n = min_t(size_t, n, vma->vm_end - addr);
+	data = pos < size ? min_t(u64, n, size - pos) : 0;
+	if (data) {
+		if (!sbi->cpu_access_begun) {
+			cookie = daxfs_backing_begin_read(sbi->b);
+			if (cookie < 0)
+				return cookie;
+		}
+		ret = daxfs_backing_read(sbi->b, le64_to_cpu(di->offset) + pos,
+					 buf, data);
+		if (!sbi->cpu_access_begun)
+			daxfs_backing_end_read(sbi->b, cookie);
+		if (ret)
+			return ret;
+	}
+	memset(buf + data, 0, n - data);
+	return n;
+}
+
+static const struct vm_operations_struct daxfs_vm_ops_shared = {
 	.fault		= daxfs_fault,
 #ifdef DAXFS_HAVE_PMD
 	.huge_fault	= daxfs_huge_fault,
 #endif
+	.access		= daxfs_vm_access,
+};
+
+static const struct vm_operations_struct daxfs_vm_ops_private = {
+	.fault		= daxfs_fault,
+	.access		= daxfs_vm_access,
 };
 
 static int daxfs_mmap(struct file *file, struct vm_area_struct *vma)
@@ -177,14 +249,20 @@ static int daxfs_mmap(struct file *file, struct vm_area_struct *vma)
 				    b->name);
 		return -ENODEV;
 	}
-	if (vma->vm_flags & VM_SHARED) {
+	/*
+	 * MAP_SHARED: VM_MAYSHARE (mmap() drops VM_SHARED for a read-only
+	 * file, and ours are all read-only).
+	 */
+	if (vma->vm_flags & VM_MAYSHARE) {
 		if (vma->vm_flags & VM_WRITE)
 			return -EACCES;
-		daxfs_vm_flags_mod(vma, VM_MIXEDMAP, VM_MAYWRITE);
+		/* Not a COW mapping, as vmf_insert_pfn*() require. */
+		daxfs_vm_flags_mod(vma, VM_PFNMAP | VM_DONTEXPAND, VM_MAYWRITE);
+		vma->vm_ops = &daxfs_vm_ops_shared;
 	} else {
 		daxfs_vm_flags_mod(vma, VM_MIXEDMAP, 0);
+		vma->vm_ops = &daxfs_vm_ops_private;
 	}
-	vma->vm_ops = &daxfs_vm_ops;
 	file_accessed(file);
 	return 0;
 }

@@ -11,9 +11,13 @@ that nothing was copied:
 
   - the array does not own its data and its base is the mmap object;
   - its data pointer is the mapping's address plus the tensor's file offset;
-  - with /proc/self/pagemap (root): each page of the array has the same
-    physical frame as an independent second mapping of the file, i.e. both
-    are the same memory (on daxfs: the dma-buf's pages);
+  - with /proc/self/pagemap (root): each page of a private mapping of the
+    file and of np.memmap(mode="c") has the same physical frame (on daxfs:
+    the dma-buf's pages).  A shared mapping (the array's, np.memmap's
+    mode="r") is a PFN map on daxfs (VmFlags "pf" in smaps: the driver's
+    pages, which get_user_pages may not pin), and pagemap does not report
+    PFN maps, so the private ones, filled by the same driver code from the
+    same buffer offsets, are what pagemap can show;
 
 and that the values are right: zlib.crc32 over the array's memory (a
 memoryview, again no copy) equals the file's "crc32:NAME" metadata, and the
@@ -130,23 +134,31 @@ def one_tensor(path, fd, mm, data_start, h, meta, name):
     check(np.array_equal(mp.reshape(-1).view(np.uint8), arr.reshape(-1).view(np.uint8)),
           "np.memmap sees the same values")
 
-    # physical frames: the array, np.memmap and a second mmap share memory
+    # physical frames: two private mappings and np.memmap(mode="c") share memory
     if os.geteuid() == 0 and os.path.exists("/proc/self/pagemap"):
-        mm2 = mmap.mmap(fd, 0, prot=mmap.PROT_READ)
+        mm2 = mmap.mmap(fd, 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ)
+        mm3 = mmap.mmap(fd, 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ)
+        mc = np.memmap(path, dtype=np.uint8, mode="c", offset=data_start + begin,
+                       shape=(end - begin,))
         second = np.frombuffer(mm2, dtype=np.uint8)
-        a_addr, n = arr.ctypes.data, min(end - begin, 64 * PAGE)
+        third = np.frombuffer(mm3, dtype=np.uint8)
+        n = min(end - begin, 64 * PAGE)
         for off in list(range(0, n, PAGE)) + [n - 1]:  # fault them in
-            _ = int(arr.reshape(-1).view(np.uint8)[off]) + int(second[data_start + begin + off])
-            _ += int(mp.reshape(-1).view(np.uint8)[off])
-        p1 = pfns(a_addr, n)
-        p2 = pfns(second.ctypes.data + data_start + begin, n)
-        p3 = pfns(mp.ctypes.data, n)
+            _ = int(second[data_start + begin + off]) + int(third[data_start + begin + off])
+            _ += int(mc[off])
+        p1 = pfns(second.ctypes.data + data_start + begin, n)
+        p2 = pfns(third.ctypes.data + data_start + begin, n)
+        p3 = pfns(mc.ctypes.data, n)
         same = p1 is not None and p1 == p2 == p3 and any(p1)
-        check(same, "pagemap: %d pages of the array, a second mmap and np.memmap have "
-              "the same physical frames (first pfn 0x%x)" %
+        check(same, "pagemap: %d pages of two private mappings and np.memmap(mode='c') "
+              "have the same physical frames (first pfn 0x%x)" %
               (len(p1 or []), (p1 or [0])[0]))
-        del second
+        check(np.array_equal(second[data_start + begin:data_start + end],
+                             arr.reshape(-1).view(np.uint8)),
+              "the shared array and the private mappings hold the same bytes")
+        del second, third, mc
         mm2.close()
+        mm3.close()
     else:
         print("  skip:   pagemap check needs root")
 

@@ -17,9 +17,10 @@
  *   daxbench randread BS THREADS COUNT FILE...   COUNT random preads per thread
  *   daxbench mmap-touch FILE...      map, touch one byte a page, then again;
  *                                    then count the 2 MiB windows wholly inside
- *                                    each file that are PMD-mapped (PAGEMAP_SCAN
- *                                    PAGE_IS_HUGE; smaps' FilePmdMapped does not
- *                                    count the driver's PFN-special PMDs)
+ *                                    each file that are PMD-mapped (one fault
+ *                                    maps the whole window; daxfs's shared
+ *                                    mappings are PFN maps, which pagemap and
+ *                                    PAGEMAP_SCAN do not walk)
  *   daxbench stat-list LISTFILE ROOT lstat of every path in LISTFILE
  *   daxbench readdir-all ROOT        opendir/readdir of every directory
  *   daxbench share N FILE...         N processes map + touch everything, one
@@ -46,34 +47,6 @@
 #include <unistd.h>
 
 #include "daxfs-dmabuf.h"
-
-/* PAGEMAP_SCAN (6.7) is newer than the build host's headers (as driver-huge.c). */
-#ifndef PAGEMAP_SCAN
-struct page_region {
-	uint64_t start;
-	uint64_t end;
-	uint64_t categories;
-};
-
-struct pm_scan_arg {
-	uint64_t size;
-	uint64_t flags;
-	uint64_t start;
-	uint64_t end;
-	uint64_t walk_end;
-	uint64_t vec;
-	uint64_t vec_len;
-	uint64_t max_pages;
-	uint64_t category_inverted;
-	uint64_t category_mask;
-	uint64_t category_anyof_mask;
-	uint64_t return_mask;
-};
-
-#define PAGEMAP_SCAN		_IOWR('f', 16, struct pm_scan_arg)
-#define PAGE_IS_PRESENT		(1 << 3)
-#define PAGE_IS_HUGE		(1 << 6)
-#endif
 
 #define HUGE_2M		(2UL << 20)
 
@@ -362,43 +335,46 @@ static unsigned long touch_all(int n, struct map *m)
 }
 
 /*
- * Of the 2 MiB windows wholly inside the mapped files (by file offset), how
- * many are mapped by one huge (PMD) entry, by PAGEMAP_SCAN; -errno when the
- * kernel has no PAGEMAP_SCAN (before 6.7).
+ * Of the 2 MiB windows wholly inside the files, how many one fault maps
+ * whole (a huge PMD entry): in a new mapping of each file, touch a
+ * window's first page, then its other pages, and count the faults of the
+ * second part (none under a PMD).  Page faults, not PAGEMAP_SCAN, as
+ * daxfs's shared mappings are PFN maps, which pagemap does not walk.
  */
-static long huge_windows(int n, struct map *m, long *windows)
+static long huge_windows(int n, char **files, long *windows)
 {
-	struct page_region r[8];
+	volatile unsigned char sink = 0;
 	long huge = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 
 	*windows = 0;
-	if (fd < 0)
-		return -errno;
-	for (int i = 0; i < n; i++)
-		for (size_t w = 0; (w + 1) * HUGE_2M <= m[i].len; w++) {
-			struct pm_scan_arg a = {
-				.size = sizeof(a),
-				.start = (uintptr_t)m[i].p + w * HUGE_2M,
-				.end = (uintptr_t)m[i].p + (w + 1) * HUGE_2M,
-				.vec = (uintptr_t)r,
-				.vec_len = 8,
-				.category_mask = PAGE_IS_HUGE | PAGE_IS_PRESENT,
-				.return_mask = PAGE_IS_HUGE | PAGE_IS_PRESENT,
-			};
-			long k = ioctl(fd, PAGEMAP_SCAN, &a), sum = 0;
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+		unsigned char *p;
+		int fd = open(files[i], O_RDONLY | O_CLOEXEC);
 
-			if (k < 0) {
-				k = -errno;
-				close(fd);
-				return k;
-			}
-			for (long j = 0; j < k; j++)
-				sum += r[j].end - r[j].start;
-			huge += sum == (long)HUGE_2M;
+		if (fd < 0 || fstat(fd, &st))
+			die(files[i]);
+		if ((size_t)st.st_size < HUGE_2M) {
+			close(fd);
+			continue;
+		}
+		p = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED)
+			die("mmap");
+		close(fd);
+		for (size_t w = 0; (w + 1) * HUGE_2M <= (size_t)st.st_size; w++) {
+			long f;
+
+			sink ^= p[w * HUGE_2M];
+			f = minflt();
+			for (size_t o = 4096; o < HUGE_2M; o += 4096)
+				sink ^= p[w * HUGE_2M + o];
+			huge += minflt() == f;
 			(*windows)++;
 		}
-	close(fd);
+		munmap(p, st.st_size);
+	}
+	(void)sink;
 	return huge;
 }
 
@@ -424,11 +400,8 @@ static int cmd_mmap_touch(int argc, char **argv)
 	printf("pages=%lu first_s=%.6f first_pps=%.0f first_faults=%ld retouch_s=%.6f retouch_pps=%.0f retouch_faults=%ld ",
 	       pages, t1 - t0, pages / (t1 - t0), f1 - f0, t2 - t1,
 	       pages / (t2 - t1), f2 - f1);
-	hw = huge_windows(argc, m, &nw);
-	if (hw >= 0)
-		printf("huge_windows=%ld windows=%ld\n", hw, nw);
-	else
-		printf("pagemap_scan_errno=%ld\n", -hw);
+	hw = huge_windows(argc, argv, &nw);
+	printf("huge_windows=%ld windows=%ld\n", hw, nw);
 	return 0;
 }
 

@@ -2,30 +2,41 @@
 /*
  * driver-huge: the fast paths for big files.
  *
- * PMD mappings.  Where the driver maps them (6.12 and later: driver/compat.h
- * DAXFS_HAVE_PMD), an aligned 2 MiB of a file whose buffer pages there are
- * physically contiguous and 2 MiB-aligned is mapped with one PMD, anything
- * else with 4 KiB pages.  An image made with mkdaxfs --align=2M is placed in
+ * PMD mappings.  Where the driver maps them (kernels with PFN PMDs, 6.12
+ * and later on x86_64: driver/compat.h DAXFS_HAVE_PMD), an aligned 2 MiB
+ * of a file whose buffer pages there are physically contiguous and 2 MiB-
+ * aligned is mapped with one PMD in a MAP_SHARED mapping, anything else
+ * with 4 KiB pages.  An image made with mkdaxfs --align=2M is placed in
  *
  *   hugetlb  a udmabuf over an MFD_HUGETLB memfd (2 MiB pages; hugepages
  *            are reserved through /proc/sys/vm/nr_hugepages and given back)
  *   shmem    a udmabuf over a plain memfd whose pages were allocated in
  *            reverse order, so never contiguous: the 4 KiB fallback
+ *   heap     a system DMA heap buffer (1 MiB folios: a 2 MiB window, where
+ *            contiguous, spans two folios, the case that broke GUP)
  *   phys     a phys= range: RAM reserved with memmap=64M$0x60000000, as
  *            make check boots the VM (see driver-phys)
  *
- * and files are mapped and every page touched.  What maps an address is
- * read with the PAGEMAP_SCAN ioctl (PAGE_IS_HUGE, from 6.7) and backed by
- * the number of page faults (one per PMD, one per 64 KiB of fault-around
- * otherwise).  smaps' FilePmdMapped is logged but cannot show these PMDs:
- * the driver's are PFN-special (pmd_mkspecial), which smaps does not count
- * (vm_normal_page_pmd() is NULL for them), so it reads 0 kB either way.
- * The oracle: a window is PMD-mapped exactly when the kernel has
- * DAXFS_HAVE_PMD and the buffer's pages of that window (pagemap of the
- * memfd, or the physical range) are contiguous and 2 MiB-aligned; the
- * hugetlb and phys cases must be, the shmem case must not be.  Also: the
- * bytes everywhere, the mapping's PFNs are the buffer's, no PMD across EOF
- * and SIGBUS past it, MAP_PRIVATE writes copy 4 KiB pages.
+ * and files are mapped and every page touched.  Shared mappings are
+ * VM_PFNMAP (smaps VmFlags "pf"), which pagemap and PAGEMAP_SCAN do not
+ * walk: what maps a window is read from the page faults, window by window
+ * (touching the rest of a window after its first page faults never under a
+ * PMD, 31 more times under 4 KiB pages with a fault-around of 16).  The
+ * PFNs are read from a MAP_PRIVATE mapping of the same file, which the
+ * driver fills from the same buffer offsets with 4 KiB PTEs (VM_MIXEDMAP,
+ * walked by pagemap).  The oracle: a window is PMD-mapped exactly when the
+ * kernel has DAXFS_HAVE_PMD and the buffer's pages of that window (pagemap
+ * of the memfd or the heap buffer, or the physical range) are contiguous
+ * and 2 MiB-aligned; the hugetlb and phys cases must be, the shmem case
+ * must not be, the heap case may be.  Also: the bytes everywhere, no PMD
+ * across EOF and SIGBUS past it, MAP_PRIVATE has no PMDs and its writes
+ * copy 4 KiB pages.
+ *
+ * The kernel paths that take page references through a mapping (get_user
+ * _pages and friends: /proc/PID/mem, process_vm_readv, O_DIRECT from the
+ * mapping, vmsplice, core dumps) on a PMD-mapped file: each either works
+ * with the right bytes or fails with EFAULT, and the buffer is intact
+ * afterwards (the log scan fails the run on a bad-page report).
  *
  * Known kernel limitation: 6.12's udmabuf (vmap_udmabuf, since its folio
  * conversion in 6.11) vmaps the head page of a hugetlb folio for every
@@ -57,7 +68,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/uio.h>
+#include <sys/wait.h>
+
 #include <linux/fs.h>
+#include <linux/loop.h>
 #include <linux/memfd.h>
 #include <linux/udmabuf.h>
 
@@ -174,36 +189,9 @@ static long huge_bytes(const void *addr, size_t len)
 	return sum;
 }
 
-/* smaps field (kB) of the vma that starts at addr, or -1. */
-static long smaps_kb(const void *addr, const char *key)
-{
-	FILE *f = fopen("/proc/self/smaps", "re");
-	char line[512];
-	bool in = false;
-	size_t kl = strlen(key);
-	long v = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long s, e;
-
-		if (sscanf(line, "%lx-%lx ", &s, &e) == 2 && strchr(line, '-') < strchr(line, ' ')) {
-			in = s == (uintptr_t)addr;
-			continue;
-		}
-		if (in && !strncmp(line, key, kl) && line[kl] == ':') {
-			v = atol(line + kl + 1);
-			break;
-		}
-	}
-	fclose(f);
-	return v;
-}
-
 /* ------------------------------------------------------------ huge */
 
-enum huge_src { SRC_HUGETLB, SRC_SHMEM, SRC_PHYS };
+enum huge_src { SRC_HUGETLB, SRC_SHMEM, SRC_HEAP, SRC_PHYS };
 
 FIXTURE(huge) {
 	char work[64];
@@ -213,7 +201,8 @@ FIXTURE(huge) {
 	struct daxfs_baseline base;
 	long nr_huge0;		/* nr_hugepages to put back, or -1 */
 	int memfd, dmabuf, dev;
-	char *bufmap;		/* the memfd, mapped: its PFNs are the buffer's */
+	char *bufmap;		/* the memfd or heap buffer, mapped: its PFNs are the buffer's */
+	struct dbuf hbuf;	/* SRC_HEAP */
 	size_t buf_size;
 	bool pmd;		/* kernel_has_pmd() */
 };
@@ -224,6 +213,7 @@ FIXTURE_VARIANT(huge) {
 
 FIXTURE_VARIANT_ADD(huge, hugetlb) { .src = SRC_HUGETLB };
 FIXTURE_VARIANT_ADD(huge, shmem) { .src = SRC_SHMEM };
+FIXTURE_VARIANT_ADD(huge, heap) { .src = SRC_HEAP };
 FIXTURE_VARIANT_ADD(huge, phys) { .src = SRC_PHYS };
 
 /* Two files of pattern under src (the fixtures' shared trees). */
@@ -254,8 +244,12 @@ FIXTURE_SETUP(huge)
 	self->nr_huge0 = -1;
 	self->memfd = self->dmabuf = self->dev = -1;
 	self->bufmap = NULL;
+	memset(&self->hbuf, 0, sizeof(self->hbuf));
+	self->hbuf.fd = self->hbuf.memfd = self->hbuf.drmfd = -1;
 	self->pmd = kernel_has_pmd();
-	if (variant->src != SRC_PHYS)
+	if (variant->src == SRC_HEAP)
+		REQUIRE_EXPORTER(EXP_HEAP);
+	else if (variant->src != SRC_PHYS)
 		REQUIRE_EXPORTER(EXP_UDMABUF);
 	baseline_take(&self->base);
 	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
@@ -433,6 +427,28 @@ static bool setup_source(struct __test_metadata *_metadata, FIXTURE_DATA(huge) *
 			TH_LOG("import/mount of the shmem udmabuf: %s", strerror(-r));
 		}
 		break;
+	case SRC_HEAP: {
+		char err[ERRLEN];
+		struct daxfs_import imp;
+
+		r = dbuf_alloc(EXP_HEAP, self->image_len, &self->hbuf, err, sizeof(err));
+		ASSERT_EQ(0, r) {
+			TH_LOG("%s", err);
+		}
+		self->buf_size = self->hbuf.size;
+		ASSERT_EQ(0, dbuf_write(&self->hbuf, 0, self->image, self->image_len));
+		self->bufmap = dbuf_mmap(&self->hbuf, PROT_READ);
+		ASSERT_NE(NULL, self->bufmap);
+		self->dev = daxfs_dev_open();
+		ASSERT_LE(0, self->dev);
+		ASSERT_EQ(0, daxfs_import(self->dev, self->hbuf.fd, 0, &imp));
+		r = mount_id(imp.id, self->mnt, MS_RDONLY, NULL);
+		daxfs_release(self->dev, imp.id);	/* the mount keeps the buffer */
+		ASSERT_EQ(0, r) {
+			TH_LOG("mount of the heap buffer: %s", strerror(-r));
+		}
+		break;
+	}
 	case SRC_PHYS: {
 		char line[256];
 		FILE *f;
@@ -500,11 +516,42 @@ static bool buf_window_contiguous(FIXTURE_DATA(huge) *self, const FIXTURE_VARIAN
 	return true;
 }
 
+/* smaps VmFlags of the vma at @addr has flag @fl ("pf", "mm")? -1 unknown */
+static int vma_has_flag(const void *addr, const char *fl)
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	char line[512];
+	bool in = false;
+	int r = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+
+		if (sscanf(line, "%lx-%lx ", &s, &e) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			in = s == (uintptr_t)addr;
+			continue;
+		}
+		if (in && !strncmp(line, "VmFlags:", 8)) {
+			char want[8];
+
+			snprintf(want, sizeof(want), " %s", fl);
+			r = strstr(line, want) != NULL;
+			break;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
 /*
- * Map @maplen bytes of file @name (@size bytes of pattern @seed), touch
- * every page inside the file, and check, per 2 MiB window: PMD or not as
- * the oracle says, the PFNs are the buffer's, the bytes; then SIGBUS past
- * the file's last page.  Returns how many windows were PMD-mapped.
+ * Map @maplen bytes of file @name (@size bytes of pattern @seed) shared,
+ * and check, per 2 MiB window: PMD or not as the oracle says (by the page
+ * faults of touching the window's first page, then its other pages), the
+ * bytes; the PFNs of a private mapping of the file are the buffer's; then
+ * SIGBUS past the file's last page.  Returns how many windows were
+ * PMD-mapped.
  */
 static int map_check(struct __test_metadata *_metadata, FIXTURE_DATA(huge) *self,
 		     const FIXTURE_VARIANT(huge) *variant, const char *name, size_t size,
@@ -514,8 +561,8 @@ static int map_check(struct __test_metadata *_metadata, FIXTURE_DATA(huge) *self
 	size_t npages = (size + PAGE - 1) / PAGE, nwin = maplen / HUGE;
 	struct sigaction sa = { .sa_handler = touch_signal };
 	int fd, huge_wins = 0, expect_wins = 0;
-	long f0, faults, hb;
-	char *m, *want, c = 0;
+	long faults = 0;
+	char *m, *pm, *want, c = 0;
 
 	ASSERT_EQ(0, data % HUGE) {
 		TH_LOG("%s: data at 0x%llx, not 2 MiB-aligned (mkdaxfs --align=2M)", name,
@@ -525,6 +572,8 @@ static int map_check(struct __test_metadata *_metadata, FIXTURE_DATA(huge) *self
 	ASSERT_LE(0, fd);
 	m = mmap(NULL, maplen, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, m);
+	pm = mmap(NULL, npages * PAGE, PROT_READ, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, pm);
 	close(fd);
 	TH_LOG("%s: %zu bytes at image offset 0x%llx mapped at %p", name, size,
 	       (unsigned long long)data, m);
@@ -534,56 +583,60 @@ static int map_check(struct __test_metadata *_metadata, FIXTURE_DATA(huge) *self
 			       "a %zu-byte mapping to 2 MiB", maplen);
 		}
 	}
-
-	f0 = minflt();
-	for (size_t i = 0; i < npages; i++)
-		c += *(volatile char *)(m + i * PAGE);
-	faults = minflt() - f0;
+	/* shared: a PFN map (get_user_pages refuses it); private: a mixed map */
+	EXPECT_EQ(1, vma_has_flag(m, "pf"));
+	EXPECT_EQ(0, vma_has_flag(m, "mm"));
+	EXPECT_EQ(1, vma_has_flag(pm, "mm"));
+	EXPECT_EQ(0, vma_has_flag(pm, "pf"));
 
 	for (size_t w = 0; w < nwin; w++) {
 		/* the driver maps a PMD only for a window wholly inside the file */
 		bool inside = (w + 1) * PER_HUGE <= npages;
 		bool contig = inside && buf_window_contiguous(self, variant, data + w * HUGE);
 		bool expect = self->pmd && contig && !((uintptr_t)m % HUGE);
-		long got = huge_bytes(m + w * HUGE, HUGE);
+		/* the heap's own mmap is a PFN map too: its PFNs are unknown */
+		bool known = variant->src != SRC_HEAP;
+		size_t first = w * PER_HUGE, last = first + PER_HUGE;
+		long f0, f1, f2;
 
-		TH_LOG("%s window %zu: %s, buffer pages %scontiguous+aligned, PAGEMAP_SCAN huge "
-		       "bytes %ld%s", name, w, inside ? "inside the file" : "past EOF",
-		       contig ? "" : "not ", got, got < 0 ? " (no PAGEMAP_SCAN)" : "");
-		if (variant->src != SRC_SHMEM && inside)
+		if (first >= npages)
+			break;
+		last = last < npages ? last : npages;
+		f0 = minflt();
+		c += *(volatile char *)(m + first * PAGE);
+		f1 = minflt();
+		for (size_t i = first + 1; i < last; i++)
+			c += *(volatile char *)(m + i * PAGE);
+		f2 = minflt();
+		faults += f2 - f0;
+		TH_LOG("%s window %zu: %s, buffer pages %scontiguous+aligned; faults: %ld for its "
+		       "first page, %ld for its other %zu pages", name, w,
+		       inside ? "inside the file" : "past EOF",
+		       !known ? "(unknown: heap) " : contig ? "" : "not ",
+		       f1 - f0, f2 - f1, last - first - 1);
+		if ((variant->src == SRC_HUGETLB || variant->src == SRC_PHYS) && inside)
 			EXPECT_TRUE(contig);	/* hugetlb pages and phys= ranges are */
 		if (variant->src == SRC_SHMEM && inside)
 			EXPECT_FALSE(contig);	/* reverse-allocated pages are not */
+		EXPECT_EQ(1, f1 - f0);
 		expect_wins += expect;
-		if (got >= 0) {
-			EXPECT_EQ(expect ? (long)HUGE : 0, got);
-			huge_wins += got == (long)HUGE;
+		if (!known && f2 - f1 == 0 && inside && self->pmd) {
+			huge_wins++;	/* a PMD: the heap's pages happened to be contiguous */
+		} else if (expect) {
+			EXPECT_EQ(0, f2 - f1);	/* one PMD mapped the whole window */
+			huge_wins += f2 - f1 == 0;
 		} else {
-			/* 6.1: no PAGEMAP_SCAN; the fault count below judges */
-			if (kernel_version() >= 607) {
-				TH_LOG("PAGEMAP_SCAN failed on a kernel that has it: %s",
-				       strerror((int)-got));
-				EXPECT_LE(0, got);
-			}
-			huge_wins += expect;
+			/* 4 KiB pages, FAULT_AROUND at a time */
+			long want_f = (long)((last - first + FAULT_AROUND - 1) / FAULT_AROUND) - 1;
+
+			EXPECT_LE(want_f, f2 - f1);
+			EXPECT_GE(want_f + 2, f2 - f1);
 		}
 	}
-	/* one fault per PMD, one per fault-around block of 16 pages otherwise */
-	{
-		long small_pages = npages - (long)expect_wins * PER_HUGE;
-		long want_min = expect_wins + (small_pages + FAULT_AROUND - 1) / FAULT_AROUND;
+	TH_LOG("%s: %ld page faults touching %zu pages (%d PMD windows expected)", name, faults,
+	       npages, expect_wins);
 
-		TH_LOG("%s: %ld page faults touching %zu pages (%d PMD windows expected, so about %ld)",
-		       name, faults, npages, expect_wins, want_min);
-		EXPECT_LE(faults, want_min + 2 + (long)npages / FAULT_AROUND / 4);
-		EXPECT_GE(faults, want_min);
-	}
-	hb = smaps_kb(m, "FilePmdMapped");
-	TH_LOG("%s: smaps FilePmdMapped %ld kB (PFN-special PMDs are not counted there)", name, hb);
-	if (!expect_wins)
-		EXPECT_EQ(0, hb);
-
-	/* zero copy: the mapping's PFNs are the buffer's, at and around the windows' edges */
+	/* zero copy: the PFNs the driver maps are the buffer's, around the windows' edges */
 	for (int k = 0; k < 9; k++) {
 		static const size_t at[] = { 0, 1, 17, PER_HUGE - 1, PER_HUGE, PER_HUGE + 1,
 					     2 * PER_HUGE - 1, 2 * PER_HUGE, 2 * PER_HUGE + 1 };
@@ -592,14 +645,19 @@ static int map_check(struct __test_metadata *_metadata, FIXTURE_DATA(huge) *self
 
 		if (i >= npages)
 			break;
-		f = pagemap_pfn(m + i * PAGE);
+		c += *(volatile char *)(pm + i * PAGE);
+		f = pagemap_pfn(pm + i * PAGE);
 		b = buf_pfn(self, variant, data + i * PAGE);
 
 		if (!f) {
-			TH_LOG("%s page %zu: no PFN in pagemap", name, i);
+			TH_LOG("%s page %zu: no PFN in pagemap for the private mapping", name, i);
 			EXPECT_NE(0, f);
 			break;
 		}
+		/* pagemap does not walk the shared PFN map */
+		EXPECT_EQ(0, pagemap_pfn(m + i * PAGE));
+		if (variant->src == SRC_HEAP)
+			continue;	/* the heap's own mapping shows no PFNs */
 		EXPECT_EQ(b, f) {
 			TH_LOG("%s page %zu: mapped pfn 0x%llx, buffer pfn 0x%llx", name, i,
 			       (unsigned long long)f, (unsigned long long)b);
@@ -611,6 +669,7 @@ static int map_check(struct __test_metadata *_metadata, FIXTURE_DATA(huge) *self
 	ASSERT_NE(NULL, want);
 	pattern(want, size, seed, 0);
 	EXPECT_EQ(0, memcmp(m, want, size));
+	EXPECT_EQ(0, memcmp(pm, want, size));
 	free(want);
 	for (size_t i = size; i < npages * PAGE; i += 211) {
 		EXPECT_EQ(0, m[i]);	/* the zero tail of the last page */
@@ -626,6 +685,7 @@ static int map_check(struct __test_metadata *_metadata, FIXTURE_DATA(huge) *self
 		EXPECT_EQ(SIGBUS, touch(m + maplen - 1, &c));
 	}
 	munmap(m, maplen);
+	munmap(pm, npages * PAGE);
 	return huge_wins;
 }
 
@@ -640,16 +700,17 @@ TEST_F_TIMEOUT(huge, map_files, 300)
 	wins += map_check(_metadata, self, variant, TAIL, TAIL_SIZE, TAIL_SEED, 2 * HUGE);
 	TH_LOG("%d of 3 file windows PMD-mapped (%s, %s)", wins,
 	       variant->src == SRC_HUGETLB ? "hugetlb udmabuf" :
-	       variant->src == SRC_SHMEM ? "shmem udmabuf" : "phys= range",
-	       self->pmd ? "a kernel with PMD mappings" : "no PMD mappings before 6.12");
-	if (self->pmd && variant->src != SRC_SHMEM) {
+	       variant->src == SRC_SHMEM ? "shmem udmabuf" :
+	       variant->src == SRC_HEAP ? "system heap" : "phys= range",
+	       self->pmd ? "a kernel with PFN PMDs" : "a kernel without PFN PMDs");
+	if (self->pmd && (variant->src == SRC_HUGETLB || variant->src == SRC_PHYS)) {
 		EXPECT_EQ(3, wins);
-	} else {
+	} else if (!self->pmd || variant->src == SRC_SHMEM) {
 		EXPECT_EQ(0, wins);
 	}
 }
 
-/* A private mapping: reads may use a PMD, a write copies one 4 KiB page. */
+/* A private mapping: no PMDs (copy-on-write needs pages); a write copies one 4 KiB page. */
 TEST_F_TIMEOUT(huge, private_write, 300)
 {
 	uint64_t data;
@@ -673,18 +734,19 @@ TEST_F_TIMEOUT(huge, private_write, 300)
 	after = huge_bytes(m, BIG_SIZE);
 	TH_LOG("private mapping: %ld huge bytes after reading, %ld after one write%s", before, after,
 	       before < 0 ? " (no PAGEMAP_SCAN)" : "");
-	if (before >= 0 && self->pmd && variant->src != SRC_SHMEM && !((uintptr_t)m % HUGE)) {
-		EXPECT_EQ((long)BIG_SIZE, before);
-		/* the written window is split to 4 KiB pages, the other stays */
-		EXPECT_EQ((long)HUGE, after);
+	if (before >= 0) {
+		EXPECT_EQ(0, before);
+		EXPECT_EQ(0, after);
 	}
 	/* the copy is private: this mapping changed, the buffer and the file did not */
 	EXPECT_EQ((char)(want[3 * PAGE + 5] ^ 0x5a), m[3 * PAGE + 5]);
 	want[3 * PAGE + 5] ^= 0x5a;
 	EXPECT_EQ(0, memcmp(m, want, BIG_SIZE));
 	want[3 * PAGE + 5] ^= 0x5a;
-	EXPECT_NE(buf_pfn(self, variant, data + 3 * PAGE), pagemap_pfn(m + 3 * PAGE));
-	EXPECT_EQ(buf_pfn(self, variant, data + 4 * PAGE), pagemap_pfn(m + 4 * PAGE));
+	if (variant->src != SRC_HEAP) {	/* the heap's own mapping shows no PFNs */
+		EXPECT_NE(buf_pfn(self, variant, data + 3 * PAGE), pagemap_pfn(m + 3 * PAGE));
+		EXPECT_EQ(buf_pfn(self, variant, data + 4 * PAGE), pagemap_pfn(m + 4 * PAGE));
+	}
 	{
 		char b[16];
 
@@ -693,6 +755,175 @@ TEST_F_TIMEOUT(huge, private_write, 300)
 	}
 	munmap(m, BIG_SIZE);
 	close(fd);
+	free(want);
+}
+
+/*
+ * The paths that take page references through a mapping, on a mapped and
+ * touched (PMD-mapped where the kernel and buffer allow) shared mapping:
+ * get_user_pages() refuses the PFN map, so each fails with EFAULT (or, for
+ * /proc/PID/mem and ptrace, reads through the driver's ->access with the
+ * right bytes), and the buffer's pages are intact and unreferenced after.
+ */
+static int loop_open(struct __test_metadata *_metadata, const char *backing, int flags)
+{
+	struct loop_config lc = { .block_size = 512 };
+	int ctl, n, fd, bfd;
+	char dev[32];
+
+	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (ctl < 0) {
+		const char *const argv[] = { "modprobe", "-q", "loop", NULL };
+
+		run_cmd(argv, NULL, 0);
+		ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	}
+	if (ctl < 0) {
+		TH_LOG("/dev/loop-control: %s", strerror(errno));
+		return -1;
+	}
+	n = ioctl(ctl, LOOP_CTL_GET_FREE);
+	close(ctl);
+	if (n < 0)
+		return -1;
+	snprintf(dev, sizeof(dev), "/dev/loop%d", n);
+	bfd = open(backing, O_RDWR | O_CLOEXEC);
+	fd = open(dev, flags | O_CLOEXEC);
+	if (bfd < 0 || fd < 0) {
+		TH_LOG("%s or %s: %s", backing, dev, strerror(errno));
+		return -1;
+	}
+	lc.fd = bfd;
+	lc.info.lo_flags = LO_FLAGS_AUTOCLEAR;
+	if (ioctl(fd, LOOP_CONFIGURE, &lc)) {
+		TH_LOG("LOOP_CONFIGURE %s: %s", dev, strerror(errno));
+		close(fd);
+		close(bfd);
+		return -1;
+	}
+	close(bfd);
+	return fd;	/* LO_FLAGS_AUTOCLEAR: the device is detached with its last close */
+}
+
+TEST_F_TIMEOUT(huge, gup_paths, 300)
+{
+	/* inside the second MiB of the first window: another folio for the heap */
+	const size_t off = HUGE / 2 + 3 * PAGE;
+	char *m, *want, *buf, core_pat[256] = "", path[192];
+	struct iovec local, remote;
+	int fd, memfd, lfd, p[2];
+	ssize_t n;
+	pid_t pid;
+	int st;
+
+	if (!setup_source(_metadata, self, variant))
+		return;
+	want = malloc(BIG_SIZE);
+	ASSERT_NE(NULL, want);
+	pattern(want, BIG_SIZE, BIG_SEED, 0);
+	ASSERT_EQ(0, posix_memalign((void **)&buf, PAGE, 2 * PAGE));
+	fd = open(P(self->mnt, BIG), O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	m = mmap(NULL, BIG_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	{
+		long f0 = minflt();
+
+		ASSERT_EQ(0, memcmp(m, want, BIG_SIZE));	/* every page faulted in */
+		TH_LOG("%ld page faults mapped the %lu pages (%s)", minflt() - f0, BIG_SIZE / PAGE,
+		       minflt() - f0 < 8 ? "PMDs" : "some or all by 4 KiB pages");
+	}
+
+	/* /proc/self/mem: get_user_pages fails, the driver's ->access reads */
+	memfd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, memfd);
+	memset(buf, 0, PAGE);
+	n = pread(memfd, buf, PAGE, (off_t)(uintptr_t)(m + off));
+	TH_LOG("/proc/self/mem pread of 4 KiB at +%zu: %zd (%s)", off, n,
+	       n < 0 ? strerror(errno) : "bytes");
+	EXPECT_EQ((ssize_t)PAGE, n);
+	EXPECT_EQ(0, memcmp(buf, want + off, PAGE));
+	/* across a window's edge, unaligned */
+	n = pread(memfd, buf, PAGE + 100, (off_t)(uintptr_t)(m + HUGE - PAGE + 50));
+	EXPECT_EQ((ssize_t)(PAGE + 100), n);
+	EXPECT_EQ(0, memcmp(buf, want + HUGE - PAGE + 50, PAGE + 100));
+	/* writes through /proc/self/mem are refused */
+	EXPECT_ERRNO(EIO, SYS(pwrite(memfd, buf, 16, (off_t)(uintptr_t)(m + off))));
+	close(memfd);
+
+	/* process_vm_readv pins the remote pages: EFAULT */
+	local.iov_base = buf;
+	local.iov_len = PAGE;
+	remote.iov_base = m + off;
+	remote.iov_len = PAGE;
+	EXPECT_ERRNO(EFAULT, SYS(process_vm_readv(getpid(), &local, 1, &remote, 1, 0)));
+
+	/* vmsplice takes references on the pages: EFAULT */
+	ASSERT_EQ(0, pipe(p));
+	remote.iov_base = m + off;
+	EXPECT_ERRNO(EFAULT, SYS(vmsplice(p[1], &remote, 1, 0)));
+	close(p[0]);
+	close(p[1]);
+
+	/* O_DIRECT write from the mapping to a block device (a loop device) */
+	snprintf(path, sizeof(path), "%s/loop-backing", self->work);
+	{
+		int b = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+
+		ASSERT_LE(0, b);
+		ASSERT_EQ(0, ftruncate(b, 1 << 20));
+		close(b);
+	}
+	lfd = loop_open(_metadata, path, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, lfd);
+	EXPECT_ERRNO(EFAULT, SYS(pwrite(lfd, m + off, PAGE, 0)));
+	/* the same write from an ordinary buffer works: the errno is the mapping's */
+	memcpy(buf, m + off, PAGE);
+	EXPECT_EQ((ssize_t)PAGE, pwrite(lfd, buf, PAGE, 0));
+	close(lfd);
+
+	/* a core dump of a process with the mapping (coredump_filter: shared file maps) */
+	ASSERT_EQ(0, read_sysfs("/proc/sys/kernel/core_pattern", core_pat, sizeof(core_pat)));
+	core_pat[strcspn(core_pat, "\n")] = 0;
+	snprintf(path, sizeof(path), "%s/core", self->work);
+	ASSERT_EQ(0, write_sysfs("/proc/sys/kernel/core_pattern", path));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+		int cf = open("/proc/self/coredump_filter", O_WRONLY);
+
+		setrlimit(RLIMIT_CORE, &rl);
+		if (cf >= 0) {
+			if (write(cf, "0x3f", 4) != 4)
+				_exit(3);
+			close(cf);
+		}
+		(void)*(volatile char *)(m + off);
+		abort();
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	write_sysfs("/proc/sys/kernel/core_pattern", core_pat);
+	EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+	EXPECT_TRUE(WCOREDUMP(st));
+	TH_LOG("core dump of a process with the mapping: %lld bytes at %s",
+	       (long long)file_size(path), path);
+	EXPECT_LT(0, file_size(path));
+	unlink(path);
+
+	/* the buffer is intact: the mapping and read() still see the file */
+	EXPECT_EQ(0, memcmp(m, want, BIG_SIZE));
+	{
+		char *r = malloc(BIG_SIZE);
+
+		ASSERT_NE(NULL, r);
+		EXPECT_EQ((ssize_t)BIG_SIZE, pread(fd, r, BIG_SIZE, 0));
+		EXPECT_EQ(0, memcmp(r, want, BIG_SIZE));
+		free(r);
+	}
+	munmap(m, BIG_SIZE);
+	close(fd);
+	free(buf);
 	free(want);
 }
 
