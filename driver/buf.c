@@ -14,6 +14,7 @@
 #include <linux/dax.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-direction.h>
+#include <linux/dma-resv.h>
 #include <linux/io.h>
 #include <linux/ioport.h>
 #include <linux/mm.h>
@@ -136,6 +137,75 @@ static struct daxfs_backing *daxfs_backing_alloc(enum daxfs_kind kind)
 	return b;
 }
 
+/*
+ * Dynamic exporters (TTM: amdgpu, xe, radeon, nouveau) may move a buffer's
+ * backing store while it is only vmapped, leaving the kernel mapping and
+ * the user PTEs made from it pointing at freed pages.  An import of such a
+ * buffer attaches dynamically and pins it for its whole life, so the
+ * exporter keeps it in place; a buffer that cannot be pinned is refused.
+ * Static exporters (udmabuf, DMA heaps, vgem) never move a buffer: their
+ * vmap holds the pages, and no attachment is needed.
+ *
+ * The pin is why the move callback has nothing to do: an exporter that
+ * honours pins does not move the buffer, so the mappings stay valid.  One
+ * that sends the notification anyway is named in the log.
+ */
+static void daxfs_move_notify(struct dma_buf_attachment *attach)
+{
+	struct daxfs_backing *b = attach->importer_priv;
+
+	pr_warn_ratelimited("(%s): the exporter announced a move of a buffer daxfs holds pinned; its mappings are kept\n",
+			    b->name);
+}
+
+static const struct dma_buf_attach_ops daxfs_importer_ops = {
+	.allow_peer2peer	= false,
+	.DAXFS_ATTACH_OPS_MOVE	= daxfs_move_notify,
+};
+
+static int daxfs_dmabuf_attach_pin(struct daxfs_backing *b)
+{
+	struct dma_buf_attachment *attach;
+	int ret;
+
+	if (!dma_buf_is_dynamic(b->dmabuf))
+		return 0;
+	attach = dma_buf_dynamic_attach(b->dmabuf, daxfs_dev_device(),
+					&daxfs_importer_ops, b);
+	if (IS_ERR(attach)) {
+		ret = PTR_ERR(attach);
+		pr_err("(%s): cannot attach to the buffer (%d)\n", b->name, ret);
+		return ret;
+	}
+	b->attach = attach;
+	ret = dma_resv_lock_interruptible(b->dmabuf->resv, NULL);
+	if (ret)
+		return ret;
+	ret = dma_buf_pin(attach);
+	dma_resv_unlock(b->dmabuf->resv);
+	if (ret) {
+		pr_err("(%s): cannot pin the buffer (%d): its exporter could move it under the mount; refused\n",
+		       b->name, ret);
+		return ret;
+	}
+	b->pinned = true;
+	return 0;
+}
+
+static void daxfs_dmabuf_detach(struct daxfs_backing *b)
+{
+	if (!b->attach)
+		return;
+	if (b->pinned) {
+		dma_resv_lock(b->dmabuf->resv, NULL);
+		dma_buf_unpin(b->attach);
+		dma_resv_unlock(b->dmabuf->resv);
+	}
+	dma_buf_detach(b->dmabuf, b->attach);
+	b->attach = NULL;
+	b->pinned = false;
+}
+
 static void daxfs_backing_release(struct kref *ref)
 {
 	struct daxfs_backing *b = container_of(ref, struct daxfs_backing, ref);
@@ -148,6 +218,7 @@ static void daxfs_backing_release(struct kref *ref)
 		if (b->dmabuf) {
 			if (!iosys_map_is_null(&b->map))
 				daxfs_dma_buf_vunmap(b->dmabuf, &b->map);
+			daxfs_dmabuf_detach(b);
 			dma_buf_put(b->dmabuf);
 		}
 		break;
@@ -413,6 +484,9 @@ int daxfs_backing_dmabuf(struct dma_buf *dmabuf, u64 offset,
 		goto fail;
 	}
 
+	ret = daxfs_dmabuf_attach_pin(b);
+	if (ret)
+		goto fail;
 	ret = daxfs_dma_buf_vmap(dmabuf, &b->map);
 	if (ret) {
 		pr_err("(%s): cannot vmap the buffer (%d)\n", b->name, ret);

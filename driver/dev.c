@@ -329,6 +329,12 @@ int daxfs_dev_init(void)
 	return misc_register(&daxfs_misc);
 }
 
+/* The device an import attaches to its dma-buf with (buf.c). */
+struct device *daxfs_dev_device(void)
+{
+	return daxfs_misc.this_device;
+}
+
 void daxfs_dev_exit(void)
 {
 	misc_deregister(&daxfs_misc);

@@ -50,6 +50,8 @@ struct daxfs_backing {
 
 	/* DAXFS_DMABUF */
 	struct dma_buf *dmabuf;
+	struct dma_buf_attachment *attach;	/* dynamic exporters only */
+	bool pinned;
 	struct iosys_map map;
 	bool vmap_in_vmalloc;
 
@@ -113,6 +115,7 @@ int daxfs_backing_pfn(struct daxfs_backing *b, u64 off, unsigned long *pfn,
 /* dev.c */
 int daxfs_dev_init(void);
 void daxfs_dev_exit(void);
+struct device *daxfs_dev_device(void);
 struct daxfs_backing *daxfs_import_get(u64 id);
 
 /* inode.c */
