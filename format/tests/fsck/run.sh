@@ -210,16 +210,22 @@ rm -rf "$T/x3"
 run 4 "--extract of an invalid image" -q --extract="$T/x3" "$T/garbage"
 check "invalid image: nothing extracted" test ! -e "$T/x3"
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
-	rm -rf "$T/x4"
-	mkdir "$T/x4" && chown nobody "$T/x4"
-	chmod 755 "$T"
+	# nobody must reach the program, the image and the target: a world-
+	# traversable directory of its own, not under the checkout, whose
+	# parents may be closed to others (Debian homes are 0700).
+	U=$(mktemp -d /tmp/fsck-daxfs-unpriv.XXXXXX)
+	chmod 755 "$U"
+	cp "$FSCK" "$U/fsck.daxfs" && cp "$T/one.img" "$U/one.img"
+	chmod 755 "$U/fsck.daxfs"; chmod 644 "$U/one.img"
+	mkdir "$U/x4" && chown nobody "$U/x4"
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		"$FSCK" -q --extract="$T/x4" "$T/one.img" >"$T/out" 2>"$T/err"
+		"$U/fsck.daxfs" -q --extract="$U/x4" "$U/one.img" >"$T/out" 2>"$T/err"
 	rc=$?
 	check "unprivileged --extract: exit 8 (cannot mknod devices) ($rc)" \
 		test "$rc" = 8
 	check "unprivileged --extract: the rest is there, owned by the caller" \
-		test "$(stat -c %U "$T/x4/f1")" = nobody -a -p "$T/x4/b dir/fifo"
+		test "$(stat -c %U "$U/x4/f1")" = nobody -a -p "$U/x4/b dir/fifo"
+	rm -rf "$U"
 else
 	skip "unprivileged --extract" "needs root and setpriv"
 fi
