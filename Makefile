@@ -8,7 +8,8 @@
 #   make check      every test: user space, then the VM suite on each kernel;
 #                   ends with "N passed, N failed[, N skipped]"
 #   make demo       the main job in a VM: model weights in a dma-buf, mounted
-#   make bench      benchmarks in a VM (docs/benchmarks.md)
+#   make bench      benchmarks in a VM (report in build/bench/benchmarks.md;
+#                   make bench-publish also copies it to docs/)
 #   make fuzz       the libFuzzer targets, for longer than make check does
 #   make fuzz-kernel ITER=N   mutated images against the module, debug kernel
 #   make install    tools, library, headers, man pages (PREFIX, DESTDIR)
@@ -69,6 +70,10 @@ demo:
 bench:
 	selftests/bench/run $(BENCH_ARGS)
 
+# the same, then the report replaces the committed one in docs/
+bench-publish:
+	selftests/bench/run --publish $(BENCH_ARGS)
+
 install:
 	$(MAKE) -C format install
 	$(MAKE) -C libdaxfs-dmabuf install
@@ -80,4 +85,4 @@ install-dkms:
 clean:
 	rm -rf build
 
-.PHONY: all userspace modules vmtests deps check fuzz fuzz-kernel demo bench install install-dkms clean
+.PHONY: all userspace modules vmtests deps check fuzz fuzz-kernel demo bench bench-publish install install-dkms clean
