@@ -25,7 +25,8 @@ USERSPACE_DIRS := format libdaxfs-dmabuf
 # Each of these builds VM test programs into build/vmtests/ with "make -C DIR
 # VMTESTS_TARGET" (the library keeps them apart from its own build).
 VMTEST_DIRS    := selftests/smoke:all selftests/driver:all \
-		  libdaxfs-dmabuf:vmtests examples:all selftests/fuzz-kernel:all
+		  libdaxfs-dmabuf:vmtests examples:all selftests/fuzz-kernel:all \
+		  python:vmtests
 
 all: userspace modules vmtests
 
@@ -77,6 +78,7 @@ bench-publish:
 install:
 	$(MAKE) -C format install
 	$(MAKE) -C libdaxfs-dmabuf install
+	$(MAKE) -C python install
 
 # The DKMS source tree (dkms.conf + driver/ + the format and uapi headers).
 install-dkms:
