@@ -36,8 +36,10 @@ userspace:
 		$(MAKE) -C $$d || exit 1; \
 	done
 
+# daxfs.ko, and the test-only exporter the VM tests load beside it
 modules:
 	$(MAKE) -C driver KERNELS="$(KERNELS)"
+	$(MAKE) -C selftests/exporter KERNELS="$(KERNELS)"
 
 vmtests: userspace
 	@for dt in $(VMTEST_DIRS); do \
