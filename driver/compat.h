@@ -177,11 +177,11 @@ static inline vm_fault_t daxfs_insert_pfn_pmd(struct vm_fault *vmf,
 
 /*
  * The importer's "the buffer moves" callback in struct dma_buf_attach_ops:
- * move_notify up to 6.x (bookworm, trixie), invalidate_mappings in 7.2
- * (sid).  The rename was posted in January 2026; 7.0 is taken as the first
- * kernel with it (7.2 is the only one of the matrix checked).
+ * move_notify up to 7.0 (bookworm, trixie), invalidate_mappings from 7.1
+ * (sid, 7.2), with dma_buf_move_notify() becoming
+ * dma_buf_invalidate_mappings() in the same change.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 0, 0)
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 1, 0)
 #define DAXFS_ATTACH_OPS_MOVE invalidate_mappings
 #else
 #define DAXFS_ATTACH_OPS_MOVE move_notify
