@@ -2,8 +2,9 @@
 #
 # daxfs-dmabuf: top-level entry points.
 #
-#   make            build the tools, the library, the tests and the module
-#                   for every kernel of the matrix
+#   make            the tools and the library, and daxfs.ko for the running
+#                   kernel when its build tree (linux-headers) is installed;
+#                   make KDIR=/path/to/build for another kernel
 #   make deps       install the Debian packages the project needs (root)
 #   make check      every test: user space, then the VM suite on each kernel;
 #                   ends with "N passed, N failed[, N skipped]"
@@ -13,7 +14,13 @@
 #   make fuzz       the libFuzzer targets, for longer than make check does
 #   make fuzz-kernel ITER=N   mutated images against the module, debug kernel
 #   make install    tools, library, headers, man pages (PREFIX, DESTDIR)
+#   make clean
 #
+# The test bed (make check builds what it needs):
+#   make matrix-modules  daxfs.ko and the test exporter for every kernel of
+#                   the matrix, into build/driver/ and build/exporter/
+#   make vmtests    the VM test programs, into build/vmtests/
+#   make checkpatch checkpatch --strict over the module and the exporter
 # KERNELS selects the kernels of the matrix (default: all four).
 
 KERNELS ?= bookworm trixie sid debug
@@ -28,7 +35,9 @@ VMTEST_DIRS    := selftests/smoke:all selftests/driver:all \
 		  libdaxfs-dmabuf:vmtests examples:all selftests/fuzz-kernel:all \
 		  python:vmtests
 
-all: userspace modules vmtests
+KDIR ?= /lib/modules/$(shell uname -r)/build
+
+all: userspace module
 
 userspace:
 	@for d in $(USERSPACE_DIRS); do \
@@ -36,10 +45,29 @@ userspace:
 		$(MAKE) -C $$d || exit 1; \
 	done
 
-# daxfs.ko, and the test-only exporter the VM tests load beside it
-modules:
-	$(MAKE) -C driver KERNELS="$(KERNELS)"
+# daxfs.ko for one kernel.  Without a build tree of the running kernel the
+# module is skipped with a message; a KDIR given on the command line must
+# exist.
+module:
+ifeq ($(origin KDIR),command line)
+	$(MAKE) -C driver KDIR="$(KDIR)"
+else
+	@if [ -d "$(KDIR)/" ]; then \
+		$(MAKE) -C driver KDIR="$(KDIR)"; \
+	else \
+		echo "daxfs.ko skipped: no kernel build tree at $(KDIR) (install linux-headers-$$(uname -r), or make KDIR=/path/to/kernel/build)"; \
+	fi
+endif
+
+# The test bed: daxfs.ko, and the test-only exporter the VM tests load
+# beside it, for every kernel of the matrix.
+matrix-modules:
+	$(MAKE) -f selftests/vm/modules.mk KERNELS="$(KERNELS)"
 	$(MAKE) -C selftests/exporter KERNELS="$(KERNELS)"
+
+checkpatch:
+	$(MAKE) -f selftests/vm/modules.mk checkpatch
+	$(MAKE) -C selftests/exporter checkpatch
 
 vmtests: userspace
 	@for dt in $(VMTEST_DIRS); do \
@@ -64,7 +92,7 @@ fuzz:
 
 ITER ?= 2000
 fuzz-kernel: userspace vmtests
-	$(MAKE) -C driver KERNELS="$${FUZZ_KERNEL:-debug}"
+	$(MAKE) matrix-modules KERNELS="$${FUZZ_KERNEL:-debug}"
 	selftests/fuzz-kernel/run $(ITER)
 
 demo:
@@ -88,5 +116,6 @@ install-dkms:
 
 clean:
 	rm -rf build
+	$(MAKE) -C driver clean KDIR="$(KDIR)"
 
-.PHONY: all userspace modules vmtests deps check fuzz fuzz-kernel demo bench bench-publish install install-dkms clean
+.PHONY: all userspace module matrix-modules checkpatch vmtests deps check fuzz fuzz-kernel demo bench bench-publish install install-dkms clean

@@ -70,7 +70,7 @@ static bool ci(void)
 	if ((self)->gdev < 0) {						\
 		char _why[ERRLEN];					\
 		snprintf(_why, sizeof(_why), "%s: %s: the exporter "	\
-			 "daxfs_gpuexp.ko is not loaded (make modules "	\
+			 "daxfs_gpuexp.ko is not loaded (make matrix-modules "	\
 			 "builds build/exporter/%s/daxfs_gpuexp.ko, "	\
 			 "selftests/vm/guest-run loads it)", GPUEXP_DEV, \
 			 strerror(errno), getenv("DAXFS_KVER") ?: "KVER"); \
