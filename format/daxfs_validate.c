@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0 OR LGPL-2.1-or-later
 /*
  * The daxfs image validator, shared unchanged by the kernel module and the
  * user-space tools.  FORMAT.md states the rules; this file checks them in

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0 OR LGPL-2.1-or-later */
 /*
  * The daxfs image validator: one implementation (daxfs_validate.c), compiled
  * into the kernel module and into the user-space tools.  Each side supplies

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0 OR LGPL-2.1-or-later */
 /*
  * User-space environment of the shared validator (daxfs_validate.c): the
  * few helpers listed in FORMAT.md, "Validator environment".  The kernel
