@@ -12,9 +12,10 @@
  * verified tensor and the total time.  With two or more DIRs (the daxfs mount
  * and a tmpfs copy, say) it prints them side by side.
  *
- * With --image it does the whole daxfs path itself through libdaxfs-dmabuf:
- * allocate a dma-buf (--exporter: auto, heap:NAME, udmabuf, drm:DEVICE), fill
- * it from IMAGE, mount it on DIR, load, and unmount (unless --keep).
+ * With --image it does the whole daxfs path itself through libdaxfs-dmabuf's
+ * daxfs_mount_image(): validate IMAGE, allocate a dma-buf of its size
+ * (--exporter: auto, heap:NAME, udmabuf, drm:DEVICE), fill it, mount it on
+ * DIR; then load, and unmount (unless --keep).  The mount holds the buffer.
  *
  * Options:
  *   --no-verify   only touch every page of every tensor (no checksum)
@@ -242,60 +243,35 @@ static void report(const struct result *r)
 	       r->verified, r->bad);
 }
 
-static int mount_image(const char *image, const char *dir, const char *exporter, int *buf)
+/* --image: the library's one load pipeline (validate, size, allocate, fill, mount). */
+static int mount_image(const char *image, const char *dir, const char *exporter)
 {
-	char chosen[128] = "";
-	struct daxfs_image_desc d;
-	int img, b, ret;
-	struct stat st;
+	struct daxfs_load_info info = { .size = sizeof(info) };
+	struct daxfs_load_opts o = { .size = sizeof(o), .info = &info };
+	int ret;
 
-	img = open(image, O_RDONLY | O_CLOEXEC);
-	if (img < 0 || fstat(img, &st)) {
-		fprintf(stderr, "load-weights: %s: %s\n", image, strerror(errno));
-		return -1;
-	}
-	ret = daxfs_image_probe(img, 0, &d);
-	if (ret) {
-		fprintf(stderr, "load-weights: %s: not a daxfs image: %s\n", image, strerror(-ret));
-		close(img);
-		return -1;
-	}
 	if (!exporter || !strcmp(exporter, "auto")) {
-		b = daxfs_dmabuf_alloc_auto(d.image_size, chosen, sizeof(chosen));
+		o.exporter = DAXFS_EXPORTER_AUTO;
 	} else if (!strncmp(exporter, "heap:", 5)) {
-		b = daxfs_dmabuf_alloc_heap(exporter + 5, d.image_size);
-		snprintf(chosen, sizeof(chosen), "%s", exporter);
+		o.exporter = DAXFS_EXPORTER_HEAP;
+		o.exporter_arg = exporter + 5;
 	} else if (!strcmp(exporter, "udmabuf")) {
-		b = daxfs_dmabuf_alloc_udmabuf(d.image_size, 0);
-		snprintf(chosen, sizeof(chosen), "%s", exporter);
+		o.exporter = DAXFS_EXPORTER_UDMABUF;
 	} else if (!strncmp(exporter, "drm:", 4)) {
-		b = daxfs_dmabuf_alloc_drm(exporter + 4, d.image_size);
-		snprintf(chosen, sizeof(chosen), "%s", exporter);
+		o.exporter = DAXFS_EXPORTER_DRM;
+		o.exporter_arg = exporter + 4;
 	} else {
 		fprintf(stderr, "load-weights: --exporter: auto, heap:NAME, udmabuf or drm:DEVICE\n");
-		close(img);
 		return -1;
 	}
-	if (b < 0) {
-		fprintf(stderr, "load-weights: allocating %llu bytes (%s): %s: %s\n",
-			(unsigned long long)d.image_size, exporter ? exporter : "auto",
-			strerror(-b), daxfs_last_error());
-		close(img);
-		return -1;
-	}
-	ret = daxfs_dmabuf_fill(b, img, 0, NULL, NULL);
-	close(img);
-	if (!ret)
-		ret = daxfs_mount_dmabuf(b, dir);
+	ret = daxfs_mount_image(image, dir, &o);
 	if (ret) {
 		fprintf(stderr, "load-weights: %s on %s: %s: %s\n", image, dir, strerror(-ret),
 			daxfs_last_error());
-		close(b);
 		return -1;
 	}
 	printf("mounted: %s (%llu bytes, %u inodes) from a %s dma-buf on %s\n", image,
-	       (unsigned long long)d.image_size, d.inode_count, chosen, dir);
-	*buf = b;
+	       (unsigned long long)info.desc.image_size, info.desc.inode_count, info.exporter, dir);
 	return 0;
 }
 
@@ -314,7 +290,7 @@ int main(int argc, char **argv)
 	const char *image = NULL, *mnt = NULL, *exporter = NULL;
 	struct result *res;
 	bool keep = false;
-	int c, i, ndirs, ret = 0, buf = -1;
+	int c, i, ndirs, ret = 0;
 
 	while ((c = getopt_long(argc, argv, "vqh", lo, NULL)) != -1) {
 		switch (c) {
@@ -338,7 +314,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "load-weights: --image and --mount go together\n");
 		return 2;
 	}
-	if (image && mount_image(image, mnt, exporter, &buf))
+	if (image && mount_image(image, mnt, exporter))
 		return 1;
 	ndirs = argc - optind + (mnt ? 1 : 0);
 	if (ndirs < 1) {
@@ -383,7 +359,5 @@ int main(int argc, char **argv)
 			ret = 1;
 		}
 	}
-	if (buf >= 0)
-		close(buf);
 	return ret ? 1 : 0;
 }

@@ -20,8 +20,8 @@ extern "C" {
 #endif
 
 #define DAXFS_DMABUF_VERSION_MAJOR 1
-#define DAXFS_DMABUF_VERSION_MINOR 0
-#define DAXFS_DMABUF_VERSION_STRING "1.0.0"
+#define DAXFS_DMABUF_VERSION_MINOR 1
+#define DAXFS_DMABUF_VERSION_STRING "1.1.0"
 
 /* The default socket of daxfs-mountd(8). */
 #define DAXFS_MOUNTD_SOCKET "/run/daxfs-mountd.sock"
@@ -78,6 +78,68 @@ struct daxfs_image_desc {
 };
 /* Read the superblock at @offset of a file or a dma-buf.  -EINVAL: no daxfs magic. */
 int daxfs_image_probe(int fd, off_t offset, struct daxfs_image_desc *desc);
+
+/*
+ * Loading an image file into a new dma-buf and mounting it: the whole
+ * pipeline in one call (daxfs_mount_image(3)).  The image is validated with
+ * the module's own validator before anything is allocated; the buffer is
+ * exactly offset + image_size bytes (rounded up to the page size).
+ */
+enum daxfs_exporter {
+	DAXFS_EXPORTER_AUTO = 0,	/* heap "system", then udmabuf, then each DRM card */
+	DAXFS_EXPORTER_HEAP = 1,	/* exporter_arg: heap name (NULL: "system") */
+	DAXFS_EXPORTER_UDMABUF = 2,	/* DAXFS_LOAD_HUGETLB for 2 MiB pages */
+	DAXFS_EXPORTER_DRM = 3,		/* exporter_arg: DRM device node (required) */
+};
+
+#define DAXFS_LOAD_HUGETLB	0x1u	/* udmabuf: back the memfd with 2 MiB huge pages */
+#define DAXFS_LOAD_MOUNTD	0x2u	/* mount through daxfs-mountd(8) at mountd_socket */
+#define DAXFS_LOAD_DRY_RUN	0x4u	/* validate and size only: allocate and mount nothing */
+#define DAXFS_LOAD_NO_MEMCHECK	0x8u	/* skip the comparison with the available memory */
+
+/* Where daxfs_mount_image() stopped (struct daxfs_load_info.stage). */
+enum daxfs_load_stage {
+	DAXFS_STAGE_ARGS = 0,	/* bad arguments: nothing was opened */
+	DAXFS_STAGE_IMAGE,	/* opening, reading or validating the image, also during the copy */
+	DAXFS_STAGE_MEMORY,	/* the buffer would exceed the memory available */
+	DAXFS_STAGE_ALLOC,	/* the exporter could not allocate the buffer */
+	DAXFS_STAGE_FILL,	/* mapping or synchronising the buffer */
+	DAXFS_STAGE_MOUNT,	/* the kernel or daxfs-mountd refused the mount */
+	DAXFS_STAGE_DONE,	/* success */
+};
+
+/*
+ * Results.  Set size to sizeof(struct daxfs_load_info); the library writes
+ * no more than that many bytes, so the struct can grow.
+ */
+struct daxfs_load_info {
+	size_t size;			/* sizeof(struct daxfs_load_info) */
+	unsigned int stage;		/* enum daxfs_load_stage */
+	uint64_t buffer_size;		/* bytes asked of the exporter, 0 if none */
+	struct daxfs_image_desc desc;	/* the image's superblock, once it was read */
+	char exporter[128];		/* "heap:system", "udmabuf", "drm:/dev/dri/card0" */
+};
+
+/* Options.  Set size to sizeof(struct daxfs_load_opts), as for daxfs_mount_opts. */
+struct daxfs_load_opts {
+	size_t size;			/* sizeof(struct daxfs_load_opts) */
+	unsigned int exporter;		/* enum daxfs_exporter */
+	unsigned int flags;		/* DAXFS_LOAD_* */
+	const char *exporter_arg;	/* heap name or DRM device, see enum daxfs_exporter */
+	uint64_t offset;		/* image offset in the buffer (page-aligned) */
+	unsigned long mount_flags;	/* MS_* as struct daxfs_mount_opts.flags */
+	const char *mount_options;	/* extra comma-separated fs options, or NULL */
+	const char *mountd_socket;	/* DAXFS_LOAD_MOUNTD: NULL = DAXFS_MOUNTD_SOCKET */
+	daxfs_progress_fn progress;	/* called during the copy, or NULL */
+	void *progress_arg;
+	struct daxfs_load_info *info;	/* filled in when not NULL */
+};
+
+/* Validate @image, allocate, fill, mount on @target; @opts may be NULL. */
+int daxfs_mount_image(const char *image, const char *target,
+		      const struct daxfs_load_opts *opts);
+/* The same without the mount: returns the filled dma-buf fd (O_CLOEXEC). */
+int daxfs_load_image(const char *image, const struct daxfs_load_opts *opts);
 
 /* /dev/daxfs wrappers (daxfs_import(3)) */
 int daxfs_ctl_open(void);

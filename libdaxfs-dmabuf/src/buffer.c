@@ -25,13 +25,10 @@
 #endif
 
 #define HUGE_2M (2u << 20)
-#define FILL_CHUNK (8u << 20)
 
 static size_t page_size(void)
 {
-	long p = sysconf(_SC_PAGESIZE);
-
-	return p > 0 ? (size_t)p : 4096;
+	return daxfs__page_size();
 }
 
 static int round_up_size(size_t size, size_t align, size_t *out)
@@ -172,40 +169,35 @@ DX_PUBLIC int64_t daxfs_dmabuf_size(int dmabuf_fd)
 	return end;
 }
 
-static int dmabuf_sync(int fd, __u64 flags)
+/* The bytes of the superblock up to and including image_size. */
+#define SB_HEAD (offsetof(struct daxfs_super, image_size) + sizeof(__le64))
+
+/* A daxfs image in @head (@n bytes of it) that claims more than @have bytes. */
+static int check_truncated(const uint8_t *head, size_t n, uint64_t have,
+			   const struct daxfs_source *src)
 {
-	struct dma_buf_sync s = { .flags = flags };
-	int r;
+	uint32_t magic;
+	uint64_t isz;
 
-	do
-		r = ioctl(fd, DMA_BUF_IOCTL_SYNC, &s);
-	while (r < 0 && (errno == EINTR || errno == EAGAIN));
-	/* ENOTTY: not a dma-buf (a memfd or a file): nothing to synchronise. */
-	return r < 0 && errno != ENOTTY ? -errno : 0;
-}
-
-static int64_t file_size(int fd)
-{
-	struct stat st;
-	off_t end;
-
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (S_ISREG(st.st_mode))
-		return st.st_size;
-	end = lseek(fd, 0, SEEK_END);
-	if (end < 0)
-		return -errno;
-	return end;
+	if (n < SB_HEAD)
+		return 0;
+	memcpy(&magic, head + offsetof(struct daxfs_super, magic), sizeof(magic));
+	memcpy(&isz, head + offsetof(struct daxfs_super, image_size), sizeof(isz));
+	if (le32toh(magic) != DAXFS_IMAGE_MAGIC)
+		return 0;
+	isz = le64toh(isz);
+	return isz > have ? daxfs__fail_truncated(isz, src, have) : 0;
 }
 
 DX_PUBLIC int daxfs_dmabuf_fill(int dmabuf_fd, int image_fd, off_t offset,
 				daxfs_progress_fn progress, void *arg)
 {
-	int64_t bufsz, imgsz;
-	uint64_t done = 0;
-	uint8_t *map, *base;
+	struct daxfs_source src;
+	uint8_t head[SB_HEAD], *map, *base;
+	uint64_t room, len;
+	int64_t bufsz, got;
 	size_t maplen;
+	ssize_t n;
 	int r, r2;
 
 	daxfs__clear_error();
@@ -214,58 +206,89 @@ DX_PUBLIC int daxfs_dmabuf_fill(int dmabuf_fd, int image_fd, off_t offset,
 	bufsz = daxfs_dmabuf_size(dmabuf_fd);
 	if (bufsz < 0)
 		return (int)bufsz;
-	imgsz = file_size(image_fd);
-	if (imgsz < 0)
-		return daxfs__fail((int)-imgsz, "image size: %s", strerror((int)-imgsz));
-	if (imgsz == 0)
-		return daxfs__fail(EINVAL, "image is empty");
-	if ((uint64_t)offset > (uint64_t)bufsz || (uint64_t)imgsz > (uint64_t)(bufsz - offset))
-		return daxfs__fail(EFBIG, "image (%lld bytes) does not fit in the buffer (%lld bytes) at offset %lld",
-				   (long long)imgsz, (long long)bufsz, (long long)offset);
-	if (lseek(image_fd, 0, SEEK_SET) < 0)
-		return daxfs__fail(errno, "image: seek: %s", strerror(errno));
+	if ((uint64_t)offset >= (uint64_t)bufsz)
+		return daxfs__fail(EFBIG, "offset %lld is not inside the buffer (%lld bytes)",
+				   (long long)offset, (long long)bufsz);
+	room = (uint64_t)bufsz - (uint64_t)offset;
+	r = daxfs__source_init(&src, image_fd);
+	if (r)
+		return daxfs__fail(r, "image: %s", strerror(-r));
+	if (src.seekable) {
+		if (src.size == 0)
+			return daxfs__fail(EINVAL, "image is empty");
+		if (src.size > room)
+			return daxfs__fail(EFBIG, "image (%llu bytes) does not fit in the buffer (%lld bytes) at offset %lld",
+					   (unsigned long long)src.size, (long long)bufsz,
+					   (long long)offset);
+		/* A daxfs image that claims more than the file holds: refuse before copying. */
+		n = daxfs__pread_full(image_fd, head, sizeof(head), 0);
+		if (n < 0)
+			return daxfs__fail((int)-n, "read image: %s", strerror((int)-n));
+		r = check_truncated(head, (size_t)n, src.size, &src);
+		if (r)
+			return r;
+		len = src.size;
+	} else {
+		len = room;	/* a stream: up to its end or the buffer's */
+	}
 	/*
 	 * Map from the start of the buffer and write at +offset: DRM shmem
 	 * exporters (vgem) fault pages in by address and ignore the mmap
 	 * offset, so a mapping at a non-zero offset would land at 0.
 	 */
-	maplen = (size_t)offset + (size_t)imgsz;
+	maplen = (size_t)offset + (size_t)len;
 	base = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf_fd, 0);
 	if (base == MAP_FAILED)
 		return daxfs__fail(errno, "mmap dma-buf: %s", strerror(errno));
 	map = base + offset;
-	r = dmabuf_sync(dmabuf_fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	r = daxfs__dmabuf_sync(dmabuf_fd, DMA_BUF_SYNC_START |
+			       (src.seekable ? DMA_BUF_SYNC_WRITE : DMA_BUF_SYNC_RW));
 	if (r) {
 		r = daxfs__fail(r, "DMA_BUF_IOCTL_SYNC start: %s", strerror(-r));
 		goto out;
 	}
 	if (progress)
-		progress(0, (uint64_t)imgsz, arg);
-	while (done < (uint64_t)imgsz) {
-		size_t want = (uint64_t)imgsz - done < FILL_CHUNK ? (size_t)((uint64_t)imgsz - done) : FILL_CHUNK;
-		ssize_t n = read(image_fd, map + done, want);
+		progress(0, src.seekable ? len : 0, arg);
+	got = daxfs__copy_in(map, &src, 0, len, 0, src.seekable ? len : 0, progress, arg);
+	r = 0;
+	if (got < 0) {
+		r = (int)got;
+	} else if (src.seekable && (uint64_t)got < len) {
+		r = daxfs__fail(ENODATA, "image shrank while loading: the file had %llu bytes, only %llu could be read",
+				(unsigned long long)len, (unsigned long long)got);
+	} else if (!src.seekable && got == 0) {
+		r = daxfs__fail(EINVAL, "image is empty");
+	} else if (!src.seekable && (uint64_t)got == room) {
+		uint8_t more;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = daxfs__fail(errno, "read image: %s", strerror(errno));
-			break;
-		}
-		if (n == 0) {
-			r = daxfs__fail(EIO, "image shrank while loading (%llu of %lld bytes)",
-					(unsigned long long)done, (long long)imgsz);
-			break;
-		}
-		done += (uint64_t)n;
-		if (progress)
-			progress(done, (uint64_t)imgsz, arg);
+		n = daxfs__read_full(image_fd, &more, 1);
+		if (n != 0)
+			r = daxfs__fail(n < 0 ? (int)-n : EFBIG,
+					"image does not fit in the buffer (%lld bytes) at offset %lld: the stream has more than %llu bytes",
+					(long long)bufsz, (long long)offset, (unsigned long long)room);
 	}
-	r2 = dmabuf_sync(dmabuf_fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	if (!r && !src.seekable)
+		r = check_truncated(map, (size_t)got, (uint64_t)got, &src);
+	r2 = daxfs__dmabuf_sync(dmabuf_fd, DMA_BUF_SYNC_END |
+				(src.seekable ? DMA_BUF_SYNC_WRITE : DMA_BUF_SYNC_RW));
 	if (!r && r2)
 		r = daxfs__fail(r2, "DMA_BUF_IOCTL_SYNC end: %s", strerror(-r2));
 out:
 	munmap(base, maplen);
 	return r;
+}
+
+void daxfs__desc_from_super(const void *p, struct daxfs_image_desc *d)
+{
+	const struct daxfs_super *sb = p;
+
+	memset(d, 0, sizeof(*d));
+	d->image_size = le64toh(sb->image_size);
+	d->version = le32toh(sb->version);
+	d->inode_count = le32toh(sb->inode_count);
+	memcpy(d->uuid, sb->uuid, sizeof(d->uuid));
+	memcpy(d->label, sb->label, DAXFS_LABEL_LEN);
+	d->label[DAXFS_LABEL_LEN] = '\0';
 }
 
 static int parse_super(const uint8_t *p, struct daxfs_image_desc *d)
@@ -274,14 +297,16 @@ static int parse_super(const uint8_t *p, struct daxfs_image_desc *d)
 
 	if (le32toh(sb->magic) != DAXFS_IMAGE_MAGIC)
 		return daxfs__fail(EINVAL, "not a daxfs image (bad magic)");
-	memset(d, 0, sizeof(*d));
-	d->image_size = le64toh(sb->image_size);
-	d->version = le32toh(sb->version);
-	d->inode_count = le32toh(sb->inode_count);
-	memcpy(d->uuid, sb->uuid, sizeof(d->uuid));
-	memcpy(d->label, sb->label, DAXFS_LABEL_LEN);
-	d->label[DAXFS_LABEL_LEN] = '\0';
+	daxfs__desc_from_super(p, d);
 	return 0;
+}
+
+/* A pipe, FIFO or socket (a dma-buf refuses pread(2) with ESPIPE too). */
+static bool is_stream(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
 DX_PUBLIC int daxfs_image_probe(int fd, off_t offset, struct daxfs_image_desc *desc)
@@ -296,11 +321,13 @@ DX_PUBLIC int daxfs_image_probe(int fd, off_t offset, struct daxfs_image_desc *d
 	buf = malloc(DAXFS_SUPER_SIZE);
 	if (!buf)
 		return daxfs__fail(ENOMEM, "out of memory");
-	n = pread(fd, buf, DAXFS_SUPER_SIZE, offset);
+	n = daxfs__pread_full(fd, buf, DAXFS_SUPER_SIZE, (uint64_t)offset);
 	if (n == DAXFS_SUPER_SIZE) {
 		r = parse_super(buf, desc);
 	} else if (n >= 0) {
 		r = daxfs__fail(EINVAL, "not a daxfs image (%zd bytes, shorter than a superblock)", n);
+	} else if (n == -ESPIPE && is_stream(fd)) {
+		r = daxfs__fail(ESPIPE, "cannot probe a pipe or socket: reading the superblock would consume it");
 	} else {
 		/* A dma-buf has no read(): look through a mapping instead. */
 		void *m;
@@ -312,9 +339,9 @@ DX_PUBLIC int daxfs_image_probe(int fd, off_t offset, struct daxfs_image_desc *d
 			/* mapped from 0: see daxfs_dmabuf_fill() */
 			r = daxfs__fail(errno, "read superblock: %s", strerror(errno));
 		} else {
-			dmabuf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+			daxfs__dmabuf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
 			memcpy(buf, (uint8_t *)m + offset, DAXFS_SUPER_SIZE);
-			dmabuf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+			daxfs__dmabuf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
 			munmap(m, (size_t)offset + DAXFS_SUPER_SIZE);
 			r = parse_super(buf, desc);
 		}

@@ -42,18 +42,11 @@ void daxfs__opts_normalise(const struct daxfs_mount_opts *in,
 	 MS_RELATIME | MS_STRICTATIME | MS_RDONLY | MS_SILENT)
 
 /* ---- mount option strings (opts.c) -------------------------------------- */
-enum daxfs_exporter_kind {
-	DAXFS_EXP_AUTO = 0,
-	DAXFS_EXP_HEAP,
-	DAXFS_EXP_UDMABUF,
-	DAXFS_EXP_DRM,
-};
-
 #define DAXFS_OPT_MAX 4096
 
 struct daxfs_parsed_opts {
 	char image[DAXFS_OPT_MAX];	/* image= (empty: none) */
-	enum daxfs_exporter_kind exporter;
+	enum daxfs_exporter exporter;	/* DAXFS_EXPORTER_* */
 	char exporter_arg[256];		/* heap name or DRM device */
 	bool hugetlb;			/* udmabuf with huge pages */
 	uint64_t offset;		/* offset= */
@@ -70,6 +63,24 @@ struct daxfs_parsed_opts {
  * message (daxfs_last_error()).
  */
 int daxfs__parse_mount_options(const char *in, struct daxfs_parsed_opts *out);
+
+/*
+ * The daxfs_load_opts that parsed mount options ask for (exporter, offset,
+ * flags, the options left for the kernel); @lo->size is set, the progress,
+ * info and mountd fields are left zero.  @po must outlive @lo.
+ */
+void daxfs__load_opts_from_parsed(const struct daxfs_parsed_opts *po,
+				  struct daxfs_load_opts *lo);
+
+/* ---- the load pipeline (load.c) ------------------------------------------ */
+/* Allocate @size bytes of dma-buf (or a stand-in), naming it in @name. */
+typedef int (*daxfs__alloc_fn)(void *priv, size_t size, char *name, size_t namelen);
+/*
+ * daxfs_load_image() with @alloc instead of the exporter the options name
+ * (NULL: those); the unit tests fill memfds through it.
+ */
+int daxfs__load_image_with(const char *image, const struct daxfs_load_opts *opts,
+			   daxfs__alloc_fn alloc, void *priv);
 
 /* ---- mountd wire protocol (proto.c) ------------------------------------- */
 #define DAXFS_MOUNTD_MAGIC	0x52584d44u	/* "DMXR" little-endian */
@@ -166,6 +177,7 @@ int daxfs__open_dir_nofollow(const char *path, char *why, size_t whylen);
 
 /* ---- mountinfo (mountinfo.c) -------------------------------------------- */
 struct daxfs_mountinfo {
+	char root[4096];		/* the directory of the file system mounted here */
 	char mountpoint[4096];
 	char source[512];
 	char fstype[64];
@@ -176,6 +188,81 @@ struct daxfs_mountinfo {
 };
 /* Parse one /proc/PID/mountinfo line; 0 or -EINVAL. */
 int daxfs__mountinfo_parse_line(const char *line, struct daxfs_mountinfo *mi);
+
+/* ---- reading (io.c) ---------------------------------------------------- */
+/*
+ * read(2) / pread(2) until @len bytes arrived or end of file, retrying on
+ * EINTR and short reads.  Returns the bytes read (< @len only at end of
+ * file) or -errno.
+ */
+ssize_t daxfs__read_full(int fd, void *buf, size_t len);
+ssize_t daxfs__pread_full(int fd, void *buf, size_t len, uint64_t off);
+
+/*
+ * An image source: a regular file or a block device (seekable, known size,
+ * read with pread) or anything else read() works on, a pipe, a FIFO, a
+ * socket, a character device (a stream: read from its current position,
+ * size unknown).
+ */
+struct daxfs_source {
+	int fd;
+	bool seekable;
+	uint64_t size;			/* seekable only */
+	const char *noun;		/* "file", "device", "stream", for messages */
+};
+/* Describe @fd; 0 or -errno (no message; a directory is -EISDIR). */
+int daxfs__source_init(struct daxfs_source *src, int fd);
+/*
+ * Copy @len bytes of @src into @dst: seekable sources from byte @src_off,
+ * streams from their current position.  After each chunk @progress (if
+ * not NULL) gets @done0 + the bytes copied so far and @total.  Returns
+ * the bytes copied, fewer than @len only at end of file, or -errno with a
+ * message ("read image: ...").
+ */
+int64_t daxfs__copy_in(uint8_t *dst, const struct daxfs_source *src, uint64_t src_off,
+		       uint64_t len, uint64_t done0, uint64_t total,
+		       daxfs_progress_fn progress, void *arg);
+/*
+ * The error for a daxfs image whose superblock claims @image_size bytes
+ * when @src has only @have: -ENODATA, "truncated: image_size N, file has M
+ * bytes" ("device has", "stream ended after" for the other kinds).
+ */
+int daxfs__fail_truncated(uint64_t image_size, const struct daxfs_source *src, uint64_t have);
+/* The public description of a superblock (4096 bytes, magic checked by the caller). */
+void daxfs__desc_from_super(const void *sb, struct daxfs_image_desc *desc);
+/* DMA_BUF_IOCTL_SYNC with retries; 0 (also for fds that are not dma-bufs) or -errno. */
+int daxfs__dmabuf_sync(int fd, uint64_t flags);
+size_t daxfs__page_size(void);
+
+/* ---- available memory (memavail.c) ----------------------------------------- */
+/* Where the memory figures come from; a NULL field means the real file. */
+struct daxfs_mem_env {
+	const char *meminfo;		/* /proc/meminfo */
+	const char *mountinfo;		/* /proc/self/mountinfo (cgroup file systems) */
+	const char *cgroup;		/* /proc/self/cgroup */
+	const char *hugepages;		/* /sys/kernel/mm/hugepages/hugepages-2048kB */
+};
+/*
+ * The bytes a new buffer can take: MemAvailable, lowered by the headroom
+ * (limit - usage) of the caller's memory cgroup and each of its ancestors
+ * (v2 memory.max - memory.current; v1 memory.limit_in_bytes -
+ * memory.usage_in_bytes); with @hugetlb instead the free 2 MiB huge pages.
+ * UINT64_MAX when nothing is known.  @why (if not NULL) names the figure
+ * that gave the result.
+ */
+uint64_t daxfs__mem_available(const struct daxfs_mem_env *env, bool hugetlb,
+			      char *why, size_t whylen);
+/* The parsers (fuzz-meminfo): 0 or -EINVAL / -ENOENT. */
+/* "Key:   N kB" of /proc/meminfo (or a bare "Key: N"), in bytes. */
+int daxfs__meminfo_value(const char *text, const char *key, uint64_t *bytes);
+/*
+ * The caller's cgroup path in /proc/self/cgroup text: the v2 line
+ * ("0::/path") with @v1_controller NULL, else the v1 line whose controller
+ * list holds @v1_controller.
+ */
+int daxfs__cgroup_path(const char *text, const char *v1_controller, char *out, size_t outlen);
+/* A cgroup limit or counter file: a decimal number, or "max" (UINT64_MAX). */
+int daxfs__cgroup_number(const char *text, uint64_t *v);
 
 /* ---- mountd core (mountd.c) ------------------------------------------------ */
 struct daxfs_mountd_backend {

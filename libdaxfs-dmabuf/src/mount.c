@@ -94,6 +94,8 @@ static void fc_log(int fsfd, char *out, size_t outlen)
 	out[0] = '\0';
 	for (int i = 0; i < 64; i++) {
 		n = read(fsfd, line, sizeof(line) - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
 			break;
 		line[n] = '\0';
@@ -145,8 +147,8 @@ bool daxfs__kmsg_reason(char *out, size_t outlen)
 		char *text;
 
 		n = read(kmsg_fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)
-			continue;	/* overwritten records */
+		if (n < 0 && (errno == EPIPE || errno == EINTR))
+			continue;	/* overwritten records; a signal */
 		if (n <= 0)
 			break;
 		rec[n] = '\0';

@@ -82,7 +82,9 @@ int daxfs__mountd_serve(int conn, const struct daxfs_mountd_cfg *cfg)
 		LOG(cfg, "refused: SO_PEERCRED: %s", strerror(errno));
 		return -errno;
 	}
-	r = poll(&pfd, 1, cfg->timeout_ms);
+	do
+		r = poll(&pfd, 1, cfg->timeout_ms);
+	while (r < 0 && errno == EINTR);
 	if (r == 0)
 		return refuse(conn, cfg, &cr, ETIMEDOUT, NULL, "no request within the timeout");
 	if (r < 0)
@@ -257,10 +259,14 @@ int daxfs__mountd_client(int sock, int dmabuf_fd, const char *target,
 	if (n != (ssize_t)sizeof(buf))
 		return daxfs__fail(n < 0 ? errno : EIO, "send to daxfs-mountd: %s",
 				   strerror(n < 0 ? errno : EIO));
-	r = poll(&pfd, 1, timeout_ms);
+	do
+		r = poll(&pfd, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
 	if (r == 0)
 		return daxfs__fail(ETIMEDOUT, "daxfs-mountd did not answer");
-	n = recv(sock, rbuf, sizeof(rbuf), 0);
+	do
+		n = recv(sock, rbuf, sizeof(rbuf), 0);
+	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return daxfs__fail(errno, "receive from daxfs-mountd: %s", strerror(errno));
 	if (daxfs__reply_decode(rbuf, (size_t)n, &rep))

@@ -55,7 +55,7 @@ int daxfs__mountinfo_parse_line(const char *line, struct daxfs_mountinfo *mi)
 	p = field(p, devs, sizeof(devs), &ok);
 	if (!ok || sscanf(devs, "%u:%u", &mi->major, &mi->minor) != 2)
 		return -EINVAL;
-	p = field(p, tmp, sizeof(tmp), &ok);	/* root */
+	p = field(p, mi->root, sizeof(mi->root), &ok);	/* root */
 	p = field(p, mi->mountpoint, sizeof(mi->mountpoint), &ok);
 	p = field(p, mi->mnt_opts, sizeof(mi->mnt_opts), &ok);
 	if (!ok)

@@ -33,10 +33,10 @@ static bool has_prefix(const char *s, const char *p)
 	return strncmp(s, p, strlen(p)) == 0;
 }
 
-static int set_exporter(struct daxfs_parsed_opts *o, enum daxfs_exporter_kind k,
+static int set_exporter(struct daxfs_parsed_opts *o, enum daxfs_exporter k,
 			const char *arg, const char *tok)
 {
-	if (o->exporter != DAXFS_EXP_AUTO)
+	if (o->exporter != DAXFS_EXPORTER_AUTO)
 		return daxfs__fail(EINVAL, "option \"%s\": more than one exporter given", tok);
 	if (arg && daxfs__strlcpy(o->exporter_arg, arg, sizeof(o->exporter_arg)) >=
 	    sizeof(o->exporter_arg))
@@ -93,20 +93,20 @@ static int one_option(struct daxfs_parsed_opts *o, const char *tok)
 
 		if (!*h || strchr(h, '/') || !strcmp(h, ".") || !strcmp(h, ".."))
 			return daxfs__fail(EINVAL, "option \"%s\": bad heap name", tok);
-		return set_exporter(o, DAXFS_EXP_HEAP, h, tok);
+		return set_exporter(o, DAXFS_EXPORTER_HEAP, h, tok);
 	}
 	if (!strcmp(tok, "udmabuf"))
-		return set_exporter(o, DAXFS_EXP_UDMABUF, NULL, tok);
+		return set_exporter(o, DAXFS_EXPORTER_UDMABUF, NULL, tok);
 	if (!strcmp(tok, "udmabuf=hugetlb")) {
 		o->hugetlb = true;
-		return set_exporter(o, DAXFS_EXP_UDMABUF, NULL, tok);
+		return set_exporter(o, DAXFS_EXPORTER_UDMABUF, NULL, tok);
 	}
 	if (has_prefix(tok, "udmabuf="))
 		return daxfs__fail(EINVAL, "option \"%s\": udmabuf takes no value but \"hugetlb\"", tok);
 	if (has_prefix(tok, "drm=")) {
 		if (!tok[4])
 			return daxfs__fail(EINVAL, "option \"drm=\": empty device");
-		return set_exporter(o, DAXFS_EXP_DRM, tok + 4, tok);
+		return set_exporter(o, DAXFS_EXPORTER_DRM, tok + 4, tok);
 	}
 	if (has_prefix(tok, "offset=")) {
 		if (daxfs__parse_u64(tok + 7, &o->offset))
@@ -143,7 +143,22 @@ int daxfs__parse_mount_options(const char *in, struct daxfs_parsed_opts *out)
 		if (*p == ',')
 			p++;
 	}
-	if (out->exporter != DAXFS_EXP_AUTO && !out->image[0])
+	if (out->exporter != DAXFS_EXPORTER_AUTO && !out->image[0])
 		return daxfs__fail(EINVAL, "an exporter option needs image=");
 	return 0;
+}
+
+void daxfs__load_opts_from_parsed(const struct daxfs_parsed_opts *po,
+				  struct daxfs_load_opts *lo)
+{
+	memset(lo, 0, sizeof(*lo));
+	lo->size = sizeof(*lo);
+	lo->exporter = po->exporter;
+	if (po->exporter == DAXFS_EXPORTER_HEAP || po->exporter == DAXFS_EXPORTER_DRM)
+		lo->exporter_arg = po->exporter_arg;
+	if (po->hugetlb)
+		lo->flags |= DAXFS_LOAD_HUGETLB;
+	lo->offset = po->offset;
+	lo->mount_flags = po->flags & ~(unsigned long)MS_RDONLY;
+	lo->mount_options = po->kernel[0] ? po->kernel : NULL;
 }

@@ -199,7 +199,8 @@ int daxfs__policy_load(const char *path, struct daxfs_policy *pol,
 {
 	struct stat st;
 	char *buf;
-	size_t got = 0;
+	size_t got;
+	ssize_t n;
 	int fd, r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -229,14 +230,14 @@ int daxfs__policy_load(const char *path, struct daxfs_policy *pol,
 		close(fd);
 		return -ENOMEM;
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
+	n = daxfs__read_full(fd, buf, (size_t)st.st_size);
 	close(fd);
+	if (n < 0) {
+		snprintf(why, whylen, "%s: %s", path, strerror((int)-n));
+		free(buf);
+		return (int)n;
+	}
+	got = (size_t)n;
 	r = daxfs__policy_parse(buf, got, pol, why, whylen);
 	free(buf);
 	return r;

@@ -2,14 +2,20 @@
 /*
  * Host-side unit tests: no kernel module needed.  Option strings, the
  * policy file, the mountd wire format, path checks, mountinfo lines,
- * image probing and filling (into a memfd), and the mountd protocol end to
- * end over a Unix socket with a fake mount backend.  TAP on stdout.
+ * image probing and filling (into a memfd, from files and pipes, with
+ * EINTR and a file that shrinks), the available-memory check, the load
+ * pipeline of daxfs_mount_image() (validation, sizes, truncated, corrupt
+ * and oversized images; memfds stand in for the exporters), and the
+ * mountd protocol end to end over a Unix socket with a fake mount
+ * backend.  TAP on stdout.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -17,11 +23,14 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "internal.h"
 #include "daxfs_format.h"
+#include "daxfs_validate.h"
 #include "tap.h"
 
 static char tmpdir[256];
@@ -58,16 +67,16 @@ static void test_options(void)
 					  "defaults,x-systemd.automount,ro,,label=a", &o), 0,
 	       "parse a full option string");
 	is_str(o.image, "/tmp/x.img", "image= consumed");
-	is_int(o.exporter, DAXFS_EXP_HEAP, "heap= selects the heap exporter");
+	is_int(o.exporter, DAXFS_EXPORTER_HEAP, "heap= selects the heap exporter");
 	is_str(o.exporter_arg, "system", "heap name");
 	is_int(o.flags, MS_NOSUID | MS_NOEXEC | MS_RDONLY, "generic flags become MS_ flags");
 	is_str(o.kernel, "foo=bar,label=a", "unknown options go to the kernel, user-space ones dropped");
 
 	is_int(daxfs__parse_mount_options("image=/i,udmabuf=hugetlb,offset=2M", &o), 0, "udmabuf=hugetlb");
-	ok(o.exporter == DAXFS_EXP_UDMABUF && o.hugetlb, "hugetlb udmabuf");
+	ok(o.exporter == DAXFS_EXPORTER_UDMABUF && o.hugetlb, "hugetlb udmabuf");
 	ok(o.has_offset && o.offset == 2u << 20, "offset=2M");
 	is_int(daxfs__parse_mount_options("image=/i,drm=/dev/dri/card0,nodev,exec,suid", &o), 0, "drm=");
-	ok(o.exporter == DAXFS_EXP_DRM && !strcmp(o.exporter_arg, "/dev/dri/card0"), "drm device");
+	ok(o.exporter == DAXFS_EXPORTER_DRM && !strcmp(o.exporter_arg, "/dev/dri/card0"), "drm device");
 	is_int(o.flags, MS_NODEV, "clearing flags (exec, suid)");
 	is_int(daxfs__parse_mount_options("rw,nosuid", &o), 0, "rw accepted");
 	ok(o.rw && !o.image[0], "rw recorded, no image");
@@ -347,6 +356,16 @@ static void test_image(void)
 	if (m != MAP_FAILED)
 		munmap(m, 8 * 4096);
 	is_int(daxfs_image_probe(mfd, 4096, &d), 0, "probe: through a mapping-capable fd at an offset");
+	{
+		int p[2];
+		char c = 0;
+
+		ok(pipe(p) == 0 && write(p[1], "D", 1) == 1, "probe: a pipe with a byte in it");
+		is_int(daxfs_image_probe(p[0], 0, &d), -ESPIPE, "probe: a pipe refused");
+		ok(read(p[0], &c, 1) == 1 && c == 'D', "probe: the pipe's data not consumed");
+		close(p[0]);
+		close(p[1]);
+	}
 	is_int(daxfs_dmabuf_fill(mfd, fd, 100, NULL, NULL), -EINVAL, "fill: unaligned offset refused");
 	is_int(daxfs_dmabuf_fill(mfd, fd, 6 * 4096, NULL, NULL), -EFBIG, "fill: image past the end refused");
 	ok(strstr(daxfs_last_error(), "does not fit") != NULL, "fill: reason given");
@@ -389,6 +408,901 @@ static void test_fill_large(void)
 	free(src);
 	close(mfd);
 	close(fd);
+}
+
+/* ------------------------------------------------ reading, EINTR, short reads */
+
+/*
+ * Wait until @pid sits in a blocking read(2) (its /proc/PID/syscall names
+ * SYS_read): an observed state, not a sleep.  false after 10 s.
+ */
+static bool wait_blocked_in_read(pid_t pid)
+{
+	struct timespec t0, t;
+	char path[64], buf[128];
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+		if (fd >= 0)
+			close(fd);
+		if (n > 0) {
+			buf[n] = '\0';
+			if (atol(buf) == SYS_read && isdigit((unsigned char)buf[0]))
+				return true;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 10)
+			return false;
+		sched_yield();
+	}
+}
+
+/* SIGUSR1 without SA_RESTART: the handler delivers the rest of the data. */
+static int eintr_wfd = -1;
+static const char *eintr_rest;
+static volatile sig_atomic_t eintr_seen;
+
+static void eintr_handler(int sig)
+{
+	(void)sig;
+	eintr_seen = 1;
+	if (write(eintr_wfd, eintr_rest, strlen(eintr_rest)) < 0)
+		_exit(90);
+	close(eintr_wfd);
+}
+
+/* A child that signals @target once @target blocks in read(2). */
+static pid_t signal_when_blocked(pid_t target)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(wait_blocked_in_read(target) && kill(target, SIGUSR1) == 0 ? 0 : 1);
+	return pid;
+}
+
+static int child_status(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* A child that writes @len bytes of @p to @fd in pieces of @piece bytes. */
+static pid_t feeder(int fd, const void *p, size_t len, size_t piece, int close_fd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_IGN);
+		if (close_fd >= 0)
+			close(close_fd);
+		for (size_t off = 0; off < len; off += piece) {
+			size_t n = len - off < piece ? len - off : piece;
+
+			if (write(fd, (const char *)p + off, n) != (ssize_t)n)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+static void test_io(void)
+{
+	struct sigaction sa, old;
+	char buf[64], path[512];
+	int p[2], fd;
+	pid_t k;
+
+	/* Short reads: a pipe fed in 5-byte pieces. */
+	{
+		static const char msg[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+		pid_t f;
+
+		ok(pipe(p) == 0, "io: pipe");
+		f = feeder(p[1], msg, sizeof(msg) - 1, 5, p[0]);
+		close(p[1]);
+		memset(buf, 0, sizeof(buf));
+		is_int(daxfs__read_full(p[0], buf, sizeof(msg) - 1), sizeof(msg) - 1,
+		       "read_full: whole message from 5-byte writes");
+		is_str(buf, msg, "read_full: bytes in order");
+		is_int(daxfs__read_full(p[0], buf, 10), 0, "read_full: 0 at end of file");
+		close(p[0]);
+		is_int(child_status(f), 0, "read_full: feeder done");
+	}
+	/* EINTR: blocked in read, interrupted by a signal whose handler writes the rest. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = eintr_handler;	/* no SA_RESTART: read(2) fails with EINTR */
+	sigaction(SIGUSR1, &sa, &old);
+	ok(pipe(p) == 0, "io: pipe");
+	ok(write(p[1], "head-", 5) == 5, "io: first part written");
+	eintr_wfd = p[1];
+	eintr_rest = "tail";
+	eintr_seen = 0;
+	k = signal_when_blocked(getpid());
+	memset(buf, 0, sizeof(buf));
+	is_int(daxfs__read_full(p[0], buf, 9), 9, "read_full: retried after EINTR");
+	is_str(buf, "head-tail", "read_full: both parts after EINTR");
+	is_int(child_status(k), 0, "read_full: the signal came while blocked in read");
+	ok(eintr_seen, "read_full: the handler ran");
+	close(p[0]);
+	sigaction(SIGUSR1, &old, NULL);
+
+	snprintf(path, sizeof(path), "%s/pread", tmpdir);
+	fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+	ok(write(fd, "abcdefgh", 8) == 8, "io: file written");
+	memset(buf, 0, sizeof(buf));
+	is_int(daxfs__pread_full(fd, buf, 4, 2), 4, "pread_full: 4 bytes at 2");
+	is_str(buf, "cdef", "pread_full: bytes");
+	is_int(daxfs__pread_full(fd, buf, 10, 6), 2, "pread_full: short only at end of file");
+	is_int(daxfs__pread_full(fd, buf, 10, UINT64_MAX - 4), -EOVERFLOW, "pread_full: offset overflow");
+	close(fd);
+}
+
+/* ------------------------------------------------------------ memory check */
+static void put_file(const char *dir, const char *name, const char *text)
+{
+	char p[1024];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void test_memavail(void)
+{
+	char base[512], cg[600], d[700], mi[2048], why[512], path[600];
+	struct daxfs_mem_env env;
+	uint64_t v;
+
+	is_int(daxfs__meminfo_value("MemTotal: 4 kB\nMemAvailable:    1024 kB\n", "MemAvailable", &v), 0,
+	       "meminfo: MemAvailable");
+	is_int(v, 1 << 20, "meminfo: kB to bytes");
+	is_int(daxfs__meminfo_value("HugePages_Free:       7\n", "HugePages_Free", &v), 0, "meminfo: bare number");
+	is_int(v, 7, "meminfo: bare value");
+	is_int(daxfs__meminfo_value("MemAvailableX: 5 kB\n", "MemAvailable", &v), -ENOENT,
+	       "meminfo: a longer key does not match");
+	is_int(daxfs__meminfo_value("MemAvailable: 5 MB\n", "MemAvailable", &v), -EINVAL, "meminfo: bad unit");
+	is_int(daxfs__meminfo_value("MemAvailable: 99999999999999999999 kB\n", "MemAvailable", &v), -EINVAL,
+	       "meminfo: overflow refused");
+	is_int(daxfs__meminfo_value("MemAvailable: 18014398509481984 kB\n", "MemAvailable", &v), -EINVAL,
+	       "meminfo: kB overflow refused");
+	is_int(daxfs__meminfo_value("", "MemAvailable", &v), -ENOENT, "meminfo: empty");
+
+	is_int(daxfs__cgroup_path("1:name=systemd:/x\n0::/a/b\n", NULL, path, sizeof(path)), 0, "cgroup: v2 line");
+	is_str(path, "/a/b", "cgroup: v2 path");
+	is_int(daxfs__cgroup_path("4:cpu,memory:/m:x\n0::/a\n", "memory", path, sizeof(path)), 0, "cgroup: v1 memory line");
+	is_str(path, "/m:x", "cgroup: v1 path (colons kept)");
+	is_int(daxfs__cgroup_path("4:memoryx:/m\n", "memory", path, sizeof(path)), -ENOENT, "cgroup: similar controller name");
+	is_int(daxfs__cgroup_path("0::relative\n", NULL, path, sizeof(path)), -EINVAL, "cgroup: relative path refused");
+	is_int(daxfs__cgroup_path("0::/abc\n", NULL, path, 3), -EINVAL, "cgroup: path too long refused");
+	is_int(daxfs__cgroup_number("max\n", &v), 0, "cgroup number: max");
+	ok(v == UINT64_MAX, "cgroup number: max is unlimited");
+	is_int(daxfs__cgroup_number("536870912\n", &v), 0, "cgroup number: decimal");
+	is_int(v, 536870912, "cgroup number: value");
+	is_int(daxfs__cgroup_number("12a\n", &v), -EINVAL, "cgroup number: junk refused");
+	is_int(daxfs__cgroup_number("", &v), -EINVAL, "cgroup number: empty refused");
+
+	/* A fake /proc and cgroup2 tree: MemAvailable 1 GiB; /a limited to 512 MiB. */
+	snprintf(base, sizeof(base), "%s/mem", tmpdir);
+	mkdir(base, 0755);
+	snprintf(cg, sizeof(cg), "%s/cg", base);
+	mkdir(cg, 0755);
+	snprintf(d, sizeof(d), "%s/a", cg);
+	mkdir(d, 0755);
+	put_file(d, "memory.max", "536870912\n");
+	put_file(d, "memory.current", "104857600\n");
+	snprintf(d, sizeof(d), "%s/a/b", cg);
+	mkdir(d, 0755);
+	put_file(d, "memory.max", "max\n");
+	put_file(d, "memory.current", "1000\n");
+	put_file(base, "meminfo", "MemTotal: 2097152 kB\nMemAvailable: 1048576 kB\n");
+	put_file(base, "cgroup", "0::/a/b\n");
+	snprintf(mi, sizeof(mi), "22 1 0:21 / /proc rw - proc proc rw\n"
+		 "30 22 0:26 / %s rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n", cg);
+	put_file(base, "mountinfo", mi);
+	snprintf(path, sizeof(path), "%s/meminfo", base);
+	{
+		char p_mi[600], p_cg[600];
+
+		snprintf(p_mi, sizeof(p_mi), "%s/mountinfo", base);
+		snprintf(p_cg, sizeof(p_cg), "%s/cgroup", base);
+		env = (struct daxfs_mem_env){ .meminfo = path, .mountinfo = p_mi, .cgroup = p_cg,
+					      .hugepages = base };
+		v = daxfs__mem_available(&env, false, why, sizeof(why));
+		is_int(v, 536870912 - 104857600, "memavail: the ancestor's limit binds");
+		is_str(why, "cgroup /a: memory.max 536870912, memory.current 104857600", "memavail: the reason names it");
+		put_file(d, "memory.max", "2000000\n");
+		v = daxfs__mem_available(&env, false, why, sizeof(why));
+		is_int(v, 2000000 - 1000, "memavail: the own cgroup's lower limit binds");
+		put_file(d, "memory.max", "500\n");
+		v = daxfs__mem_available(&env, false, why, sizeof(why));
+		is_int(v, 0, "memavail: usage above the limit leaves nothing");
+		put_file(d, "memory.max", "max\n");
+		put_file(base, "cgroup", "0::/\n");
+		v = daxfs__mem_available(&env, false, why, sizeof(why));
+		is_int(v, 1 << 30, "memavail: root cgroup: MemAvailable");
+		is_str(why, "MemAvailable in /proc/meminfo", "memavail: reason MemAvailable");
+		/* A cgroup mount whose root is /a (a namespace, a bind mount). */
+		snprintf(mi, sizeof(mi), "30 22 0:26 /a %s/a rw - cgroup2 cgroup2 rw\n", cg);
+		put_file(base, "mountinfo", mi);
+		put_file(base, "cgroup", "0::/a/b\n");
+		put_file(d, "memory.max", "3000\n");
+		v = daxfs__mem_available(&env, false, why, sizeof(why));
+		is_int(v, 2000, "memavail: mount root /a: /a/b found as /b");
+		put_file(base, "cgroup", "0::/../outside\n");
+		v = daxfs__mem_available(&env, false, why, sizeof(why));
+		is_int(v, 1 << 30, "memavail: a cgroup outside the namespace is ignored");
+		put_file(base, "free_hugepages", "3\n");
+		v = daxfs__mem_available(&env, true, why, sizeof(why));
+		is_int(v, 3 * (2 << 20), "memavail: hugetlb: free 2 MiB pages");
+		is_str(why, "free 2 MiB huge pages: 3", "memavail: hugetlb reason");
+		env.meminfo = "/nonexistent/meminfo";
+		env.cgroup = "/nonexistent/cgroup";
+		ok(daxfs__mem_available(&env, false, why, sizeof(why)) == UINT64_MAX,
+		   "memavail: nothing known: no limit");
+	}
+	v = daxfs__mem_available(NULL, false, why, sizeof(why));
+	ok(v > 0 && v < UINT64_MAX, "memavail: this machine: %llu bytes (%s)", (unsigned long long)v, why);
+}
+
+/* ------------------------------------------------------------ images */
+
+/*
+ * A valid image in @path: root directory, one file "hello" of @data_len
+ * bytes at 8192, image_size rounded up to 4096 plus @extra bytes.  Returns
+ * image_size.  The data bytes are data_byte(i).
+ */
+static unsigned char data_byte(size_t i)
+{
+	return (unsigned char)((i * 2654435761u) >> 7) | 1;
+}
+
+static uint64_t build_image(const char *path, size_t data_len, uint64_t extra)
+{
+	static struct daxfs_super sb;
+	uint8_t meta[2 * 64 + 16 + 5];
+	struct daxfs_inode *in = (void *)meta;
+	struct daxfs_dirent *de = (void *)(meta + 128);
+	uint64_t isz = ((8192 + data_len + 4095) & ~4095ull) + extra;
+	unsigned char *data = malloc(data_len ? data_len : 1);
+	int fd;
+
+	memset(&sb, 0, sizeof(sb));
+	memset(meta, 0, sizeof(meta));
+	in[0].mode = htole16(DAXFS_S_IFDIR | 0755);
+	in[0].nlink = htole32(2);
+	in[0].size = htole64(1);
+	in[0].parent = htole32(1);
+	in[1].mode = htole16(0100644);
+	in[1].nlink = htole32(1);
+	in[1].size = htole64(data_len);
+	in[1].offset = htole64(data_len ? 8192 : 0);
+	de->ino = htole32(2);
+	de->name_len = htole16(5);
+	de->type = DAXFS_DT_REG;
+	memcpy(meta + 144, "hello", 5);
+	sb.magic = htole32(DAXFS_IMAGE_MAGIC);
+	sb.version = htole32(DAXFS_VERSION);
+	sb.image_size = htole64(isz);
+	sb.inode_off = htole64(4096);
+	sb.inode_count = htole32(2);
+	sb.root_ino = htole32(1);
+	sb.dirent_off = htole64(4096 + 128);
+	sb.dirent_count = htole32(1);
+	sb.data_align_log2 = htole32(12);
+	sb.names_off = htole64(4096 + 144);
+	sb.names_size = htole64(5);
+	sb.data_off = htole64(8192);
+	sb.data_size = htole64(data_len);
+	memcpy(sb.label, "unit", 4);
+	sb.crc32c = htole32(daxfs_image_crc(&sb, meta, sizeof(meta)));
+	for (size_t i = 0; i < data_len; i++)
+		data[i] = data_byte(i);
+	fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+	if (fd < 0 || pwrite(fd, &sb, sizeof(sb), 0) != sizeof(sb) ||
+	    pwrite(fd, meta, sizeof(meta), 4096) != sizeof(meta) ||
+	    (data_len && pwrite(fd, data, data_len, 8192) != (ssize_t)data_len) ||
+	    ftruncate(fd, (off_t)isz))
+		isz = 0;
+	if (fd >= 0)
+		close(fd);
+	free(data);
+	return isz;
+}
+
+/* Rewrite a field of the superblock of @path (and, if @crc, the CRC). */
+static void patch_image(const char *path, size_t off, const void *val, size_t len, bool crc)
+{
+	static struct daxfs_super sb;
+	uint8_t meta[2 * 64 + 16 + 5];
+	int fd = open(path, O_RDWR);
+
+	if (fd < 0 || pread(fd, &sb, sizeof(sb), 0) != sizeof(sb) ||
+	    pread(fd, meta, sizeof(meta), 4096) != sizeof(meta)) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	memcpy((uint8_t *)&sb + off, val, len);
+	if (crc)
+		sb.crc32c = htole32(daxfs_image_crc(&sb, meta, sizeof(meta)));
+	if (pwrite(fd, &sb, sizeof(sb), 0) != sizeof(sb))
+		printf("# patch_image: write failed\n");
+	close(fd);
+}
+
+/* A memfd stand-in for an exporter; counts its calls. */
+static int memfd_allocs, memfd_last = -1;
+static int memfd_alloc(void *priv, size_t size, char *name, size_t namelen)
+{
+	int fd = memfd_create("unit-buffer", MFD_CLOEXEC);
+
+	(void)priv;
+	memfd_allocs++;
+	snprintf(name, namelen, "memfd");
+	if (fd < 0 || ftruncate(fd, (off_t)size)) {
+		if (fd >= 0)
+			close(fd);
+		return -ENOMEM;
+	}
+	memfd_last = fd;
+	return fd;
+}
+
+/* Does buffer @fd hold the bytes of file @path at @off? */
+static bool same_bytes(int fd, uint64_t off, const char *path)
+{
+	struct stat st;
+	int f = open(path, O_RDONLY);
+	uint8_t *a, *b;
+	bool same;
+
+	if (f < 0 || fstat(f, &st)) {
+		if (f >= 0)
+			close(f);
+		return false;
+	}
+	a = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, f, 0);
+	b = mmap(NULL, off + (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	same = a != MAP_FAILED && b != MAP_FAILED && !memcmp(a, b + off, (size_t)st.st_size);
+	if (a != MAP_FAILED)
+		munmap(a, (size_t)st.st_size);
+	if (b != MAP_FAILED)
+		munmap(b, off + (size_t)st.st_size);
+	close(f);
+	return same;
+}
+
+/*
+ * A second process that truncates a file when told: the progress callback
+ * writes to @go and waits for the answer on @done.
+ */
+struct shrinker {
+	pid_t pid;
+	int go, done;
+	int calls;
+};
+
+static void shrinker_start(struct shrinker *s, const char *path, off_t to)
+{
+	int g[2], d[2];
+
+	memset(s, 0, sizeof(*s));
+	if (pipe(g) || pipe(d)) {
+		s->pid = -1;
+		return;
+	}
+	s->pid = fork();
+	if (s->pid == 0) {
+		char c;
+
+		close(g[1]);
+		close(d[0]);
+		if (read(g[0], &c, 1) != 1)
+			_exit(1);
+		if (truncate(path, to))
+			_exit(2);
+		_exit(write(d[1], "t", 1) == 1 ? 0 : 3);
+	}
+	close(g[0]);
+	close(d[1]);
+	s->go = g[1];
+	s->done = d[0];
+}
+
+static void shrink_on_first_progress(uint64_t done, uint64_t total, void *arg)
+{
+	struct shrinker *s = arg;
+	char c;
+
+	(void)done;
+	(void)total;
+	if (s->calls++ == 0 && (write(s->go, "g", 1) != 1 || read(s->done, &c, 1) != 1))
+		printf("# shrinker did not answer\n");
+}
+
+static int shrinker_end(struct shrinker *s)
+{
+	close(s->go);
+	close(s->done);
+	return child_status(s->pid);
+}
+
+static void test_fill_sources(void)
+{
+	char img[512], half[512], want[160];
+	uint64_t isz;
+	int mfd, p[2], fd;
+	uint8_t *m;
+	pid_t f;
+
+	snprintf(img, sizeof(img), "%s/fill.img", tmpdir);
+	isz = build_image(img, 100000, 0);
+	ok(isz == 110592, "fill: test image built (%llu bytes)", (unsigned long long)isz);
+
+	/* From a pipe (a stream): every byte, in pieces. */
+	{
+		int src = open(img, O_RDONLY);
+		uint8_t *b = malloc(isz);
+
+		ok(src >= 0 && b && pread(src, b, isz, 0) == (ssize_t)isz, "fill: image read back");
+		ok(pipe(p) == 0, "fill: pipe");
+		f = feeder(p[1], b, isz, 5000, p[0]);
+		close(p[1]);
+		mfd = memfd_create("fill-pipe", MFD_CLOEXEC);
+		ftruncate(mfd, 2 * isz);
+		is_int(daxfs_dmabuf_fill(mfd, p[0], 4096, NULL, NULL), 0, "fill: from a pipe");
+		ok(same_bytes(mfd, 4096, img), "fill: pipe bytes in place");
+		close(p[0]);
+		is_int(child_status(f), 0, "fill: feeder done");
+		close(mfd);
+
+		/* A pipe with more than the buffer holds. */
+		ok(pipe(p) == 0, "fill: pipe");
+		f = feeder(p[1], b, isz, 65536, p[0]);
+		close(p[1]);
+		mfd = memfd_create("fill-small", MFD_CLOEXEC);
+		ftruncate(mfd, 65536);
+		is_int(daxfs_dmabuf_fill(mfd, p[0], 0, NULL, NULL), -EFBIG, "fill: pipe larger than the buffer refused");
+		ok(strstr(daxfs_last_error(), "the stream has more than 65536 bytes") != NULL,
+		   "fill: reason (%s)", daxfs_last_error());
+		close(p[0]);
+		child_status(f);
+		close(mfd);
+
+		/* A pipe that ends before the image does. */
+		ok(pipe(p) == 0, "fill: pipe");
+		f = feeder(p[1], b, 50000, 7000, p[0]);
+		close(p[1]);
+		mfd = memfd_create("fill-trunc", MFD_CLOEXEC);
+		ftruncate(mfd, isz);
+		is_int(daxfs_dmabuf_fill(mfd, p[0], 0, NULL, NULL), -ENODATA, "fill: truncated image from a pipe refused");
+		snprintf(want, sizeof(want), "truncated: image_size %llu, stream ended after 50000 bytes",
+			 (unsigned long long)isz);
+		is_str(daxfs_last_error(), want, "fill: pipe truncation message");
+		close(p[0]);
+		child_status(f);
+		close(mfd);
+		free(b);
+		close(src);
+	}
+
+	/* A truncated image file: refused before anything is copied. */
+	snprintf(half, sizeof(half), "%s/fill-half.img", tmpdir);
+	isz = build_image(half, 100000, 0);
+	ok(truncate(half, 60000) == 0, "fill: image cut to 60000 bytes");
+	fd = open(half, O_RDONLY);
+	mfd = memfd_create("fill-half", MFD_CLOEXEC);
+	ftruncate(mfd, isz);
+	is_int(daxfs_dmabuf_fill(mfd, fd, 0, NULL, NULL), -ENODATA, "fill: truncated image file refused");
+	snprintf(want, sizeof(want), "truncated: image_size %llu, file has 60000 bytes", (unsigned long long)isz);
+	is_str(daxfs_last_error(), want, "fill: truncation message");
+	m = mmap(NULL, isz, PROT_READ, MAP_SHARED, mfd, 0);
+	ok(m != MAP_FAILED && m[0] == 0 && m[4096] == 0, "fill: nothing copied");
+	if (m != MAP_FAILED)
+		munmap(m, isz);
+	close(fd);
+	close(mfd);
+
+	/* A file that shrinks while it is copied (a second process truncates it). */
+	{
+		struct shrinker s;
+		char big[512];
+		size_t sz = 20u << 20;
+		unsigned char *src = malloc(sz);
+
+		snprintf(big, sizeof(big), "%s/fill-shrink", tmpdir);
+		for (size_t i = 0; i < sz; i++)
+			src[i] = data_byte(i);
+		fd = open(big, O_CREAT | O_RDWR | O_TRUNC, 0644);
+		ok(write(fd, src, sz) == (ssize_t)sz, "fill shrink: source written");
+		free(src);
+		mfd = memfd_create("fill-shrink", MFD_CLOEXEC);
+		ftruncate(mfd, (off_t)sz);
+		shrinker_start(&s, big, 12345);
+		is_int(daxfs_dmabuf_fill(mfd, fd, 0, shrink_on_first_progress, &s), -ENODATA,
+		       "fill shrink: refused");
+		snprintf(want, sizeof(want), "image shrank while loading: the file had %zu bytes, only 12345 could be read", sz);
+		is_str(daxfs_last_error(), want, "fill shrink: message");
+		is_int(shrinker_end(&s), 0, "fill shrink: the second process truncated the file");
+		close(fd);
+		close(mfd);
+	}
+
+	/* A stream that is interrupted by a signal while fill() waits for it. */
+	{
+		struct sigaction sa, old;
+		pid_t k;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = eintr_handler;
+		sigaction(SIGUSR1, &sa, &old);
+		ok(pipe(p) == 0, "fill eintr: pipe");
+		eintr_wfd = p[1];
+		eintr_rest = "data after the signal";
+		k = signal_when_blocked(getpid());
+		mfd = memfd_create("fill-eintr", MFD_CLOEXEC);
+		ftruncate(mfd, 4096);
+		is_int(daxfs_dmabuf_fill(mfd, p[0], 0, NULL, NULL), 0, "fill eintr: completed");
+		is_int(child_status(k), 0, "fill eintr: signalled while blocked in read");
+		m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, mfd, 0);
+		ok(m != MAP_FAILED && !memcmp(m, "data after the signal", 21), "fill eintr: data in place");
+		if (m != MAP_FAILED)
+			munmap(m, 4096);
+		close(mfd);
+		close(p[0]);
+		sigaction(SIGUSR1, &old, NULL);
+	}
+}
+
+static int load_with(const char *image, struct daxfs_load_opts *o)
+{
+	memfd_allocs = 0;
+	memfd_last = -1;
+	return daxfs__load_image_with(image, o, memfd_alloc, NULL);
+}
+
+static void test_load(void)
+{
+	struct daxfs_load_info info;
+	struct daxfs_load_opts o;
+	char img[512], bad[512], want[200];
+	uint64_t isz, tib = 1ull << 40;
+	int fd, fds0, p[2];
+	pid_t f;
+
+#define RESET() do {							\
+		memset(&info, 0xa5, sizeof(info));			\
+		info.size = sizeof(info);				\
+		memset(&o, 0, sizeof(o));				\
+		o.size = sizeof(o);					\
+		o.info = &info;						\
+	} while (0)
+
+	fds0 = count_fds();
+	snprintf(img, sizeof(img), "%s/load.img", tmpdir);
+	isz = build_image(img, 300000, 0);
+	ok(isz > 0, "load: image built (%llu bytes)", (unsigned long long)isz);
+
+	RESET();
+	prog_calls = 0;
+	o.progress = progress_cb;
+	fd = load_with(img, &o);
+	ok(fd >= 0, "load: valid image loaded (%s)", daxfs_last_error());
+	ok(fd >= 0 && same_bytes(fd, 0, img), "load: buffer holds the image");
+	is_int(memfd_allocs, 1, "load: one allocation");
+	is_int(info.stage, DAXFS_STAGE_DONE, "load: stage DONE");
+	ok(info.buffer_size == isz && info.desc.image_size == isz && !strcmp(info.desc.label, "unit") &&
+	   info.desc.inode_count == 2 && !strcmp(info.exporter, "memfd"), "load: info filled in");
+	ok(prog_total == isz && prog_done == isz && prog_calls >= 2, "load: progress to the end (%d calls)", prog_calls);
+	if (fd >= 0)
+		close(fd);
+
+	RESET();
+	o.offset = 8192;
+	fd = load_with(img, &o);
+	ok(fd >= 0 && same_bytes(fd, 8192, img) && info.buffer_size == isz + 8192,
+	   "load: at offset 8192, buffer exactly offset + image_size");
+	if (fd >= 0)
+		close(fd);
+
+	RESET();
+	o.flags = DAXFS_LOAD_DRY_RUN;
+	is_int(load_with(img, &o), 0, "load: dry run of a valid image");
+	ok(memfd_allocs == 0 && info.stage == DAXFS_STAGE_DONE, "load: dry run allocates nothing");
+
+	/* The image file cut in half. */
+	snprintf(bad, sizeof(bad), "%s/half.img", tmpdir);
+	build_image(bad, 300000, 0);
+	ok(truncate(bad, (off_t)(isz / 2)) == 0, "load: image cut in half");
+	RESET();
+	is_int(load_with(bad, &o), -ENODATA, "load: truncated file refused");
+	snprintf(want, sizeof(want), "truncated: image_size %llu, file has %llu bytes",
+		 (unsigned long long)isz, (unsigned long long)isz / 2);
+	is_str(daxfs_last_error(), want, "load: truncated: message");
+	ok(memfd_allocs == 0 && info.stage == DAXFS_STAGE_IMAGE, "load: truncated: nothing allocated, stage IMAGE");
+
+	/* image_size past the end of an intact file. */
+	build_image(bad, 300000, 0);
+	{
+		uint64_t v = htole64(isz + 4096);
+
+		patch_image(bad, offsetof(struct daxfs_super, image_size), &v, sizeof(v), false);
+	}
+	RESET();
+	is_int(load_with(bad, &o), -ENODATA, "load: image_size past the file refused");
+	snprintf(want, sizeof(want), "truncated: image_size %llu, file has %llu bytes",
+		 (unsigned long long)isz + 4096, (unsigned long long)isz);
+	is_str(daxfs_last_error(), want, "load: image_size past the file: message");
+	is_int(memfd_allocs, 0, "load: image_size past the file: nothing allocated");
+
+	/* A superblock that claims 1 TiB. */
+	{
+		uint64_t v = htole64(tib);
+
+		patch_image(bad, offsetof(struct daxfs_super, image_size), &v, sizeof(v), true);
+	}
+	RESET();
+	is_int(load_with(bad, &o), -ENODATA, "load: 1 TiB claim in a small file refused");
+	snprintf(want, sizeof(want), "truncated: image_size %llu, file has %llu bytes",
+		 (unsigned long long)tib, (unsigned long long)isz);
+	is_str(daxfs_last_error(), want, "load: 1 TiB claim: message");
+	is_int(memfd_allocs, 0, "load: 1 TiB claim: nothing allocated");
+
+	/* ... and a sparse file that really is 1 TiB: more than the memory. */
+	ok(truncate(bad, (off_t)tib) == 0, "load: sparse 1 TiB file");
+	RESET();
+	{
+		char why[512];
+		uint64_t avail = daxfs__mem_available(NULL, false, why, sizeof(why));
+
+		ok(avail < tib, "load: this machine has less than 1 TiB available (%llu)", (unsigned long long)avail);
+		is_int(load_with(bad, &o), -ENOMEM, "load: 1 TiB image refused for memory");
+		ok(!strncmp(daxfs_last_error(), "not enough memory: the buffer needs 1099511627776 bytes, ", 57),
+		   "load: memory message (%s)", daxfs_last_error());
+		ok(memfd_allocs == 0 && info.stage == DAXFS_STAGE_MEMORY && info.buffer_size == tib,
+		   "load: memory: nothing allocated, stage MEMORY");
+		RESET();
+		o.flags = DAXFS_LOAD_NO_MEMCHECK | DAXFS_LOAD_DRY_RUN;
+		is_int(load_with(bad, &o), 0, "load: NO_MEMCHECK: the 1 TiB image validates");
+	}
+	/* Huge pages come from their pool. */
+	{
+		char b[32] = "";
+		FILE *hp = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
+		long freep = hp && fgets(b, sizeof(b), hp) ? atol(b) : -1;
+
+		if (hp)
+			fclose(hp);
+		RESET();
+		o.exporter = DAXFS_EXPORTER_UDMABUF;
+		o.flags = DAXFS_LOAD_HUGETLB | DAXFS_LOAD_DRY_RUN;
+		if (freep == 0) {
+			is_int(load_with(img, &o), -ENOMEM, "load: hugetlb without free huge pages refused");
+			ok(strstr(daxfs_last_error(), "(free 2 MiB huge pages: 0)") != NULL,
+			   "load: hugetlb reason (%s)", daxfs_last_error());
+			is_int(info.buffer_size, 2 << 20, "load: hugetlb buffer rounded to 2 MiB");
+		} else {
+			is_int(load_with(img, &o), 0, "load: hugetlb dry run (%ld free pages)", freep);
+		}
+	}
+
+	/* Corrupt metadata: the validator's CRC check. */
+	build_image(bad, 300000, 0);
+	{
+		int b = open(bad, O_RDWR);
+
+		ok(b >= 0 && pwrite(b, "J", 1, 4096 + 144) == 1, "load: a name byte changed");
+		if (b >= 0)
+			close(b);
+	}
+	RESET();
+	is_int(load_with(bad, &o), -EUCLEAN, "load: corrupt metadata refused");
+	ok(!strncmp(daxfs_last_error(), "invalid image: superblock: crc32c ", 34), "load: corrupt: message (%s)",
+	   daxfs_last_error());
+	is_int(memfd_allocs, 0, "load: corrupt: nothing allocated");
+
+	/* A non-zero tail byte after the file's end (R4, read from the file). */
+	build_image(bad, 300000, 0);
+	{
+		int b = open(bad, O_RDWR);
+
+		ok(b >= 0 && pwrite(b, "x", 1, 8192 + 300000 + 7) == 1, "load: a tail byte set");
+		if (b >= 0)
+			close(b);
+	}
+	RESET();
+	is_int(load_with(bad, &o), -EUCLEAN, "load: dirty file tail refused");
+	ok(strstr(daxfs_last_error(), "is not zero") != NULL, "load: tail: message (%s)", daxfs_last_error());
+
+	build_image(bad, 1000, 0);
+	{
+		uint32_t v = htole32(0x12345678);
+
+		patch_image(bad, 0, &v, sizeof(v), false);
+	}
+	RESET();
+	is_int(load_with(bad, &o), -EINVAL, "load: bad magic refused");
+	ok(!strncmp(daxfs_last_error(), "not a daxfs image (superblock: magic 0x12345678", 47),
+	   "load: bad magic: message (%s)", daxfs_last_error());
+	build_image(bad, 1000, 0);
+	{
+		uint32_t v = htole32(2);
+
+		patch_image(bad, offsetof(struct daxfs_super, version), &v, sizeof(v), true);
+	}
+	RESET();
+	is_int(load_with(bad, &o), -EOPNOTSUPP, "load: version 2 refused");
+	is_int(info.stage, DAXFS_STAGE_IMAGE, "load: version 2: stage IMAGE");
+	ok(truncate(bad, 0) == 0, "load: empty file");
+	RESET();
+	is_int(load_with(bad, &o), -EINVAL, "load: empty file refused");
+	is_str(daxfs_last_error(), "not a daxfs image (the file is empty)", "load: empty: message");
+	build_image(bad, 1000, 0);
+	ok(truncate(bad, 100) == 0, "load: file cut inside the superblock");
+	RESET();
+	is_int(load_with(bad, &o), -ENODATA, "load: cut superblock refused");
+	snprintf(want, sizeof(want), "truncated: image_size 12288, file has 100 bytes");
+	is_str(daxfs_last_error(), want, "load: cut superblock: message");
+	RESET();
+	is_int(load_with(tmpdir, &o), -EISDIR, "load: a directory refused");
+	RESET();
+	snprintf(bad, sizeof(bad), "%s/no-such.img", tmpdir);
+	is_int(load_with(bad, &o), -ENOENT, "load: missing file");
+	is_int(info.stage, DAXFS_STAGE_IMAGE, "load: missing file: stage IMAGE");
+
+	/* Arguments, checked before anything is opened. */
+	{
+		static const struct { unsigned int exp, flags; const char *arg; uint64_t off; const char *why; } bad_args[] = {
+			{ 7, 0, NULL, 0, "unknown exporter 7" },
+			{ 0, 0x100, NULL, 0, "unknown flags 0x100" },
+			{ 0, DAXFS_LOAD_HUGETLB, NULL, 0, "DAXFS_LOAD_HUGETLB needs the udmabuf exporter" },
+			{ DAXFS_EXPORTER_DRM, 0, NULL, 0, "the DRM exporter needs a device" },
+			{ DAXFS_EXPORTER_HEAP, 0, "../x", 0, "bad heap name \"../x\"" },
+			{ 0, 0, NULL, 100, "offset 100 is not page-aligned" },
+		};
+		for (size_t i = 0; i < sizeof(bad_args) / sizeof(bad_args[0]); i++) {
+			RESET();
+			o.exporter = bad_args[i].exp;
+			o.flags = bad_args[i].flags;
+			o.exporter_arg = bad_args[i].arg;
+			o.offset = bad_args[i].off;
+			is_int(load_with(img, &o), -EINVAL, "load args: %s", bad_args[i].why);
+			ok(!strcmp(daxfs_last_error(), bad_args[i].why) && info.stage == DAXFS_STAGE_ARGS,
+			   "load args: message and stage (%s)", daxfs_last_error());
+		}
+		RESET();
+		is_int(load_with(NULL, &o), -EINVAL, "load args: no image");
+		RESET();
+		o.size = 4;
+		is_int(load_with(img, &o), -EINVAL, "load args: opts size too small");
+		RESET();
+		is_int(daxfs_mount_image(img, NULL, &o), -EINVAL, "mount_image: no mount point");
+		RESET();
+		o.mount_flags = MS_BIND;
+		is_int(daxfs_mount_image(img, "/mnt", &o), -EINVAL, "mount_image: MS_BIND refused");
+		is_int(info.stage, DAXFS_STAGE_ARGS, "mount_image: stage ARGS");
+	}
+	/* Size-versioned structs: an older caller's opts and info. */
+	{
+		struct { size_t size; unsigned int exporter, flags; } old_o = { sizeof(old_o), 0, DAXFS_LOAD_DRY_RUN };
+
+		is_int(daxfs_load_image(img, (const struct daxfs_load_opts *)&old_o), 0,
+		       "load: opts of an older size (no info field)");
+		RESET();
+		info.size = offsetof(struct daxfs_load_info, stage) + sizeof(info.stage);
+		o.flags = DAXFS_LOAD_DRY_RUN;
+		is_int(load_with(img, &o), 0, "load: info of an older size");
+		ok(info.stage == DAXFS_STAGE_DONE && info.buffer_size == 0xa5a5a5a5a5a5a5a5ull,
+		   "load: only the fields of the caller's size written");
+		fd = daxfs__load_image_with(img, NULL, memfd_alloc, NULL);
+		ok(fd >= 0, "load: NULL opts accepted");
+		if (fd >= 0)
+			close(fd);
+	}
+	/* mount_image validates first: a truncated file never reaches an exporter. */
+	snprintf(bad, sizeof(bad), "%s/half.img", tmpdir);
+	build_image(bad, 300000, 0);
+	ok(truncate(bad, 20000) == 0, "mount_image: truncated image");
+	RESET();
+	is_int(daxfs_mount_image(bad, "/nonexistent-mnt", &o), -ENODATA, "mount_image: truncated file refused");
+	snprintf(want, sizeof(want), "truncated: image_size %llu, file has 20000 bytes", (unsigned long long)isz);
+	is_str(daxfs_last_error(), want, "mount_image: truncated: message");
+	RESET();
+	o.flags = DAXFS_LOAD_DRY_RUN;
+	is_int(daxfs_mount_image(img, "/nonexistent-mnt", &o), 0, "mount_image: dry run mounts nothing");
+
+	/* A pipe: validated as it arrives. */
+	{
+		int src = open(img, O_RDONLY);
+		uint8_t *b = malloc(isz);
+		char pp[64];
+
+		ok(src >= 0 && b && pread(src, b, isz, 0) == (ssize_t)isz, "load pipe: image read back");
+		close(src);
+		ok(pipe(p) == 0, "load pipe: pipe");
+		f = feeder(p[1], b, isz, 3000, p[0]);
+		close(p[1]);
+		snprintf(pp, sizeof(pp), "/proc/self/fd/%d", p[0]);
+		RESET();
+		fd = load_with(pp, &o);
+		ok(fd >= 0 && same_bytes(fd, 0, img) && info.stage == DAXFS_STAGE_DONE, "load pipe: valid image loaded (%s)",
+		   daxfs_last_error());
+		if (fd >= 0)
+			close(fd);
+		close(p[0]);
+		is_int(child_status(f), 0, "load pipe: feeder done");
+
+		ok(pipe(p) == 0, "load pipe: pipe");
+		f = feeder(p[1], b, isz - 8192, 3000, p[0]);
+		close(p[1]);
+		snprintf(pp, sizeof(pp), "/proc/self/fd/%d", p[0]);
+		RESET();
+		is_int(load_with(pp, &o), -ENODATA, "load pipe: truncated stream refused");
+		snprintf(want, sizeof(want), "truncated: image_size %llu, stream ended after %llu bytes",
+			 (unsigned long long)isz, (unsigned long long)isz - 8192);
+		is_str(daxfs_last_error(), want, "load pipe: truncated: message");
+		ok(memfd_allocs == 1 && fcntl(memfd_last, F_GETFD) < 0 && info.stage == DAXFS_STAGE_IMAGE,
+		   "load pipe: truncated: the buffer is gone, stage IMAGE");
+		close(p[0]);
+		child_status(f);
+
+		b[4096 + 144] = 'J';	/* corrupt metadata, seen once it arrived */
+		ok(pipe(p) == 0, "load pipe: pipe");
+		f = feeder(p[1], b, isz, 65536, p[0]);
+		close(p[1]);
+		snprintf(pp, sizeof(pp), "/proc/self/fd/%d", p[0]);
+		RESET();
+		is_int(load_with(pp, &o), -EUCLEAN, "load pipe: corrupt metadata refused");
+		ok(memfd_allocs == 1 && fcntl(memfd_last, F_GETFD) < 0, "load pipe: corrupt: the buffer is gone");
+		close(p[0]);
+		child_status(f);
+
+		b[0] = 'X';
+		ok(pipe(p) == 0, "load pipe: pipe");
+		f = feeder(p[1], b, isz, 65536, p[0]);
+		close(p[1]);
+		snprintf(pp, sizeof(pp), "/proc/self/fd/%d", p[0]);
+		RESET();
+		is_int(load_with(pp, &o), -EINVAL, "load pipe: not daxfs refused");
+		is_int(memfd_allocs, 0, "load pipe: not daxfs: nothing allocated");
+		close(p[0]);
+		child_status(f);
+		free(b);
+	}
+
+	/* The file shrinks while it is loaded (a second process truncates it). */
+	{
+		struct shrinker s;
+
+		snprintf(bad, sizeof(bad), "%s/shrink.img", tmpdir);
+		isz = build_image(bad, 300000, 0);
+		shrinker_start(&s, bad, 100000);
+		RESET();
+		o.progress = shrink_on_first_progress;
+		o.progress_arg = &s;
+		is_int(load_with(bad, &o), -ENODATA, "load shrink: refused");
+		snprintf(want, sizeof(want), "image shrank while loading: image_size %llu, only 100000 bytes could be read",
+			 (unsigned long long)isz);
+		is_str(daxfs_last_error(), want, "load shrink: message");
+		ok(memfd_allocs == 1 && fcntl(memfd_last, F_GETFD) < 0 && info.stage == DAXFS_STAGE_IMAGE,
+		   "load shrink: the buffer is gone, stage IMAGE");
+		is_int(shrinker_end(&s), 0, "load shrink: the second process truncated the file");
+	}
+	is_int(count_fds(), fds0, "load: no fd leaked");
+#undef RESET
 }
 
 /* ---------------------------------------------------------------- mountd */
@@ -526,7 +1440,7 @@ static void client(const struct client_job *j)
 		raw_send(s, buf, DAXFS_MOUNTD_REQ_SIZE, fds, 1);
 		_exit(0);
 	case RAW_SILENT:
-		sleep(2);
+		pause();	/* connected, silent, until the parent kills us */
 		_exit(0);
 	default:
 		break;
@@ -749,6 +1663,10 @@ int main(void)
 	test_mountinfo();
 	test_image();
 	test_fill_large();
+	test_io();
+	test_memavail();
+	test_fill_sources();
+	test_load();
 	test_public_errors();
 	test_mountd();
 	{

@@ -29,7 +29,7 @@ static const char *prog = "daxfsctl";
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: daxfsctl mount IMAGE MOUNTPOINT [--heap=NAME | --udmabuf[=hugetlb] | --drm=DEVICE]\n"
+"usage: daxfsctl mount IMAGE|- MOUNTPOINT [--heap=NAME | --udmabuf[=hugetlb] | --drm=DEVICE]\n"
 "                      [--offset=N] [-o OPTIONS] [--mountd[=SOCKET]]\n"
 "       daxfsctl mount --fd=N MOUNTPOINT [--offset=N] [-o OPTIONS] [--mountd[=SOCKET]]\n"
 "       daxfsctl umount MOUNTPOINT\n"
@@ -37,10 +37,12 @@ static void usage(FILE *f)
 "       daxfsctl info MOUNTPOINT\n"
 "       daxfsctl --help | --version\n"
 "\n"
-"Without an exporter option the buffer comes from DMA heap \"system\", else\n"
-"/dev/udmabuf, else the first DRM card that can export.  OPTIONS are mount(8)\n"
-"style: nosuid, nodev, noexec, noatime, ... and file system options.\n"
-"Exit status: 0 ok, 1 failed, 2 usage, 3 no exporter, 4 bad image.\n");
+"IMAGE is validated before anything is allocated; - reads it from standard\n"
+"input.  Without an exporter option the buffer comes from DMA heap \"system\",\n"
+"else /dev/udmabuf, else the first DRM card that can export.  OPTIONS are\n"
+"mount(8) style: nosuid, nodev, noexec, noatime, ... and file system options.\n"
+"Exit status: 0 ok, 1 failed, 2 usage, 3 no buffer (no exporter, not enough\n"
+"memory), 4 bad image (unreadable, not daxfs, invalid, truncated).\n");
 }
 
 static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -81,25 +83,54 @@ static void show_progress(uint64_t done, uint64_t total, void *arg)
 	fflush(stderr);
 }
 
-static int alloc_buffer(const struct daxfs_parsed_opts *po, size_t size, char *chosen, size_t len)
+/* The exit status for a failure of daxfs_mount_image() at @stage. */
+static int stage_status(unsigned int stage)
 {
-	int fd;
+	switch (stage) {
+	case DAXFS_STAGE_ARGS: return EX_USAGE;
+	case DAXFS_STAGE_IMAGE: return EX_IMAGE;
+	case DAXFS_STAGE_MEMORY:
+	case DAXFS_STAGE_ALLOC: return EX_NOEXPORTER;
+	default: return EX_FAIL;
+	}
+}
 
-	switch (po->exporter) {
-	case DAXFS_EXP_HEAP:
-		fd = daxfs_dmabuf_alloc_heap(po->exporter_arg, size);
-		snprintf(chosen, len, "heap:%s", po->exporter_arg);
-		return fd;
-	case DAXFS_EXP_UDMABUF:
-		fd = daxfs_dmabuf_alloc_udmabuf(size, po->hugetlb ? DAXFS_UDMABUF_HUGETLB : 0);
-		snprintf(chosen, len, "udmabuf%s", po->hugetlb ? " (hugetlb)" : "");
-		return fd;
-	case DAXFS_EXP_DRM:
-		fd = daxfs_dmabuf_alloc_drm(po->exporter_arg, size);
-		snprintf(chosen, len, "drm:%s", po->exporter_arg);
-		return fd;
+static int do_mount_image(const char *image, const char *mnt, const struct daxfs_parsed_opts *po,
+			  const char *mountd)
+{
+	struct daxfs_load_info info = { .size = sizeof(info) };
+	struct progress pr = { .last = -1 };
+	struct daxfs_load_opts lo;
+	const char *path = strcmp(image, "-") ? image : "/proc/self/fd/0";
+	const char *shown = strcmp(image, "-") ? image : "standard input";
+
+	daxfs__load_opts_from_parsed(po, &lo);
+	pr.name = shown;
+	pr.tty = isatty(STDERR_FILENO);
+	lo.progress = show_progress;
+	lo.progress_arg = &pr;
+	lo.info = &info;
+	if (mountd) {
+		lo.flags |= DAXFS_LOAD_MOUNTD;
+		lo.mountd_socket = *mountd ? mountd : NULL;
+	}
+	if (daxfs_mount_image(path, mnt, &lo) == 0) {
+		printf("mounted %s (%" PRIu64 " bytes, label \"%s\") from %s at %s\n", shown,
+		       info.desc.image_size, info.desc.label, info.exporter, mnt);
+		return EX_OK;
+	}
+	if (pr.tty && pr.last >= 0 && pr.last < 100)
+		fputc('\n', stderr);	/* end the progress line */
+	switch (info.stage) {
+	case DAXFS_STAGE_ALLOC:
+		return die(EX_NOEXPORTER, "allocate %" PRIu64 " bytes: %s", info.buffer_size,
+			   daxfs_last_error());
+	case DAXFS_STAGE_FILL:
+		return die(EX_FAIL, "load %s: %s", shown, daxfs_last_error());
+	case DAXFS_STAGE_MOUNT:
+		return die(EX_FAIL, "mount on %s: %s", mnt, daxfs_last_error());
 	default:
-		return daxfs_dmabuf_alloc_auto(size, chosen, len);
+		return die(stage_status(info.stage), "%s: %s", shown, daxfs_last_error());
 	}
 }
 
@@ -135,15 +166,11 @@ static int cmd_mount(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daxfs_parsed_opts po;
-	struct daxfs_image_desc desc;
-	struct progress pr = { .last = -1 };
-	const char *mountd = NULL, *image, *mnt;
-	char opts[DAXFS_OPT_MAX] = "", chosen[300], *end;
+	const char *mountd = NULL;
+	char opts[DAXFS_OPT_MAX] = "", *end;
 	long fdnum = -1;
 	uint64_t offset = 0;
-	int c, ifd, bfd, r;
-	struct stat st;
-	size_t need;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
@@ -197,7 +224,7 @@ static int cmd_mount(int argc, char **argv)
 			usage(stderr);
 			return EX_USAGE;
 		}
-		if (po.exporter != DAXFS_EXP_AUTO)
+		if (po.exporter != DAXFS_EXPORTER_AUTO)
 			return die(EX_USAGE, "--fd and an exporter option exclude each other");
 		if (fcntl((int)fdnum, F_GETFD) < 0)
 			return die(EX_USAGE, "--fd=%ld: %s", fdnum, strerror(errno));
@@ -207,41 +234,7 @@ static int cmd_mount(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
-	image = argv[optind];
-	mnt = argv[optind + 1];
-	ifd = open(image, O_RDONLY | O_CLOEXEC);
-	if (ifd < 0)
-		return die(EX_IMAGE, "%s: %s", image, strerror(errno));
-	if (fstat(ifd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
-		close(ifd);
-		return die(EX_IMAGE, "%s: not a regular file or block device", image);
-	}
-	if (daxfs_image_probe(ifd, 0, &desc)) {
-		close(ifd);
-		return die(EX_IMAGE, "%s: %s", image, daxfs_last_error());
-	}
-	need = (size_t)offset + (S_ISREG(st.st_mode) && (uint64_t)st.st_size > desc.image_size ?
-				 (size_t)st.st_size : (size_t)desc.image_size);
-	bfd = alloc_buffer(&po, need, chosen, sizeof(chosen));
-	if (bfd < 0) {
-		close(ifd);
-		return die(EX_NOEXPORTER, "allocate %zu bytes: %s", need, daxfs_last_error());
-	}
-	pr.name = image;
-	pr.tty = isatty(STDERR_FILENO);
-	r = daxfs_dmabuf_fill(bfd, ifd, (off_t)offset, show_progress, &pr);
-	close(ifd);
-	if (r) {
-		close(bfd);
-		return die(r == -EFBIG ? EX_IMAGE : EX_FAIL, "load %s: %s", image, daxfs_last_error());
-	}
-	r = do_mount_fd(bfd, mnt, &po, mountd);
-	/* The mount holds its own reference to the buffer. */
-	close(bfd);
-	if (r == EX_OK)
-		printf("mounted %s (%" PRIu64 " bytes, label \"%s\") from %s at %s\n", image,
-		       desc.image_size, desc.label, chosen, mnt);
-	return r;
+	return do_mount_image(argv[optind], argv[optind + 1], &po, mountd);
 }
 
 static int cmd_umount(int argc, char **argv)

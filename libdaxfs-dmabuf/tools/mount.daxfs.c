@@ -3,18 +3,17 @@
  * mount.daxfs - mount(8) helper: mount -t daxfs [-o image=PATH,...] SPEC DIR
  *
  * Called by util-linux as: mount.daxfs SPEC DIR [-sfnv] [-o OPTIONS].
- * With image=PATH it allocates a dma-buf (heap=NAME, udmabuf[=hugetlb],
- * drm=DEVICE, or the default order), loads the image and mounts it; SPEC is
- * ignored (write "none").  Without image= it is a plain mount(2) of SPEC
- * (e.g. dmabuf:ID).  Options it does not consume go to the kernel.
- * Exit codes follow mount(8): 0 ok, 1 usage, 2 system error, 32 mount failure.
+ * With image=PATH it validates the image, allocates a dma-buf (heap=NAME,
+ * udmabuf[=hugetlb], drm=DEVICE, or the default order), loads the image and
+ * mounts it, all through daxfs_mount_image(); SPEC is ignored (write
+ * "none").  Without image= it is a plain mount(2) of SPEC (e.g. dmabuf:ID).
+ * Options it does not consume go to the kernel.
+ * Exit codes follow mount(8): 0 ok, 1 usage, 2 system error (not enough
+ * memory, no buffer, the copy), 32 mount failure (also a bad image).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include "tool.h"
 
 #define MNT_EX_USAGE	1
@@ -113,71 +112,42 @@ int main(int argc, char **argv)
 	}
 
 	{
-		struct daxfs_image_desc desc;
-		struct daxfs_mount_opts mo = { .size = sizeof(mo) };
-		char chosen[300];
-		struct stat st;
-		size_t need;
-		int ifd, bfd, r;
+		struct daxfs_load_info info = { .size = sizeof(info) };
+		struct daxfs_load_opts lo;
 
-		ifd = open(po.image, O_RDONLY | O_CLOEXEC);
-		if (ifd < 0 || fstat(ifd, &st) < 0) {
-			fprintf(stderr, "mount.daxfs: %s: %s\n", po.image, strerror(errno));
-			return MNT_EX_FAIL;
-		}
-		if (daxfs_image_probe(ifd, 0, &desc)) {
-			fprintf(stderr, "mount.daxfs: %s: %s\n", po.image, daxfs_last_error());
-			close(ifd);
-			return MNT_EX_FAIL;
-		}
-		if (fake) {
-			close(ifd);
-			return 0;
-		}
-		need = (size_t)po.offset + (S_ISREG(st.st_mode) && (uint64_t)st.st_size > desc.image_size ?
-					    (size_t)st.st_size : (size_t)desc.image_size);
-		switch (po.exporter) {
-		case DAXFS_EXP_HEAP:
-			bfd = daxfs_dmabuf_alloc_heap(po.exporter_arg, need);
-			snprintf(chosen, sizeof(chosen), "heap:%s", po.exporter_arg);
-			break;
-		case DAXFS_EXP_UDMABUF:
-			bfd = daxfs_dmabuf_alloc_udmabuf(need, po.hugetlb ? DAXFS_UDMABUF_HUGETLB : 0);
-			snprintf(chosen, sizeof(chosen), "udmabuf");
-			break;
-		case DAXFS_EXP_DRM:
-			bfd = daxfs_dmabuf_alloc_drm(po.exporter_arg, need);
-			snprintf(chosen, sizeof(chosen), "drm:%s", po.exporter_arg);
-			break;
-		default:
-			bfd = daxfs_dmabuf_alloc_auto(need, chosen, sizeof(chosen));
-			break;
-		}
-		if (bfd < 0) {
-			fprintf(stderr, "mount.daxfs: allocate %zu bytes: %s\n", need, daxfs_last_error());
-			close(ifd);
-			return MNT_EX_SYSERR;
-		}
-		r = daxfs_dmabuf_fill(bfd, ifd, (off_t)po.offset, NULL, NULL);
-		close(ifd);
-		if (r) {
-			fprintf(stderr, "mount.daxfs: load %s: %s\n", po.image, daxfs_last_error());
-			close(bfd);
-			return MNT_EX_SYSERR;
-		}
-		mo.offset = po.offset;
-		mo.flags = po.flags & ~(unsigned long)MS_RDONLY;
-		mo.options = po.kernel[0] ? po.kernel : NULL;
-		r = daxfs_mount_dmabuf_opts(bfd, dir, &mo);
-		close(bfd);	/* the mount keeps the buffer */
-		if (r) {
-			fprintf(stderr, "mount.daxfs: mount %s on %s: %s\n", po.image, dir,
-				daxfs_last_error());
-			return MNT_EX_FAIL;
+		daxfs__load_opts_from_parsed(&po, &lo);
+		lo.info = &info;
+		if (fake)
+			lo.flags |= DAXFS_LOAD_DRY_RUN;
+		if (daxfs_mount_image(po.image, dir, &lo)) {
+			switch (info.stage) {
+			case DAXFS_STAGE_ARGS:
+				fprintf(stderr, "mount.daxfs: %s\n", daxfs_last_error());
+				return MNT_EX_USAGE;
+			case DAXFS_STAGE_MEMORY:
+				fprintf(stderr, "mount.daxfs: %s: %s\n", po.image, daxfs_last_error());
+				return MNT_EX_SYSERR;
+			case DAXFS_STAGE_ALLOC:
+				fprintf(stderr, "mount.daxfs: allocate %llu bytes: %s\n",
+					(unsigned long long)info.buffer_size, daxfs_last_error());
+				return MNT_EX_SYSERR;
+			case DAXFS_STAGE_FILL:
+				fprintf(stderr, "mount.daxfs: load %s: %s\n", po.image, daxfs_last_error());
+				return MNT_EX_SYSERR;
+			case DAXFS_STAGE_MOUNT:
+				fprintf(stderr, "mount.daxfs: mount %s on %s: %s\n", po.image, dir,
+					daxfs_last_error());
+				return MNT_EX_FAIL;
+			default:	/* the image: unreadable, not daxfs, invalid, truncated */
+				fprintf(stderr, "mount.daxfs: %s: %s\n", po.image, daxfs_last_error());
+				return MNT_EX_FAIL;
+			}
 		}
 		if (verbose)
-			fprintf(stderr, "mount.daxfs: %s (%llu bytes) from %s mounted on %s\n", po.image,
-				(unsigned long long)desc.image_size, chosen, dir);
+			fprintf(stderr, "mount.daxfs: %s (%llu bytes) %s %s%s%s\n", po.image,
+				(unsigned long long)info.desc.image_size,
+				fake ? "is valid, would be mounted on" : "mounted on", dir,
+				fake ? "" : " from ", fake ? "" : info.exporter);
 	}
 	return 0;
 }

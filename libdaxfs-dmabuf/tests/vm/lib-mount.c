@@ -4,8 +4,14 @@
  * kernel has: allocate, fill from an mkdaxfs image, daxfs_mount_dmabuf,
  * read, daxfs_umount; through each mount path (fsconfig fd, import + fs
  * context, import + mount(2)); and the kernel's reason on refusal.
+ * Then daxfs_mount_image() / daxfs_load_image() per exporter: a good image,
+ * at an offset, from a pipe, from a block device (loop); refused: a truncated
+ * file or block device, image_size past the
+ * file, a 1 TiB claim, a 1 TiB image (memory), a pipe that ends early, a
+ * file that shrinks during the copy (a second process truncates it).
  */
 #include "vmtest.h"
+#include <linux/loop.h>
 #include <sys/statfs.h>
 
 FIXTURE(lib) {
@@ -151,6 +157,333 @@ TEST_F(lib, kernel_reason)
 		EXPECT_NE(0, strlen(daxfs_last_error()));
 	}
 	EXPECT_FALSE(mountinfo_has(self->mnt, NULL));
+}
+
+/* ------------------------------------------------------------------------
+ * daxfs_mount_image() and daxfs_load_image() per exporter: a good image,
+ * and what they must refuse, each leaving no mount and no dma-buf.
+ */
+FIXTURE(image) {
+	char dir[64];
+	char img[PATH_MAX];
+	char mnt[PATH_MAX];
+	char dev[64];
+	long long isz;
+	long bufs0;
+	struct daxfs_load_info info;
+	struct daxfs_load_opts o;
+};
+
+FIXTURE_VARIANT(image) {
+	const char *kind;	/* NULL: DAXFS_EXPORTER_AUTO */
+};
+
+FIXTURE_VARIANT_ADD(image, auto) { .kind = NULL };
+FIXTURE_VARIANT_ADD(image, heap) { .kind = "heap" };
+FIXTURE_VARIANT_ADD(image, udmabuf) { .kind = "udmabuf" };
+FIXTURE_VARIANT_ADD(image, vgem) { .kind = "vgem" };
+
+FIXTURE_SETUP(image)
+{
+	char err[4096];
+
+	if (variant->kind && !have_exporter(variant->kind, self->dev, sizeof(self->dev))) {
+		if (exporter_required(variant->kind)) {
+			TH_LOG("CI=true: kernel %s must provide %s", getenv("DAXFS_KERNEL") ?: "?",
+			       variant->kind);
+			ASSERT_TRUE(false);
+		}
+		SKIP(return, "no %s exporter on this kernel", variant->kind);
+	}
+	strcpy(self->dir, "/tmp/lib-image.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	if (make_image(self->dir, self->img, sizeof(self->img), err, sizeof(err))) {
+		TH_LOG("%s", err);
+		ASSERT_TRUE(false);
+	}
+	self->isz = fsize(self->img);
+	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->dir);
+	ASSERT_EQ(0, mkdir(self->mnt, 0755));
+	self->bufs0 = dmabuf_count();
+	ASSERT_LE(0, self->bufs0) TH_LOG("no /sys/kernel/debug/dma_buf/bufinfo");
+	memset(&self->o, 0, sizeof(self->o));
+	self->o.size = sizeof(self->o);
+	self->o.info = &self->info;
+	if (!variant->kind) {
+		self->o.exporter = DAXFS_EXPORTER_AUTO;
+	} else if (!strcmp(variant->kind, "heap")) {
+		self->o.exporter = DAXFS_EXPORTER_HEAP;
+	} else if (!strcmp(variant->kind, "udmabuf")) {
+		self->o.exporter = DAXFS_EXPORTER_UDMABUF;
+	} else {
+		self->o.exporter = DAXFS_EXPORTER_DRM;
+		self->o.exporter_arg = self->dev;
+	}
+}
+
+FIXTURE_TEARDOWN(image)
+{
+	if (self->dir[0]) {
+		umount2(self->mnt, MNT_DETACH);
+		if (rm_tree(self->dir))
+			TH_LOG("cleanup of %s failed: %s", self->dir, strerror(errno));
+	}
+}
+
+static void reset_info(struct daxfs_load_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+}
+
+/* Mounted, the content right, unmounted, no dma-buf left. */
+static void check_mounted(struct __test_metadata *_metadata, const char *mnt, long bufs0)
+{
+	char p[PATH_MAX], buf[256];
+
+	snprintf(p, sizeof(p), "%s/hello.txt", mnt);
+	EXPECT_EQ((int)strlen(HELLO), read_file(p, buf, sizeof(buf)));
+	EXPECT_STREQ(HELLO, buf);
+	snprintf(p, sizeof(p), "%s/sub/big.bin", mnt);
+	EXPECT_EQ(0, check_big(p));
+	EXPECT_TRUE(mountinfo_has(mnt, " ro"));
+	EXPECT_EQ(0, daxfs_umount(mnt)) TH_LOG("%s", daxfs_last_error());
+	EXPECT_EQ(bufs0, dmabuf_count());
+}
+
+/* Refused with errno @err, message @want, stage @stage: nothing mounted or left. */
+#define EXPECT_REFUSED(r, err, want, at) do {					\
+		EXPECT_EQ(-(err), (r));							\
+		EXPECT_STREQ((want), daxfs_last_error());				\
+		EXPECT_EQ((unsigned int)(at), self->info.stage);			\
+		EXPECT_FALSE(mountinfo_has(self->mnt, NULL));				\
+		EXPECT_EQ(self->bufs0, dmabuf_count());					\
+	} while (0)
+
+TEST_F(image, mount_image)
+{
+	self->o.mount_flags = MS_NODEV;
+	reset_info(&self->info);
+	ASSERT_EQ(0, daxfs_mount_image(self->img, self->mnt, &self->o)) TH_LOG("%s", daxfs_last_error());
+	EXPECT_EQ(DAXFS_STAGE_DONE, self->info.stage);
+	EXPECT_EQ((uint64_t)self->isz, self->info.desc.image_size);
+	EXPECT_EQ((uint64_t)self->isz, self->info.buffer_size);
+	EXPECT_STREQ("libtest", self->info.desc.label);
+	TH_LOG("exporter: %s", self->info.exporter);
+	if (variant->kind)
+		EXPECT_EQ(0, strncmp(self->info.exporter, variant->kind[0] == 'v' ? "drm:" : variant->kind,
+				     variant->kind[0] == 'v' ? 4 : strlen(variant->kind)));
+	EXPECT_TRUE(mountinfo_has(self->mnt, "nodev"));
+	check_mounted(_metadata, self->mnt, self->bufs0);
+
+	/* At an offset: the buffer is offset + image_size. */
+	self->o.offset = 64 << 10;
+	reset_info(&self->info);
+	ASSERT_EQ(0, daxfs_mount_image(self->img, self->mnt, &self->o)) TH_LOG("%s", daxfs_last_error());
+	EXPECT_EQ((uint64_t)self->isz + (64 << 10), self->info.buffer_size);
+	check_mounted(_metadata, self->mnt, self->bufs0);
+}
+
+TEST_F(image, load_image)
+{
+	int fd;
+
+	reset_info(&self->info);
+	fd = daxfs_load_image(self->img, &self->o);
+	ASSERT_LE(0, fd) TH_LOG("%s", daxfs_last_error());
+	EXPECT_EQ(self->bufs0 + 1, dmabuf_count());
+	EXPECT_EQ(self->isz, daxfs_dmabuf_size(fd));
+	ASSERT_EQ(0, daxfs_mount_dmabuf(fd, self->mnt)) TH_LOG("%s", daxfs_last_error());
+	close(fd);
+	check_mounted(_metadata, self->mnt, self->bufs0);
+}
+
+TEST_F(image, refusals)
+{
+	char bad[PATH_MAX], want[256], pp[64];
+	pid_t feeder;
+	int in, r;
+
+	/* Truncated file. */
+	snprintf(bad, sizeof(bad), "%s/half.img", self->dir);
+	ASSERT_EQ(0, copy_file(self->img, bad, self->isz / 2));
+	reset_info(&self->info);
+	r = daxfs_mount_image(bad, self->mnt, &self->o);
+	snprintf(want, sizeof(want), "truncated: image_size %lld, file has %lld bytes", self->isz, self->isz / 2);
+	EXPECT_REFUSED(r, ENODATA, want, DAXFS_STAGE_IMAGE);
+
+	/* image_size past the file, then a 1 TiB claim. */
+	ASSERT_EQ(0, copy_file(self->img, bad, -1));
+	ASSERT_EQ(0, set_image_size(bad, (uint64_t)self->isz + 4096));
+	reset_info(&self->info);
+	r = daxfs_mount_image(bad, self->mnt, &self->o);
+	snprintf(want, sizeof(want), "truncated: image_size %lld, file has %lld bytes", self->isz + 4096, self->isz);
+	EXPECT_REFUSED(r, ENODATA, want, DAXFS_STAGE_IMAGE);
+	ASSERT_EQ(0, set_image_size(bad, 1ull << 40));
+	reset_info(&self->info);
+	r = daxfs_load_image(bad, &self->o);
+	snprintf(want, sizeof(want), "truncated: image_size %llu, file has %lld bytes", 1ull << 40, self->isz);
+	EXPECT_REFUSED(r, ENODATA, want, DAXFS_STAGE_IMAGE);
+
+	/* A 1 TiB image (sparse): more than the memory, refused before the exporter. */
+	{
+		char src[PATH_MAX], out[4096];
+
+		snprintf(src, sizeof(src), "%s/src", self->dir);
+		ASSERT_EQ(0, make_sized_image(src, bad, "1T", out, sizeof(out))) TH_LOG("%s", out);
+		reset_info(&self->info);
+		r = daxfs_mount_image(bad, self->mnt, &self->o);
+		EXPECT_EQ(-ENOMEM, r);
+		EXPECT_EQ(0, strncmp(daxfs_last_error(), "not enough memory: the buffer needs 1099511627776 bytes, ", 57))
+			TH_LOG("%s", daxfs_last_error());
+		EXPECT_EQ(DAXFS_STAGE_MEMORY, self->info.stage);
+		EXPECT_EQ(self->bufs0, dmabuf_count());
+	}
+
+	/* A pipe: fine, then one that ends early. */
+	in = pipe_from_file(self->img, -1, &feeder);
+	ASSERT_LE(0, in);
+	snprintf(pp, sizeof(pp), "/proc/self/fd/%d", in);
+	reset_info(&self->info);
+	r = daxfs_mount_image(pp, self->mnt, &self->o);
+	close(in);
+	waitpid(feeder, NULL, 0);
+	ASSERT_EQ(0, r) TH_LOG("%s", daxfs_last_error());
+	check_mounted(_metadata, self->mnt, self->bufs0);
+	in = pipe_from_file(self->img, self->isz - 8192, &feeder);
+	snprintf(pp, sizeof(pp), "/proc/self/fd/%d", in);
+	reset_info(&self->info);
+	r = daxfs_mount_image(pp, self->mnt, &self->o);
+	close(in);
+	waitpid(feeder, NULL, 0);
+	snprintf(want, sizeof(want), "truncated: image_size %lld, stream ended after %lld bytes",
+		 self->isz, self->isz - 8192);
+	EXPECT_REFUSED(r, ENODATA, want, DAXFS_STAGE_IMAGE);
+}
+
+/*
+ * A second process truncates the file when the copy starts; the progress
+ * callback tells it to and waits for its answer (pipes, no sleeping).
+ */
+struct shrinker {
+	int go, done, calls;
+};
+
+static void shrink_now(uint64_t done, uint64_t total, void *arg)
+{
+	struct shrinker *s = arg;
+	char c;
+
+	(void)done;
+	(void)total;
+	if (s->calls++ == 0 && (write(s->go, "g", 1) != 1 || read(s->done, &c, 1) != 1))
+		fprintf(stderr, "# the truncating process did not answer\n");
+}
+
+TEST_F(image, file_shrinks_during_load)
+{
+	struct shrinker s = { 0 };
+	char shrink[PATH_MAX], want[256];
+	int g[2], d[2], st, r;
+	pid_t pid;
+
+	snprintf(shrink, sizeof(shrink), "%s/shrink.img", self->dir);
+	ASSERT_EQ(0, copy_file(self->img, shrink, -1));
+	ASSERT_EQ(0, pipe(g));
+	ASSERT_EQ(0, pipe(d));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char c;
+
+		close(g[1]);
+		close(d[0]);
+		if (read(g[0], &c, 1) != 1 || truncate(shrink, 1 << 20))
+			_exit(1);
+		_exit(write(d[1], "t", 1) == 1 ? 0 : 2);
+	}
+	close(g[0]);
+	close(d[1]);
+	s.go = g[1];
+	s.done = d[0];
+	self->o.progress = shrink_now;
+	self->o.progress_arg = &s;
+	reset_info(&self->info);
+	r = daxfs_mount_image(shrink, self->mnt, &self->o);
+	snprintf(want, sizeof(want), "image shrank while loading: image_size %lld, only %d bytes could be read",
+		 self->isz, 1 << 20);
+	EXPECT_REFUSED(r, ENODATA, want, DAXFS_STAGE_IMAGE);
+	close(g[1]);
+	close(d[0]);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) TH_LOG("the truncating process failed");
+	EXPECT_LE(1, s.calls);
+}
+
+/* A read-only, auto-clearing loop device over @file; its fd (keep it open) or -1. */
+static int loop_over(const char *file, char *dev, size_t devlen)
+{
+	struct loop_config lc;
+	int ctl, n, lfd = -1, img;
+
+	img = open(file, O_RDONLY | O_CLOEXEC);
+	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (img < 0 || ctl < 0)
+		goto out;
+	n = ioctl(ctl, LOOP_CTL_GET_FREE);
+	if (n < 0)
+		goto out;
+	snprintf(dev, devlen, "/dev/loop%d", n);
+	lfd = open(dev, O_RDONLY | O_CLOEXEC);
+	if (lfd < 0)
+		goto out;
+	memset(&lc, 0, sizeof(lc));
+	lc.fd = (__u32)img;
+	lc.info.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR;
+	if (ioctl(lfd, LOOP_CONFIGURE, &lc)) {
+		close(lfd);
+		lfd = -1;
+	}
+out:
+	if (img >= 0)
+		close(img);
+	if (ctl >= 0)
+		close(ctl);
+	return lfd;
+}
+
+TEST_F(image, block_device)
+{
+	char dev[64], half[PATH_MAX], want[256];
+	int lfd, r;
+
+	if (access("/dev/loop-control", F_OK)) {
+		char out[1024];
+		const char *argv[] = { "/sbin/modprobe", "loop", NULL };
+
+		EXPECT_EQ(0, run(out, sizeof(out), argv)) TH_LOG("modprobe loop: %s", out);
+	}
+	lfd = loop_over(self->img, dev, sizeof(dev));
+	ASSERT_LE(0, lfd) TH_LOG("loop device: %s", strerror(errno));
+	reset_info(&self->info);
+	r = daxfs_mount_image(dev, self->mnt, &self->o);
+	EXPECT_EQ(0, r) TH_LOG("%s: %s", dev, daxfs_last_error());
+	if (!r) {
+		EXPECT_EQ((uint64_t)self->isz, self->info.buffer_size);
+		check_mounted(_metadata, self->mnt, self->bufs0);
+	}
+	close(lfd);
+
+	/* A device smaller than its image says. */
+	snprintf(half, sizeof(half), "%s/half.img", self->dir);
+	ASSERT_EQ(0, copy_file(self->img, half, self->isz / 2));
+	lfd = loop_over(half, dev, sizeof(dev));
+	ASSERT_LE(0, lfd) TH_LOG("loop device: %s", strerror(errno));
+	reset_info(&self->info);
+	r = daxfs_mount_image(dev, self->mnt, &self->o);
+	snprintf(want, sizeof(want), "truncated: image_size %lld, device has %lld bytes", self->isz, self->isz / 2);
+	EXPECT_REFUSED(r, ENODATA, want, DAXFS_STAGE_IMAGE);
+	close(lfd);
 }
 
 TEST_HARNESS_MAIN

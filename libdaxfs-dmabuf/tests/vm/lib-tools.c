@@ -2,7 +2,10 @@
 /*
  * lib-tools: daxfsctl, mount.daxfs (through mount(8)) and daxfs-mountd
  * (a non-root client allowed and refused per policy) against the real
- * module.
+ * module; and, through each of the three, the images the load pipeline
+ * must refuse (truncated, image_size past the file, a 1 TiB claim, past the
+ * available memory or the memory cgroup's limit, a pipe that ends early, a
+ * file that shrinks during the copy), with a pipe that is fine.
  */
 #include "vmtest.h"
 #include <grp.h>
@@ -230,9 +233,17 @@ TEST_F(tools, mount_helper)
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
-static pid_t start_mountd(const char *dir, char *sock, size_t socklen)
+/*
+ * Start daxfs-mountd with its log (stderr) on a pipe, and return once it
+ * says it listens (its socket is bound by then).  *log gets the pipe's
+ * read end, non-blocking from then on, for mountd_log().
+ */
+static pid_t start_mountd(const char *dir, char *sock, size_t socklen, int *log)
 {
 	char bin[PATH_MAX], pol[PATH_MAX], sockarg[PATH_MAX + 16], polarg[PATH_MAX + 16];
+	char line[4096];
+	size_t got = 0;
+	int p[2];
 	pid_t pid;
 
 	tool_path(bin, sizeof(bin), "lib/daxfs-mountd");
@@ -240,14 +251,42 @@ static pid_t start_mountd(const char *dir, char *sock, size_t socklen)
 	snprintf(pol, sizeof(pol), "%s/mountd.conf", dir);
 	snprintf(sockarg, sizeof(sockarg), "--socket=%s", sock);
 	snprintf(polarg, sizeof(polarg), "--policy=%s", pol);
+	if (pipe(p))
+		return -1;
 	pid = fork();
 	if (pid == 0) {
+		dup2(p[1], 2);
+		close(p[0]);
+		close(p[1]);
 		execl(bin, bin, sockarg, polarg, "--timeout=2000", (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 100 && access(sock, F_OK); i++)
-		usleep(20000);
-	return pid;
+	close(p[1]);
+	line[0] = '\0';
+	while (!strstr(line, "listening on") && got < sizeof(line) - 1) {
+		ssize_t n = read(p[0], line + got, sizeof(line) - 1 - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		line[got] = '\0';
+	}
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	*log = p[0];
+	return strstr(line, "listening on") ? pid : -1;
+}
+
+/* What the daemon logged since the last call (its stderr pipe). */
+static void mountd_log(int log, char *out, size_t outlen)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < outlen - 1 && (n = read(log, out + got, outlen - 1 - got)) > 0)
+		got += (size_t)n;
+	out[got] = '\0';
 }
 
 /* Child as uid/gid 65534 asks for a mount; exit code = errno. */
@@ -275,7 +314,7 @@ TEST_F(tools, mountd_policy)
 {
 	char sock[PATH_MAX], pol[PATH_MAX], allowed[PATH_MAX], m[PATH_MAX], denied[PATH_MAX];
 	char text[PATH_MAX + 64], p[PATH_MAX], buf[256];
-	int b, img, rc, status;
+	int b, img, rc, status, log;
 	pid_t d;
 
 	snprintf(allowed, sizeof(allowed), "%s/allowed", self->dir);
@@ -296,7 +335,7 @@ TEST_F(tools, mountd_policy)
 	ASSERT_EQ(0, daxfs_dmabuf_fill(b, img, 0, NULL, NULL));
 	close(img);
 
-	d = start_mountd(self->dir, sock, sizeof(sock));
+	d = start_mountd(self->dir, sock, sizeof(sock), &log);
 	ASSERT_LT(0, d);
 	ASSERT_EQ(0, access(sock, F_OK));
 
@@ -332,6 +371,367 @@ TEST_F(tools, mountd_policy)
 	kill(d, SIGTERM);
 	waitpid(d, &status, 0);
 	EXPECT_TRUE(WIFEXITED(status));
+	close(log);
+}
+
+/* ------------------------------------------------------------------------
+ * Images the loaders must refuse before (or while) they allocate, through
+ * each front end of the one pipeline (daxfs_mount_image): daxfsctl,
+ * mount(8) with mount.daxfs, daxfsctl --mountd with daxfs-mountd.  Each
+ * with its exact message and exit status, nothing mounted, no dma-buf
+ * left, and a good image still mounting after them.
+ */
+enum front { DAXFSCTL, MOUNT_HELPER, MOUNTD };
+
+struct load_case {
+	const char *name;
+	char file[PATH_MAX];	/* the image given */
+	off_t pipe_len;		/* > 0: fed through a pipe, this many bytes of file */
+	int status[3];		/* exit status per front end */
+	char want[256];		/* part of the message, exact */
+};
+
+#define N_CASES 6
+
+struct env {
+	char dir[PATH_MAX], src[PATH_MAX], img[PATH_MAX], mnt[PATH_MAX];
+	char ctl[PATH_MAX], sock[PATH_MAX];
+	long long isz;
+	struct load_case c[N_CASES];
+};
+
+static unsigned long long mem_total(void)
+{
+	char line[256];
+	unsigned long long kb = 0;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb << 10;
+}
+
+/* The bad images, in e->dir next to the fixture's good e->img. */
+static int build_cases(struct env *e, char *err, size_t errlen)
+{
+	unsigned long long tib = 1ull << 40, big = ((mem_total() >> 30) + 2) << 30;
+	char out[4096], size[32];
+	struct load_case *c = e->c;
+	long long isz = e->isz;
+
+	memset(c, 0, sizeof(e->c));
+	c[0].name = "truncated file";
+	snprintf(c[0].file, sizeof(c[0].file), "%s/half.img", e->dir);
+	if (copy_file(e->img, c[0].file, isz / 2))
+		return snprintf(err, errlen, "copy %s", c[0].file), -1;
+	snprintf(c[0].want, sizeof(c[0].want), "truncated: image_size %lld, file has %lld bytes", isz, isz / 2);
+
+	c[1].name = "image_size past the file";
+	snprintf(c[1].file, sizeof(c[1].file), "%s/past.img", e->dir);
+	if (copy_file(e->img, c[1].file, -1) || set_image_size(c[1].file, (uint64_t)isz + (2 << 20)))
+		return snprintf(err, errlen, "copy %s", c[1].file), -1;
+	snprintf(c[1].want, sizeof(c[1].want), "truncated: image_size %lld, file has %lld bytes",
+		 isz + (2 << 20), isz);
+
+	c[2].name = "a 1 TiB claim in a small file";
+	snprintf(c[2].file, sizeof(c[2].file), "%s/claim.img", e->dir);
+	if (copy_file(e->img, c[2].file, -1) || set_image_size(c[2].file, tib))
+		return snprintf(err, errlen, "copy %s", c[2].file), -1;
+	snprintf(c[2].want, sizeof(c[2].want), "truncated: image_size %llu, file has %lld bytes", tib, isz);
+
+	c[3].name = "a 1 TiB image (sparse)";
+	snprintf(c[3].file, sizeof(c[3].file), "%s/tib.img", e->dir);
+	if (make_sized_image(e->src, c[3].file, "1T", out, sizeof(out)))
+		return snprintf(err, errlen, "mkdaxfs --size=1T: %s", out), -1;
+	snprintf(c[3].want, sizeof(c[3].want), "not enough memory: the buffer needs %llu bytes, ", tib);
+
+	c[4].name = "past the available memory";
+	snprintf(c[4].file, sizeof(c[4].file), "%s/big.img", e->dir);
+	snprintf(size, sizeof(size), "%lluG", big >> 30);
+	if (make_sized_image(e->src, c[4].file, size, out, sizeof(out)))
+		return snprintf(err, errlen, "mkdaxfs --size=%s: %s", size, out), -1;
+	snprintf(c[4].want, sizeof(c[4].want), "not enough memory: the buffer needs %llu bytes, ", big);
+
+	c[5].name = "a pipe that ends early";
+	snprintf(c[5].file, sizeof(c[5].file), "%s", e->img);
+	c[5].pipe_len = isz - (1 << 20);
+	snprintf(c[5].want, sizeof(c[5].want), "truncated: image_size %lld, stream ended after %lld bytes",
+		 isz, isz - (1 << 20));
+
+	for (int i = 0; i < N_CASES; i++) {
+		bool memory = i == 3 || i == 4;
+
+		c[i].status[DAXFSCTL] = c[i].status[MOUNTD] = memory ? 3 : 4;
+		c[i].status[MOUNT_HELPER] = memory ? 2 : 32;
+	}
+	return 0;
+}
+
+static int env_setup(struct env *e, const char *dir, const char *img, const char *mnt,
+		     char *err, size_t errlen)
+{
+	snprintf(e->dir, sizeof(e->dir), "%s", dir);
+	snprintf(e->src, sizeof(e->src), "%s/src", dir);
+	snprintf(e->img, sizeof(e->img), "%s", img);
+	snprintf(e->mnt, sizeof(e->mnt), "%s", mnt);
+	tool_path(e->ctl, sizeof(e->ctl), "lib/daxfsctl");
+	e->isz = fsize(img);
+	return build_cases(e, err, errlen);
+}
+
+/* The command line of @front for @image ("-" or /proc/self/fd/0 for a pipe). */
+static void front_argv(const struct env *e, enum front front, const char *image, bool pipe,
+		       const char *argv[8], char *optbuf, size_t optlen, char *sockbuf, size_t socklen)
+{
+	int n = 0;
+
+	switch (front) {
+	case DAXFSCTL:
+	case MOUNTD:
+		argv[n++] = e->ctl;
+		argv[n++] = "mount";
+		if (front == MOUNTD) {
+			snprintf(sockbuf, socklen, "--mountd=%s", e->sock);
+			argv[n++] = sockbuf;
+		}
+		argv[n++] = pipe ? "-" : image;
+		argv[n++] = e->mnt;
+		break;
+	case MOUNT_HELPER:
+		snprintf(optbuf, optlen, "image=%s", pipe ? "/proc/self/fd/0" : image);
+		argv[n++] = "/usr/bin/mount";
+		argv[n++] = "-t";
+		argv[n++] = "daxfs";
+		argv[n++] = "-o";
+		argv[n++] = optbuf;
+		argv[n++] = "none";
+		argv[n++] = e->mnt;
+		break;
+	}
+	argv[n] = NULL;
+}
+
+static const char *front_name[] = { "daxfsctl", "mount -t daxfs -o image=", "daxfsctl --mountd" };
+
+/* One front end: every bad case, the file that shrinks, a pipe that is fine. */
+static void check_front(struct __test_metadata *_metadata, struct env *e, enum front front)
+{
+	char out[16384], opt[PATH_MAX + 16], sockarg[PATH_MAX + 16], p[PATH_MAX], buf[256];
+	const char *argv[8];
+	long bufs0 = dmabuf_count();
+	pid_t feeder = -1;
+	int rc;
+
+	EXPECT_LE(0, bufs0) TH_LOG("no /sys/kernel/debug/dma_buf/bufinfo");
+	for (int i = 0; i < N_CASES; i++) {
+		const struct load_case *c = &e->c[i];
+		int in = -1;
+
+		front_argv(e, front, c->file, c->pipe_len > 0, argv, opt, sizeof(opt), sockarg, sizeof(sockarg));
+		if (c->pipe_len > 0)
+			in = pipe_from_file(c->file, c->pipe_len, &feeder);
+		rc = run_in(out, sizeof(out), argv, in);
+		if (in >= 0) {
+			close(in);
+			waitpid(feeder, NULL, 0);
+		}
+		TH_LOG("%s, %s: exit %d: %s", front_name[front], c->name, rc, out);
+		EXPECT_EQ(c->status[front], rc) TH_LOG("%s: %s: wrong exit status", front_name[front], c->name);
+		EXPECT_NE(NULL, strstr(out, c->want)) TH_LOG("%s: %s: want \"%s\"", front_name[front], c->name, c->want);
+		EXPECT_FALSE(mountinfo_has(e->mnt, NULL)) TH_LOG("%s: %s: mounted", front_name[front], c->name);
+		EXPECT_EQ(bufs0, dmabuf_count()) TH_LOG("%s: %s: a dma-buf was left", front_name[front], c->name);
+	}
+
+	/* A file that shrinks during the copy: truncated by us while the loader is stopped. */
+	{
+		char shrink[PATH_MAX];
+		char want[256];
+		bool hit;
+
+		snprintf(shrink, sizeof(shrink), "%s/shrink.img", e->dir);
+		ASSERT_EQ(0, copy_file(e->img, shrink, -1));
+		front_argv(e, front, shrink, false, argv, opt, sizeof(opt), sockarg, sizeof(sockarg));
+		rc = run_truncating_at_sync(out, sizeof(out), argv, shrink, 1 << 20, &hit);
+		TH_LOG("%s, a file that shrinks during the load: exit %d: %s", front_name[front], rc, out);
+		EXPECT_TRUE(hit) TH_LOG("the loader never started the copy");
+		snprintf(want, sizeof(want), "image shrank while loading: image_size %lld, only %d bytes could be read",
+			 e->isz, 1 << 20);
+		EXPECT_EQ(front == MOUNT_HELPER ? 32 : 4, rc);
+		EXPECT_NE(NULL, strstr(out, want)) TH_LOG("want \"%s\"", want);
+		EXPECT_FALSE(mountinfo_has(e->mnt, NULL));
+		EXPECT_EQ(bufs0, dmabuf_count());
+	}
+
+	/* A pipe with the whole image: mounted, readable; then unmounted, nothing left. */
+	{
+		int in = pipe_from_file(e->img, -1, &feeder);
+
+		front_argv(e, front, e->img, true, argv, opt, sizeof(opt), sockarg, sizeof(sockarg));
+		rc = run_in(out, sizeof(out), argv, in);
+		close(in);
+		waitpid(feeder, NULL, 0);
+		EXPECT_EQ(0, rc) TH_LOG("%s from a pipe: %s", front_name[front], out);
+		snprintf(p, sizeof(p), "%s/hello.txt", e->mnt);
+		EXPECT_LT(0, read_file(p, buf, sizeof(buf)));
+		EXPECT_STREQ(HELLO, buf);
+		snprintf(p, sizeof(p), "%s/sub/big.bin", e->mnt);
+		EXPECT_EQ(0, check_big(p));
+		EXPECT_EQ(0, daxfs_umount(e->mnt)) TH_LOG("%s", daxfs_last_error());
+		EXPECT_EQ(bufs0, dmabuf_count());
+	}
+	/* And the file itself, after all that. */
+	front_argv(e, front, e->img, false, argv, opt, sizeof(opt), sockarg, sizeof(sockarg));
+	rc = run(out, sizeof(out), argv);
+	EXPECT_EQ(0, rc) TH_LOG("%s: %s", front_name[front], out);
+	EXPECT_TRUE(mountinfo_has(e->mnt, NULL));
+	EXPECT_EQ(0, daxfs_umount(e->mnt)) TH_LOG("%s", daxfs_last_error());
+}
+
+TEST_F(tools, daxfsctl_refuses_bad_images)
+{
+	static struct env e;
+	char err[4096];
+
+	ASSERT_EQ(0, env_setup(&e, self->dir, self->img, self->mnt, err, sizeof(err))) TH_LOG("%s", err);
+	check_front(_metadata, &e, DAXFSCTL);
+}
+
+TEST_F(tools, mount_helper_refuses_bad_images)
+{
+	static struct env e;
+	char err[4096];
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, env_setup(&e, self->dir, self->img, self->mnt, err, sizeof(err))) TH_LOG("%s", err);
+	/* In a child: its mount namespace has our mount.daxfs in /usr/sbin. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int r = with_helper_ns(self->dir);
+
+		EXPECT_EQ(0, r) TH_LOG("namespace setup: %s", strerror(errno));
+		if (!r)
+			check_front(_metadata, &e, MOUNT_HELPER);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST_F(tools, mountd_client_refuses_bad_images)
+{
+	static struct env e;
+	char err[4096], pol[PATH_MAX], text[64], log[8192];
+	int status, logfd;
+	pid_t d;
+
+	ASSERT_EQ(0, env_setup(&e, self->dir, self->img, self->mnt, err, sizeof(err))) TH_LOG("%s", err);
+	snprintf(pol, sizeof(pol), "%s/mountd.conf", self->dir);
+	snprintf(text, sizeof(text), "# root only\n");
+	ASSERT_EQ(0, write_file(pol, text, strlen(text)));
+	d = start_mountd(self->dir, e.sock, sizeof(e.sock), &logfd);
+	ASSERT_LT(0, d);
+	mountd_log(logfd, log, sizeof(log));
+	check_front(_metadata, &e, MOUNTD);
+	/* The refusals happened in the client: the daemon saw the two good mounts only. */
+	mountd_log(logfd, log, sizeof(log));
+	TH_LOG("daxfs-mountd:\n%s", log);
+	{
+		int mounted = 0, refused = 0;
+
+		for (char *l = strtok(log, "\n"); l; l = strtok(NULL, "\n")) {
+			mounted += strstr(l, ": mounted: uid=0 ") != NULL;
+			refused += strstr(l, ": refused") != NULL;
+		}
+		EXPECT_EQ(2, mounted);
+		EXPECT_EQ(0, refused);
+	}
+	EXPECT_EQ(0, kill(d, 0));
+	kill(d, SIGTERM);
+	waitpid(d, &status, 0);
+	EXPECT_TRUE(WIFEXITED(status));
+	close(logfd);
+}
+
+/*
+ * The caller's memory cgroup: a limit below the image is refused with the
+ * cgroup in the message, before any exporter is asked; a limit above it
+ * lets the same image mount.
+ */
+#define CG_MNT "/tmp/lib-tools-cg"
+
+static int cg_write(const char *cg, const char *file, const char *val)
+{
+	char p[PATH_MAX + 64];
+
+	snprintf(p, sizeof(p), "%s/%s", cg, file);
+	return write_file(p, val, strlen(val));
+}
+
+TEST_F(tools, memory_cgroup_limit)
+{
+	char root[PATH_MAX] = "/sys/fs/cgroup", cg[PATH_MAX + 32], img[PATH_MAX], src[PATH_MAX];
+	char out[8192], ctl[256], cmd[4 * PATH_MAX];
+	bool mounted = false, enabled = false;
+	long bufs0 = dmabuf_count();
+	struct stat st;
+	int rc;
+
+	if (stat("/sys/fs/cgroup/cgroup.controllers", &st)) {
+		mkdir(CG_MNT, 0755);
+		if (mount("cgroup2", CG_MNT, "cgroup2", 0, NULL)) {
+			int e = errno;
+
+			rmdir(CG_MNT);
+			/* The debug kernel is built without cgroups (selftests/vm/debug.config). */
+			ASSERT_TRUE(e == ENODEV && !strcmp(getenv("DAXFS_KERNEL") ?: "", "debug"))
+				TH_LOG("mount cgroup2: %s", strerror(e));
+			SKIP(return, "no cgroup2 file system on this kernel");
+		}
+		mounted = true;
+		snprintf(root, sizeof(root), "%s", CG_MNT);
+	}
+	snprintf(ctl, sizeof(ctl), "%s/cgroup.subtree_control", root);
+	if (read_file(ctl, out, sizeof(out)) < 0 || !strstr(out, "memory")) {
+		ASSERT_EQ(0, cg_write(root, "cgroup.subtree_control", "+memory")) TH_LOG("enable memory: %s", strerror(errno));
+		enabled = true;
+	}
+	snprintf(cg, sizeof(cg), "%s/daxfs-lib-tools", root);
+	ASSERT_TRUE(mkdir(cg, 0755) == 0 || errno == EEXIST);
+	ASSERT_EQ(0, cg_write(cg, "memory.max", "33554432"));
+
+	snprintf(src, sizeof(src), "%s/src", self->dir);
+	snprintf(img, sizeof(img), "%s/64m.img", self->dir);
+	ASSERT_EQ(0, make_sized_image(src, img, "64M", out, sizeof(out))) TH_LOG("%s", out);
+	snprintf(cmd, sizeof(cmd), "echo 0 > %s/cgroup.procs && exec %s mount %s %s", cg, self->ctl, img, self->mnt);
+	{
+		const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+
+		rc = run(out, sizeof(out), argv);
+		TH_LOG("memory.max 32M: exit %d: %s", rc, out);
+		EXPECT_EQ(3, rc);
+		EXPECT_NE(NULL, strstr(out, "not enough memory: the buffer needs 67108864 bytes, "));
+		EXPECT_NE(NULL, strstr(out, "(cgroup /daxfs-lib-tools: memory.max 33554432, memory.current "));
+		EXPECT_FALSE(mountinfo_has(self->mnt, NULL));
+		EXPECT_EQ(bufs0, dmabuf_count());
+
+		ASSERT_EQ(0, cg_write(cg, "memory.max", "536870912"));
+		rc = run(out, sizeof(out), argv);
+		EXPECT_EQ(0, rc) TH_LOG("memory.max 512M: %s", out);
+		EXPECT_TRUE(mountinfo_has(self->mnt, NULL));
+		EXPECT_EQ(0, daxfs_umount(self->mnt)) TH_LOG("%s", daxfs_last_error());
+	}
+	EXPECT_EQ(0, rmdir(cg)) TH_LOG("rmdir %s: %s", cg, strerror(errno));
+	if (enabled)
+		cg_write(root, "cgroup.subtree_control", "-memory");
+	if (mounted) {
+		umount2(CG_MNT, 0);
+		rmdir(CG_MNT);
+	}
 }
 
 TEST_HARNESS_MAIN

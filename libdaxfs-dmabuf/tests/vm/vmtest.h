@@ -94,27 +94,16 @@ static inline int alloc_kind(const char *kind, const char *dev, size_t size)
 	return daxfs_dmabuf_alloc_drm(dev, size);
 }
 
-/* Run argv; capture stdout+stderr into out; return the exit status or -1. */
-static inline int run(char *out, size_t outlen, const char *const argv[])
+/* Read a pipe to its end into out (NUL-terminated), retrying on EINTR. */
+static inline void slurp(int fd, char *out, size_t outlen)
 {
-	int p[2], status;
 	size_t got = 0;
-	pid_t pid;
 
-	if (pipe(p))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		close(p[0]);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
 	for (;;) {
-		ssize_t n = read(p[0], out + got, outlen - 1 - got);
+		ssize_t n = read(fd, out + got, outlen - 1 - got);
 
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
 			break;
 		got += (size_t)n;
@@ -122,9 +111,41 @@ static inline int run(char *out, size_t outlen, const char *const argv[])
 			break;
 	}
 	out[got] = '\0';
+}
+
+/*
+ * Run argv with stdin_fd (-1: inherited) as its standard input; capture
+ * stdout+stderr into out; return the exit status or -1.
+ */
+static inline int run_in(char *out, size_t outlen, const char *const argv[], int stdin_fd)
+{
+	int p[2], status;
+	pid_t pid;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		if (stdin_fd >= 0)
+			dup2(stdin_fd, 0);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	slurp(p[0], out, outlen);
 	close(p[0]);
-	waitpid(pid, &status, 0);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Run argv; capture stdout+stderr into out; return the exit status or -1. */
+static inline int run(char *out, size_t outlen, const char *const argv[])
+{
+	return run_in(out, outlen, argv, -1);
 }
 
 static inline int rm_tree_cb(const char *p, const struct stat *st, int type, struct FTW *f)
@@ -256,6 +277,192 @@ static inline bool mountinfo_has(const char *mnt, const char *needle)
 	if (f)
 		fclose(f);
 	return found;
+}
+
+/* Number of live dma-bufs per debugfs bufinfo, or -1 if unavailable. */
+static inline long dmabuf_count(void)
+{
+	FILE *f = fopen("/sys/kernel/debug/dma_buf/bufinfo", "re");
+	char line[512];
+	long n = -1;
+
+	if (!f)
+		return -1;
+	/* "Total N objects, M bytes"; not a buffer's "Total N devices attached". */
+	while (fgets(line, sizeof(line), f)) {
+		long v;
+		int end = 0;
+
+		if (sscanf(line, "Total %ld objects%n", &v, &end) == 1 && end > 0) {
+			n = v;
+			break;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/* Overwrite the superblock's image_size (the CRC is left as it was). */
+static inline int set_image_size(const char *img, uint64_t v)
+{
+	int fd = open(img, O_WRONLY);
+	ssize_t w;
+
+	if (fd < 0)
+		return -1;
+	w = pwrite(fd, &v, sizeof(v), 16);	/* little-endian host, offset of image_size */
+	close(fd);
+	return w == (ssize_t)sizeof(v) ? 0 : -1;
+}
+
+/* A copy of the file src at dst, cut to len bytes (-1: whole). */
+static inline int copy_file(const char *src, const char *dst, off_t len)
+{
+	int in = open(src, O_RDONLY), out = open(dst, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	char buf[65536];
+	off_t done = 0;
+	int r = 0;
+
+	if (in < 0 || out < 0)
+		r = -1;
+	while (!r && (len < 0 || done < len)) {
+		size_t want = len < 0 || len - done > (off_t)sizeof(buf) ? sizeof(buf) : (size_t)(len - done);
+		ssize_t n = read(in, buf, want);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (write(out, buf, (size_t)n) != n)
+			r = -1;
+		done += n;
+	}
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return r;
+}
+
+/* mkdaxfs --size=SIZE IMG SRCDIR: a valid image padded with a hole. */
+static inline int make_sized_image(const char *src, const char *img, const char *size,
+				   char *out, size_t outlen)
+{
+	char mk[PATH_MAX], sz[64];
+	const char *argv[] = { mk, "-q", sz, img, src, NULL };
+
+	tool_path(mk, sizeof(mk), "format/mkdaxfs");
+	snprintf(sz, sizeof(sz), "--size=%s", size);
+	return run(out, outlen, argv);
+}
+
+/* A pipe whose write end a child fills with the first len bytes of path (-1: all), then closes. */
+static inline int pipe_from_file(const char *path, off_t len, pid_t *feeder)
+{
+	int p[2];
+
+	if (pipe(p))
+		return -1;
+	*feeder = fork();
+	if (*feeder == 0) {
+		char buf[65536];
+		int in = open(path, O_RDONLY);
+		off_t done = 0;
+
+		signal(SIGPIPE, SIG_IGN);
+		close(p[0]);
+		while (in >= 0 && (len < 0 || done < len)) {
+			size_t want = len < 0 || len - done > (off_t)sizeof(buf) ? sizeof(buf) : (size_t)(len - done);
+			ssize_t n = read(in, buf, want);
+
+			if (n <= 0 || write(p[1], buf, (size_t)n) != n)
+				break;
+			done += n;
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	return p[0];
+}
+
+/*
+ * Run argv (and whatever it forks and execs) under ptrace.  At the first
+ * DMA_BUF_IOCTL_SYNC ioctl any of them makes (the start of the copy into
+ * the buffer, after the image was validated and the buffer allocated),
+ * truncate path to len bytes while they are stopped, then let them run to
+ * the end.  Output into out; returns the exit status (-1 on error) and
+ * sets *hit when the truncation happened.
+ */
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <linux/dma-buf.h>
+
+static inline int run_truncating_at_sync(char *out, size_t outlen, const char *const argv[],
+					 const char *path, off_t len, bool *hit)
+{
+	int p[2], status = 0, rc = -1;
+	pid_t pid;
+
+	*hit = false;
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		close(p[1]);
+		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL))
+			_exit(126);
+		raise(SIGSTOP);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
+		goto out;
+	ptrace(PTRACE_SETOPTIONS, pid, NULL,
+	       (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+			      PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL));
+	ptrace(PTRACE_SYSCALL, pid, NULL, NULL);
+	for (;;) {
+		pid_t w = waitpid(-1, &status, __WALL);
+		int sig = 0;
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			if (w == pid) {
+				rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+				break;
+			}
+			continue;
+		}
+		if (!WIFSTOPPED(status))
+			continue;
+		if (WSTOPSIG(status) == (SIGTRAP | 0x80)) {
+			struct user_regs_struct regs;
+
+			if (!*hit && ptrace(PTRACE_GETREGS, w, NULL, &regs) == 0 &&
+			    regs.orig_rax == SYS_ioctl && regs.rsi == DMA_BUF_IOCTL_SYNC) {
+				*hit = truncate(path, len) == 0;
+			}
+		} else if (status >> 16) {
+			/* a fork, clone or exec event: nothing to pass on */
+		} else if (WSTOPSIG(status) != SIGSTOP && WSTOPSIG(status) != SIGTRAP) {
+			sig = WSTOPSIG(status);
+		}
+		ptrace(*hit ? PTRACE_CONT : PTRACE_SYSCALL, w, NULL, (void *)(long)sig);
+	}
+out:
+	slurp(p[0], out, outlen);
+	close(p[0]);
+	return rc;
 }
 
 #endif
