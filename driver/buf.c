@@ -206,6 +206,14 @@ static void daxfs_dmabuf_detach(struct daxfs_backing *b)
 	b->pinned = false;
 }
 
+/*
+ * Live phys= backings, each holding its claim on its range: a mount of the
+ * same range (address, size and offset) shares the backing, one that
+ * overlaps it otherwise fails with EBUSY.
+ */
+static LIST_HEAD(daxfs_phys_list);
+static DEFINE_MUTEX(daxfs_phys_lock);	/* protects daxfs_phys_list */
+
 static void daxfs_backing_release(struct kref *ref)
 {
 	struct daxfs_backing *b = container_of(ref, struct daxfs_backing, ref);
@@ -225,10 +233,18 @@ static void daxfs_backing_release(struct kref *ref)
 	case DAXFS_PHYS:
 		if (b->vaddr)
 			memunmap(b->vaddr);
+		mutex_lock(&daxfs_phys_lock);
+		list_del(&b->phys_node);
+		if (b->phys_res)
+			release_mem_region(b->phys, b->buf_size);
+		mutex_unlock(&daxfs_phys_lock);
 		break;
 	case DAXFS_DAX:
-		if (b->dax_dev)
+		if (b->dax_dev) {
 			fs_put_dax(b->dax_dev, b);
+			/* No notification still looking at @b (super.c). */
+			daxfs_dax_holder_sync();
+		}
 		break;
 	}
 	kfree(b);
@@ -256,24 +272,107 @@ int daxfs_backing_read(struct daxfs_backing *b, u64 off, void *dst, size_t len)
 	if (check_add_overflow(off, (u64)len, &end) || end > b->image_size)
 		return -EIO;
 	off += b->offset;
-	if (b->is_iomem)
+	if (b->is_iomem) {
 		memcpy_fromio(dst, b->vaddr_iomem + off, len);
-	else
+	} else if (b->kind == DAXFS_DAX) {
+		/*
+		 * Known bad blocks (dax_direct_access() refuses them), or a
+		 * media error met by the copy: EIO, not a machine check.
+		 * The caller holds the dax read lock.
+		 */
+		u64 at = b->dax_start_off + off;
+		long nr = DIV_ROUND_UP(offset_in_page(at) + len, PAGE_SIZE);
+		void *kaddr;
+
+		if (dax_direct_access(b->dax_dev, PHYS_PFN(at), nr, DAX_ACCESS,
+				      &kaddr, NULL) < nr ||
+		    copy_mc_to_kernel(dst, kaddr + offset_in_page(at), len))
+			return -EIO;
+	} else {
 		memcpy(dst, b->vaddr + off, len);
+	}
 	return 0;
 }
 
-/* Copy file bytes to an iterator; returns the number of bytes copied. */
-size_t daxfs_backing_copy_to_iter(struct daxfs_backing *b, u64 off,
-				  size_t len, struct iov_iter *to)
+/*
+ * Reads from a DAX device, as fs/dax.c makes them: dax_direct_access() for
+ * each piece, which refuses a range with known bad blocks (pmem: -EHWPOISON
+ * for the whole request, so a failed piece is tried again one page at a
+ * time), then a machine-check-safe copy, which stops short at a media
+ * error.  dax_copy_to_iter() is not exported: _copy_mc_to_iter() is what it
+ * does for pmem.  The read stops at the first bad page, and read() returns
+ * the bytes before it (EIO when there are none).  The caller holds the dax
+ * read lock (daxfs_backing_begin_read()); @off is a buffer offset.
+ */
+static ssize_t daxfs_dax_copy_to_iter(struct daxfs_backing *b, u64 off,
+				      size_t len, struct iov_iter *to)
+{
+	bool one_page = false;
+	size_t done = 0;
+	int err = 0;
+
+	while (done < len) {
+		u64 at = b->dax_start_off + off + done;
+		size_t in_page = offset_in_page(at);
+		size_t n = min_t(size_t, len - done, SZ_1M);
+		void *kaddr;
+		long got;
+		size_t c;
+
+		if (READ_ONCE(b->dax_dead)) {
+			err = -EIO;
+			break;
+		}
+		if (one_page)
+			n = min_t(size_t, n, PAGE_SIZE - in_page);
+		got = dax_direct_access(b->dax_dev, PHYS_PFN(at),
+					DIV_ROUND_UP(in_page + n, PAGE_SIZE),
+					DAX_ACCESS, &kaddr, NULL);
+		if (got <= 0) {
+			if (!one_page && in_page + n > PAGE_SIZE) {
+				one_page = true;
+				continue;
+			}
+			err = -EIO;
+			break;
+		}
+		n = min_t(size_t, n, ((size_t)got << PAGE_SHIFT) - in_page);
+		c = _copy_mc_to_iter(kaddr + in_page, n, to);
+		done += c;
+		if (c < n) {
+			u8 probe;
+
+			/* Short: the caller's buffer faulted, or the media did. */
+			if (copy_mc_to_kernel(&probe, kaddr + in_page + c, 1))
+				err = -EIO;
+			break;
+		}
+		if (fatal_signal_pending(current))
+			break;
+		cond_resched();
+	}
+	return done ? (ssize_t)done : err;
+}
+
+/*
+ * Copy file bytes to an iterator.  Returns the number of bytes copied (0 or
+ * short only where the destination faulted, or on a fatal signal), or -EIO
+ * when nothing was copied because of the source: a range outside the image
+ * (a bounds check that cannot fail on a validated copy), a media error or
+ * a dead DAX device.
+ */
+ssize_t daxfs_backing_copy_to_iter(struct daxfs_backing *b, u64 off,
+				   size_t len, struct iov_iter *to)
 {
 	size_t done = 0;
 	u64 end;
 
 	if (check_add_overflow(off, (u64)len, &end) || end > b->image_size)
-		return 0;
+		return -EIO;
 	off += b->offset;
 
+	if (b->kind == DAXFS_DAX)
+		return daxfs_dax_copy_to_iter(b, off, len, to);
 	if (!b->is_iomem) {
 		while (done < len) {
 			size_t n = min_t(size_t, len - done, SZ_1M);
@@ -321,7 +420,8 @@ int daxfs_backing_begin_read(struct daxfs_backing *b)
 		return dma_buf_begin_cpu_access(b->dmabuf, DMA_FROM_DEVICE);
 	case DAXFS_DAX:
 		id = dax_read_lock();
-		if (!dax_alive(b->dax_dev)) {
+		/* dax_dead: told the device goes, before dax_alive() says so. */
+		if (!dax_alive(b->dax_dev) || READ_ONCE(b->dax_dead)) {
 			dax_read_unlock(id);
 			return -ENXIO;
 		}
@@ -530,16 +630,31 @@ fail:
 	return ret;
 }
 
-/* Map a physical range (CXL, pmem, RAM reserved with memmap=). */
+/*
+ * Map a physical range (CXL, pmem, RAM reserved with memmap=).
+ *
+ * The range is claimed in /proc/iomem ("daxfs", busy) for the life of the
+ * backing, so that no driver takes it meanwhile and no other backing maps
+ * it: request_mem_region() nests the claim inside a resource that is not
+ * busy, such as the "Reserved" entry of memmap=SIZE$ADDR RAM, and fails
+ * for a range a driver holds (a pmem namespace) or that straddles the end
+ * of a resource.  With CONFIG_IO_STRICT_DEVMEM (Debian's kernels), /dev/mem
+ * stops reaching the range too until the claim goes.
+ *
+ * A mount of the same range with the same offset shares the backing (and
+ * its metadata copy) of the mounts before; any other overlap, and a range
+ * claimed by someone else, fails with EBUSY.
+ */
 int daxfs_backing_phys(phys_addr_t phys, u64 size, u64 offset,
 		       struct daxfs_backing **out)
 {
-	struct daxfs_backing *b;
+	struct daxfs_backing *b, *o;
 	int ret;
 
 	b = daxfs_backing_alloc(DAXFS_PHYS);
 	if (!b)
 		return -ENOMEM;
+	INIT_LIST_HEAD(&b->phys_node);
 	snprintf(b->name, sizeof(b->name), "phys:%pa+%llu", &phys, size);
 	strscpy(b->exporter, "phys", sizeof(b->exporter));
 	b->phys = phys;
@@ -563,17 +678,45 @@ int daxfs_backing_phys(phys_addr_t phys, u64 size, u64 offset,
 		pr_err("(%s): range overlaps System RAM\n", b->name);
 		goto fail;
 	}
+
+	mutex_lock(&daxfs_phys_lock);
+	list_for_each_entry(o, &daxfs_phys_list, phys_node) {
+		if (o->phys > phys + size - 1 || phys > o->phys + o->buf_size - 1)
+			continue;
+		if (o->phys == phys && o->buf_size == size &&
+		    o->offset == offset && kref_get_unless_zero(&o->ref)) {
+			mutex_unlock(&daxfs_phys_lock);
+			daxfs_backing_put(b);
+			*out = o;
+			return 0;
+		}
+		pr_err("(%s): overlaps the range of a mount (%s, offset %llu)\n",
+		       b->name, o->name, o->offset);
+		ret = -EBUSY;
+		goto unlock;
+	}
+	b->phys_res = request_mem_region(phys, size, "daxfs");
+	if (!b->phys_res) {
+		pr_err("(%s): range claimed by another driver (see /proc/iomem)\n",
+		       b->name);
+		ret = -EBUSY;
+		goto unlock;
+	}
 	b->vaddr = memremap(phys, size, MEMREMAP_WB);
 	if (!b->vaddr) {
 		pr_err("(%s): memremap failed\n", b->name);
 		ret = -ENOMEM;
-		goto fail;
+		goto unlock;
 	}
 	ret = daxfs_backing_load(b);
 	if (ret)
-		goto fail;
+		goto unlock;
+	list_add(&b->phys_node, &daxfs_phys_list);
+	mutex_unlock(&daxfs_phys_lock);
 	*out = b;
 	return 0;
+unlock:
+	mutex_unlock(&daxfs_phys_lock);
 fail:
 	daxfs_backing_put(b);
 	return ret;
@@ -596,7 +739,10 @@ int daxfs_backing_dax(struct super_block *sb, u64 offset,
 	snprintf(b->name, sizeof(b->name), "dax:%pg", sb->s_bdev);
 	strscpy(b->exporter, "dax", sizeof(b->exporter));
 	b->offset = offset;
-	b->dax_dev = fs_dax_get_by_bdev(sb->s_bdev, &start_off, b, NULL);
+	/* Before the holder is set: a notification may come at once. */
+	b->sb = sb;
+	b->dax_dev = fs_dax_get_by_bdev(sb->s_bdev, &start_off, b,
+					&daxfs_dax_holder_ops);
 	if (!b->dax_dev) {
 		pr_err("(%s): block device does not support DAX\n", b->name);
 		ret = -EINVAL;
@@ -619,6 +765,7 @@ int daxfs_backing_dax(struct super_block *sb, u64 offset,
 		goto fail;
 	}
 	/* Use what is mapped in one piece. */
+	b->dax_start_off = start_off;
 	b->buf_size = (u64)min(got, want) << PAGE_SHIFT;
 	b->vaddr = kaddr;
 	b->dax_pfn = daxfs_dax_pfn(pfn);

@@ -249,4 +249,43 @@ static inline bool daxfs_inode_is_new(struct inode *inode)
 #define DAXFS_IDMAP_T struct user_namespace
 #endif
 
+/*
+ * The file system UUID of the superblock: super_set_uuid() from 6.8
+ * (trixie, sid) also sets s_uuid_len, without which FS_IOC_GETFSUUID
+ * fails with ENOTTY; 6.1 (bookworm) has neither the helper nor the ioctl,
+ * and s_uuid is filled directly (statfs' f_fsid is made from the UUID on
+ * every kernel).
+ */
+static inline void daxfs_set_uuid(struct super_block *sb, const u8 *uuid,
+				  unsigned int len)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+	super_set_uuid(sb, uuid, len);
+#else
+	memcpy(&sb->s_uuid, uuid, min_t(unsigned int, len, sizeof(sb->s_uuid)));
+#endif
+}
+
+/*
+ * DAX holders.  fs_dax_get_by_bdev() takes a holder and its
+ * dax_holder_operations on every kernel of the matrix (6.1, 6.12, 7.2),
+ * and memory_failure() on a device page calls ->notify_failure() with the
+ * failed range on all three.  Only from 6.7 (trixie, sid) does kill_dax()
+ * (the driver unbinding, the device going away) call it first with
+ * MF_MEM_PRE_REMOVE over the whole device; 6.1 (bookworm) just stops the
+ * device, so there daxfs learns of it only from dax_alive() on the next
+ * read or fault, and mappings made before stay in place.
+ * dax_copy_to_iter() is exported by none of the three: reads use
+ * _copy_mc_to_iter(), which is what it does for pmem (a machine check
+ * becomes a short copy), with the badblocks check of dax_direct_access().
+ */
+static inline bool daxfs_mf_pre_remove(int mf_flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	return mf_flags & MF_MEM_PRE_REMOVE;
+#else
+	return false;
+#endif
+}
+
 #endif /* DAXFS_COMPAT_H */

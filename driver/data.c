@@ -41,7 +41,8 @@ static ssize_t daxfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	u64 pos = iocb->ki_pos;
 	/* cpu_access=mount: the mount's one bracket covers this read. */
 	bool bracket = !sbi->cpu_access_begun;
-	size_t len, done;
+	ssize_t done;
+	size_t len;
 	int cookie = 0;
 
 	if (iocb->ki_pos < 0)
@@ -58,6 +59,8 @@ static ssize_t daxfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 					  len, to);
 	if (bracket)
 		daxfs_backing_end_read(b, cookie);
+	if (done < 0)
+		return done;	/* EIO: the image, not the caller's buffer */
 	if (!done)
 		return -EFAULT;
 	iocb->ki_pos += done;
@@ -247,6 +250,12 @@ static int daxfs_mmap(struct file *file, struct vm_area_struct *vma)
 	if (b->is_iomem) {
 		pr_warn_ratelimited("(%s): mmap refused: the buffer is I/O memory\n",
 				    b->name);
+		return -ENODEV;
+	}
+	/* Pages larger than data_align would show other files (super.c). */
+	if (DAXFS_SB(inode->i_sb)->mmap_refused) {
+		pr_warn_ratelimited("(%s): mmap refused: data_align is below the page size %lu\n",
+				    b->name, PAGE_SIZE);
 		return -ENODEV;
 	}
 	/*

@@ -88,8 +88,10 @@ static struct daxfs_imp *daxfs_imp_find(struct daxfs_file *f, u64 id)
 }
 
 /*
- * Read a versioned argument struct: argsz first, at least @min bytes, bytes
- * beyond what we know must be zero (E2BIG from copy_struct_from_user).
+ * Read a versioned argument struct: argsz first, at least @min bytes and at
+ * most a page (E2BIG above: the zero check of the unknown tail would
+ * otherwise walk up to 4 GiB of the caller's memory), bytes beyond what we
+ * know must be zero (E2BIG from copy_struct_from_user).
  */
 static int daxfs_get_arg(void *karg, size_t ksize, size_t min,
 			 void __user *uarg, u32 *argsz)
@@ -98,6 +100,8 @@ static int daxfs_get_arg(void *karg, size_t ksize, size_t min,
 
 	if (get_user(*argsz, (u32 __user *)uarg))
 		return -EFAULT;
+	if (*argsz > PAGE_SIZE)
+		return -E2BIG;
 	if (*argsz < min)
 		return -EINVAL;
 	ret = copy_struct_from_user(karg, ksize, uarg, *argsz);
@@ -256,26 +260,32 @@ static long daxfs_ioc_info(struct daxfs_file *f, void __user *uarg)
 	return daxfs_put_arg(uarg, &arg, sizeof(arg), argsz);
 }
 
+/*
+ * Is @cmd the command @want?  Type, number and direction must be those of
+ * the uapi header.  The size may differ, so that a caller built against a
+ * grown struct still gets through (the struct's own argsz says how much it
+ * holds), but not below the version-1 struct nor above a page.
+ */
+static bool daxfs_ioc_is(unsigned int cmd, unsigned int want)
+{
+	return _IOC_TYPE(cmd) == _IOC_TYPE(want) &&
+	       _IOC_NR(cmd) == _IOC_NR(want) &&
+	       _IOC_DIR(cmd) == _IOC_DIR(want) &&
+	       _IOC_SIZE(cmd) >= _IOC_SIZE(want) &&
+	       _IOC_SIZE(cmd) <= PAGE_SIZE;
+}
+
 static long daxfs_ioctl(struct file *file, unsigned int cmd, unsigned long a)
 {
 	struct daxfs_file *f = file->private_data;
 	void __user *uarg = (void __user *)a;
 
-	/*
-	 * Match on type and number only, so that a caller built against a
-	 * grown struct (a different size in the command) still works; the
-	 * struct's own argsz says how much it holds.
-	 */
-	if (_IOC_TYPE(cmd) != DAXFS_IOC_MAGIC)
-		return -ENOTTY;
-	switch (_IOC_NR(cmd)) {
-	case _IOC_NR(DAXFS_IOC_IMPORT):
+	if (daxfs_ioc_is(cmd, DAXFS_IOC_IMPORT))
 		return daxfs_ioc_import(f, uarg);
-	case _IOC_NR(DAXFS_IOC_RELEASE):
+	if (daxfs_ioc_is(cmd, DAXFS_IOC_RELEASE))
 		return daxfs_ioc_release(f, uarg);
-	case _IOC_NR(DAXFS_IOC_INFO):
+	if (daxfs_ioc_is(cmd, DAXFS_IOC_INFO))
 		return daxfs_ioc_info(f, uarg);
-	}
 	return -ENOTTY;
 }
 

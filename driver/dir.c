@@ -2,7 +2,11 @@
 /*
  * daxfs: readdir.  Positions are stable: 0 is ".", 1 is "..", 2 + i is
  * entry i of the directory, so telldir/seekdir work and a getdents with a
- * small buffer resumes exactly where it stopped.
+ * small buffer resumes exactly where it stopped.  The end of a directory
+ * of N entries is position N + 2, where a whole readdir leaves the file
+ * position and where SEEK_END counts from (as ext4's hashed and erofs'
+ * directories do with their own positions); beyond it lseek() fails with
+ * EINVAL.
  */
 #include <linux/fs.h>
 
@@ -31,8 +35,17 @@ static int daxfs_readdir(struct file *file, struct dir_context *ctx)
 	return 0;
 }
 
+static loff_t daxfs_dir_llseek(struct file *file, loff_t offset, int whence)
+{
+	const struct daxfs_inode *di = daxfs_raw_inode(file_inode(file));
+	/* At most 2^32 entries: no overflow. */
+	loff_t end = le64_to_cpu(di->size) + 2;
+
+	return generic_file_llseek_size(file, offset, whence, end, end);
+}
+
 const struct file_operations daxfs_dir_fops = {
 	.read		= generic_read_dir,
 	.iterate_shared	= daxfs_readdir,
-	.llseek		= generic_file_llseek,
+	.llseek		= daxfs_dir_llseek,
 };

@@ -59,8 +59,12 @@ struct inode *daxfs_iget(struct super_block *sb, u32 ino)
 		return inode;
 
 	if (S_ISLNK(mode)) {
-		/* The string table holds targets without a NUL. */
-		link = kmemdup_nul(b->names + off, size, GFP_KERNEL);
+		/*
+		 * The string table holds targets without a NUL.  Charged to
+		 * the memory cgroup of the task that looks the link up, like
+		 * the inode itself.
+		 */
+		link = kmemdup_nul(b->names + off, size, GFP_KERNEL_ACCOUNT);
 		if (!link) {
 			iget_failed(inode);
 			return ERR_PTR(-ENOMEM);

@@ -76,6 +76,19 @@ struct daxfs_backing {
 	u64 names_size;
 
 	atomic_t mounts;
+
+	/*
+	 * DAXFS_PHYS: the claim on [phys, phys + buf_size) in /proc/iomem,
+	 * held for the life of the backing; every live phys= backing is on
+	 * a list, so that a second mount of the same range shares it.
+	 */
+	struct resource *phys_res;
+	struct list_head phys_node;
+
+	/* DAXFS_DAX: the holder of the device (see daxfs_dax_holder_ops). */
+	struct super_block *sb;		/* the one superblock on the device */
+	u64 dax_start_off;		/* bytes from the dax device's start */
+	bool dax_dead;			/* going away: no new mappings or reads */
 };
 
 struct daxfs_sb_info {
@@ -83,6 +96,8 @@ struct daxfs_sb_info {
 	bool counted;			/* holds one of b->mounts */
 	bool cpu_access_mount;		/* cpu_access=mount */
 	bool cpu_access_begun;		/* a dma-buf's CPU access begun at mount */
+	bool devnodes;			/* -o devnodes: device nodes may be opened */
+	bool mmap_refused;		/* data_align below PAGE_SIZE: no mmap() */
 };
 
 static inline struct daxfs_sb_info *DAXFS_SB(struct super_block *sb)
@@ -105,8 +120,8 @@ int daxfs_backing_dax(struct super_block *sb, u64 offset,
 void daxfs_backing_get(struct daxfs_backing *b);
 void daxfs_backing_put(struct daxfs_backing *b);
 int daxfs_backing_read(struct daxfs_backing *b, u64 off, void *dst, size_t len);
-size_t daxfs_backing_copy_to_iter(struct daxfs_backing *b, u64 off,
-				  size_t len, struct iov_iter *to);
+ssize_t daxfs_backing_copy_to_iter(struct daxfs_backing *b, u64 off,
+				   size_t len, struct iov_iter *to);
 int daxfs_backing_begin_read(struct daxfs_backing *b);
 void daxfs_backing_end_read(struct daxfs_backing *b, int cookie);
 int daxfs_backing_pfn(struct daxfs_backing *b, u64 off, unsigned long *pfn,
@@ -138,5 +153,8 @@ extern const struct file_operations daxfs_file_fops;
 
 /* super.c */
 extern struct file_system_type daxfs_fs_type;
+struct dax_holder_operations;
+extern const struct dax_holder_operations daxfs_dax_holder_ops;
+void daxfs_dax_holder_sync(void);
 
 #endif /* DAXFS_INTERNAL_H */

@@ -14,9 +14,14 @@
  *
  * Every argument struct starts with argsz, the size of the struct as the
  * caller knows it, so that it can grow: the kernel accepts any argsz from
- * the version-1 size up, requires bytes it does not know to be zero
- * (else E2BIG) and writes back at most argsz bytes.  Unknown flags and
- * non-zero reserved fields give EINVAL.
+ * the version-1 size (else EINVAL) up to the page size (else E2BIG),
+ * requires bytes it does not know to be zero (else E2BIG) and writes back
+ * at most argsz bytes.  Unknown flags and non-zero reserved fields give
+ * EINVAL.
+ *
+ * A command must have the type, number and direction defined below, and a
+ * size (_IOC_SIZE) from that of the version-1 struct up to the page size;
+ * any other command fails with ENOTTY.
  */
 #ifndef _UAPI_LINUX_DAXFS_H
 #define _UAPI_LINUX_DAXFS_H
@@ -40,7 +45,8 @@
  * total or the image's metadata copy would exceed the module-wide budget
  * (module parameter max_meta_mb, default RAM/8; what is held is in
  * /sys/module/daxfs/parameters/meta_bytes), E2BIG argsz larger than known
- * with non-zero bytes beyond, ENOMEM (also metadata above INT_MAX bytes).
+ * with non-zero bytes beyond or above the page size, ENOMEM (also metadata
+ * above INT_MAX bytes).
  * The metadata copy is charged to the importer's memory cgroup.
  * The kernel log names the buffer and the validator's reason on refusal.
  *
