@@ -478,11 +478,29 @@ int daxfs_backing_pfn(struct daxfs_backing *b, u64 off, unsigned long *pfn,
 		*pfn = PHYS_PFN(b->phys + at);
 		return 0;
 	case DAXFS_DAX:
+		if (!daxfs_backing_dax_ok(b, off, 1))
+			return -EIO;
 		*pfn = b->dax_pfn + PHYS_PFN(at);
 		*flags = b->dax_pfn_flags;
 		return 0;
 	}
 	return -EINVAL;
+}
+
+/*
+ * May @nr pages of a DAX device from image offset @off be mapped?  Not
+ * where the device knows bad blocks (dax_direct_access() refuses a range
+ * with any: pmem gives -EHWPOISON), so that a fault raises SIGBUS there,
+ * as for a file on fsdax, instead of mapping poisoned memory.  The caller
+ * holds the dax read lock (daxfs_backing_begin_read()).
+ */
+bool daxfs_backing_dax_ok(struct daxfs_backing *b, u64 off, long nr)
+{
+	void *kaddr;
+
+	return dax_direct_access(b->dax_dev,
+				 PHYS_PFN(b->dax_start_off + b->offset + off), nr,
+				 DAX_ACCESS, &kaddr, NULL) >= nr;
 }
 
 static int daxfs_read_cb(void *priv, __u64 off, void *dst, __u32 len)

@@ -169,6 +169,10 @@ static vm_fault_t daxfs_huge_fault(struct vm_fault *vmf, unsigned int order)
 	if (daxfs_backing_pfn(b, data + ((u64)pgoff << PAGE_SHIFT), &pfn0, &f) ||
 	    !IS_ALIGNED(pfn0, HPAGE_PMD_NR))
 		goto out;
+	/* no bad blocks anywhere in the window: the PTE path refuses them one by one */
+	if (b->kind == DAXFS_DAX &&
+	    !daxfs_backing_dax_ok(b, data + ((u64)pgoff << PAGE_SHIFT), HPAGE_PMD_NR))
+		goto out;
 	/* phys= and DAX ranges are contiguous; a dma-buf's vmap may not be. */
 	if (b->kind == DAXFS_DMABUF) {
 		for (i = 1; i < HPAGE_PMD_NR; i++) {

@@ -124,6 +124,7 @@ ssize_t daxfs_backing_copy_to_iter(struct daxfs_backing *b, u64 off,
 				   size_t len, struct iov_iter *to);
 int daxfs_backing_begin_read(struct daxfs_backing *b);
 void daxfs_backing_end_read(struct daxfs_backing *b, int cookie);
+bool daxfs_backing_dax_ok(struct daxfs_backing *b, u64 off, long nr);
 int daxfs_backing_pfn(struct daxfs_backing *b, u64 off, unsigned long *pfn,
 		      u64 *flags);
 

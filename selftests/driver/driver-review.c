@@ -1076,6 +1076,26 @@ TEST_F_TIMEOUT(pmem, media_error_is_eio, 120)
 		EXPECT_EQ((ssize_t)PAGE, pread(mem, buf, PAGE, (off_t)(uintptr_t)m));
 		EXPECT_ERRNO(EIO, SYS(pread(mem, buf, PAGE, (off_t)(uintptr_t)(m + bad_in_file))));
 		close(mem);
+		/*
+		 * A fault never maps a page with a known bad block: SIGBUS
+		 * there (as on fsdax), the page before it maps and reads.
+		 */
+		{
+			struct sigaction sa = { .sa_handler = touch_signal };
+			char *p = mmap(NULL, bad_in_file + PAGE, PROT_READ, MAP_PRIVATE, fd, 0);
+			char c = 0;
+
+			ASSERT_NE(MAP_FAILED, p);
+			ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));
+			ASSERT_EQ(0, sigaction(SIGSEGV, &sa, NULL));
+			EXPECT_EQ(0, touch(m + bad_in_file - PAGE, &c));
+			EXPECT_EQ(want[bad_in_file - PAGE], c);
+			EXPECT_EQ(SIGBUS, touch(m + bad_in_file, &c));
+			EXPECT_EQ(0, touch(p, &c));
+			EXPECT_EQ(want[0], c);
+			EXPECT_EQ(SIGBUS, touch(p + bad_in_file, &c));
+			munmap(p, bad_in_file + PAGE);
+		}
 		munmap(m, bad_in_file + PAGE);
 	}
 	/* a page before it, and another file, read */
