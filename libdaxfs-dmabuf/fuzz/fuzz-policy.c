@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "internal.h"
+#include "daemon/daemon.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -3,7 +3,9 @@
  * Internal interfaces of libdaxfs-dmabuf.  Nothing here is exported from the
  * shared library (the version script lists only the public API); the tools
  * and the tests link the static archive and use these directly.  Every
- * internal symbol starts with daxfs__.
+ * internal symbol starts with daxfs__.  The daemon's own code (policy,
+ * path checks, serving a request) is not in the library: see
+ * daemon/daemon.h.
  */
 #ifndef DAXFS_INTERNAL_H
 #define DAXFS_INTERNAL_H
@@ -30,16 +32,22 @@ void daxfs__clear_error(void);
  */
 int daxfs__mount_at(int dmabuf_fd, int target_fd, const char *target,
 		    const struct daxfs_mount_opts *opts);
-/* Kernel log fallback for the kernel's reason (root only). */
-void daxfs__kmsg_mark(void);
-void daxfs__kmsg_done(void);
-bool daxfs__kmsg_reason(char *out, size_t outlen);
 /* Copy @in (any caller size) into a full-size struct, zero-filling. */
 void daxfs__opts_normalise(const struct daxfs_mount_opts *in,
 			   struct daxfs_mount_opts *out);
 #define DAXFS_ALLOWED_MS_FLAGS_ \
 	(MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | \
 	 MS_RELATIME | MS_STRICTATIME | MS_RDONLY | MS_SILENT)
+
+/* ---- the kernel's reason from the kernel log (kmsg.c) ------------------- */
+/*
+ * A fallback for the kernel's reason (readable by root only): mark the log
+ * before a mount or import, then the newest daxfs record since the mark
+ * (false if none), then done (closes this thread's /dev/kmsg fd).
+ */
+void daxfs__kmsg_mark(void);
+bool daxfs__kmsg_reason(char *out, size_t outlen);
+void daxfs__kmsg_done(void);
 
 /* ---- mount option strings (opts.c) -------------------------------------- */
 #define DAXFS_OPT_MAX 4096
@@ -107,73 +115,11 @@ struct daxfs_mountd_reply {
 	char message[DAXFS_MOUNTD_MSG_MAX];
 };
 
+/* The client's half (proto.c); the daemon's is in daemon/daemon.h. */
 int daxfs__req_encode(const struct daxfs_mountd_req *req,
 		      uint8_t buf[DAXFS_MOUNTD_REQ_SIZE]);
-/* 0, or -EPROTO / -EINVAL with a reason in @why. */
-int daxfs__req_decode(const uint8_t *buf, size_t len,
-		      struct daxfs_mountd_req *req, char *why, size_t whylen);
-void daxfs__reply_encode(const struct daxfs_mountd_reply *rep,
-			 uint8_t buf[DAXFS_MOUNTD_REPLY_SIZE]);
 int daxfs__reply_decode(const uint8_t *buf, size_t len,
 			struct daxfs_mountd_reply *rep);
-
-/* ---- policy (policy.c) -------------------------------------------------- */
-enum daxfs_who { DAXFS_WHO_UID, DAXFS_WHO_USER, DAXFS_WHO_GID, DAXFS_WHO_GROUP };
-
-#define DAXFS_POLICY_OPT_FORCE_NOEXEC	0x1u
-#define DAXFS_POLICY_OPT_ANY_OWNER	0x2u
-
-struct daxfs_policy_rule {
-	enum daxfs_who who;
-	uint32_t id;			/* uid / gid */
-	char name[64];			/* user / group name */
-	char prefix[DAXFS_MOUNTD_TARGET_MAX];
-	unsigned int flags;		/* DAXFS_POLICY_OPT_* */
-	char options[256];		/* fs options a non-root client may pass,
-					 * comma-separated keys */
-	unsigned int line;
-};
-
-struct daxfs_policy {
-	struct daxfs_policy_rule *rules;
-	size_t nrules;
-};
-
-/* Parse policy text; 0 or -EINVAL with "line N: reason" in @why. */
-int daxfs__policy_parse(const char *text, size_t len, struct daxfs_policy *pol,
-			char *why, size_t whylen);
-int daxfs__policy_load(const char *path, struct daxfs_policy *pol,
-		       char *why, size_t whylen);
-void daxfs__policy_free(struct daxfs_policy *pol);
-
-struct daxfs_peer {
-	uid_t uid;
-	gid_t gid;
-	pid_t pid;
-	const gid_t *groups;		/* supplementary groups */
-	size_t ngroups;
-};
-/*
- * Find the first rule that lets @peer mount at canonical path @target;
- * NULL (and a reason in @why) if none.  Root (uid 0) is always allowed.
- */
-const struct daxfs_policy_rule *
-daxfs__policy_match(const struct daxfs_policy *pol, const struct daxfs_peer *peer,
-		    const char *target, char *why, size_t whylen);
-/* Is option string @opts allowed by a rule's option list @allowed? */
-bool daxfs__options_allowed(const char *opts, const char *allowed,
-			    char *why, size_t whylen);
-
-/* ---- paths (path.c) ----------------------------------------------------- */
-/* Lexical check: absolute, no empty, "." or ".." components, < PATH_MAX. */
-int daxfs__path_check_lexical(const char *path, char *why, size_t whylen);
-/* @path equals @prefix or lies below it (both lexically clean). */
-bool daxfs__path_under(const char *path, const char *prefix);
-/*
- * Open the directory @path component by component without following any
- * symbolic link (O_PATH|O_NOFOLLOW); returns an O_PATH fd or -errno.
- */
-int daxfs__open_dir_nofollow(const char *path, char *why, size_t whylen);
 
 /* ---- mountinfo (mountinfo.c) -------------------------------------------- */
 struct daxfs_mountinfo {
@@ -264,31 +210,7 @@ int daxfs__cgroup_path(const char *text, const char *v1_controller, char *out, s
 /* A cgroup limit or counter file: a decimal number, or "max" (UINT64_MAX). */
 int daxfs__cgroup_number(const char *text, uint64_t *v);
 
-/* ---- mountd core (mountd.c) ------------------------------------------------ */
-struct daxfs_mountd_backend {
-	/* Mount; 0 or -errno, message in @msg.  @target_fd is O_PATH. */
-	int (*mount)(void *priv, int dmabuf_fd, int target_fd, const char *target,
-		     const struct daxfs_mount_opts *opts, char *msg, size_t msglen);
-	void *priv;
-};
-
-struct daxfs_mountd_cfg {
-	const struct daxfs_policy *policy;
-	const struct daxfs_mountd_backend *backend;
-	int timeout_ms;			/* for the request to arrive */
-	void (*log)(void *priv, const char *fmt, ...)
-		__attribute__((format(printf, 2, 3)));
-	void *log_priv;
-};
-
-/*
- * Serve one connection: read one request (with the timeout), check it
- * and the peer, mount via the backend, send the reply.  Closes every
- * received fd; does not close @conn.  Returns the errno sent (0 = mounted),
- * negative on a transport error where no reply could be sent.
- */
-int daxfs__mountd_serve(int conn, const struct daxfs_mountd_cfg *cfg);
-
+/* ---- daxfs-mountd client (mountd.c) ------------------------------------- */
 /* Send a request with @dmabuf_fd over a connected socket and wait for the
  * reply (used by daxfs_mountd_request and the tests). */
 int daxfs__mountd_client(int sock, int dmabuf_fd, const char *target,

@@ -112,59 +112,6 @@ static void fc_log(int fsfd, char *out, size_t outlen)
 	}
 }
 
-/*
- * Fallback when the module did not put its reason into the context log:
- * the newest "daxfs" record of the kernel log written since @kfd was
- * positioned at its end (just before the attempt).  Racy against other
- * daxfs mounts at the same moment, hence only a fallback.
- */
-static __thread int kmsg_fd = -1;
-
-void daxfs__kmsg_mark(void)
-{
-	daxfs__kmsg_done();
-	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (kmsg_fd >= 0)
-		lseek(kmsg_fd, 0, SEEK_END);
-}
-
-void daxfs__kmsg_done(void)
-{
-	if (kmsg_fd >= 0)
-		close(kmsg_fd);
-	kmsg_fd = -1;
-}
-
-bool daxfs__kmsg_reason(char *out, size_t outlen)
-{
-	char rec[2048];
-	bool found = false;
-	ssize_t n;
-
-	if (kmsg_fd < 0)
-		return false;
-	for (int i = 0; i < 1024; i++) {
-		char *text;
-
-		n = read(kmsg_fd, rec, sizeof(rec) - 1);
-		if (n < 0 && (errno == EPIPE || errno == EINTR))
-			continue;	/* overwritten records; a signal */
-		if (n <= 0)
-			break;
-		rec[n] = '\0';
-		text = strchr(rec, ';');
-		if (!text)
-			continue;
-		text++;
-		text[strcspn(text, "\n")] = '\0';
-		if (strstr(text, "daxfs")) {
-			daxfs__strlcpy(out, text, outlen);
-			found = true;
-		}
-	}
-	return found;
-}
-
 static int fc_fail(int fsfd, int err, const char *what)
 {
 	char log[512];
@@ -305,12 +252,11 @@ out:
 	return r;
 }
 
-static int mount_legacy(int ctl, uint64_t id, int target_fd, const char *target,
+static int mount_legacy(uint64_t id, int target_fd, const char *target,
 			const struct daxfs_mount_opts *o)
 {
 	char src[40], tpath[64];
 
-	(void)ctl;
 	snprintf(src, sizeof(src), "dmabuf:%" PRIu64, id);
 	if (target_fd >= 0) {
 		snprintf(tpath, sizeof(tpath), "/proc/self/fd/%d", target_fd);
@@ -380,7 +326,7 @@ int daxfs__mount_at(int dmabuf_fd, int target_fd, const char *target,
 		if (!legacy)
 			r = mount_fc(dmabuf_fd, imp.id, target_fd, target, &o);
 		if (legacy || r == -ENOSYS)
-			r = mount_legacy(ctl, imp.id, target_fd, target, &o);
+			r = mount_legacy(imp.id, target_fd, target, &o);
 	}
 	/* Closing the control file drops the import; the mount keeps its own reference. */
 	close(ctl);

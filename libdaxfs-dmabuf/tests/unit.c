@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "internal.h"
+#include "daemon/daemon.h"
 #include "daxfs_format.h"
 #include "daxfs_validate.h"
 #include "tap.h"

@@ -14,6 +14,7 @@
 #include <syslog.h>
 #include <unistd.h>
 #include "tool.h"
+#include "daemon/daemon.h"
 
 static volatile sig_atomic_t stop, reload;
 static bool use_syslog;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "internal.h"
+#include "daemon/daemon.h"
 
 int daxfs__path_check_lexical(const char *path, char *why, size_t whylen)
 {

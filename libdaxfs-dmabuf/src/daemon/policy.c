@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "internal.h"
+#include "daemon/daemon.h"
 
 #define MAX_RULES 4096
 #define MAX_POLICY_SIZE (1u << 20)
