@@ -47,7 +47,7 @@
 } while (0)
 
 /* Log when r is not -err; returns r (for EXPECT_ERRNO/ASSERT_ERRNO). */
-static inline int daxfs_errno_check(struct __test_metadata *_metadata, int err, int r,
+static inline int dxt_errno_check(struct __test_metadata *_metadata, int err, int r,
 				    const char *what, int line)
 {
 	if (r != -err)
@@ -61,9 +61,9 @@ static inline int daxfs_errno_check(struct __test_metadata *_metadata, int err, 
  * Like EXPECT_EQ, a { block } may follow as the failure handler.
  */
 #define EXPECT_ERRNO(err, expr) \
-	EXPECT_EQ(-(err), daxfs_errno_check(_metadata, (err), (expr), #expr, __LINE__))
+	EXPECT_EQ(-(err), dxt_errno_check(_metadata, (err), (expr), #expr, __LINE__))
 #define ASSERT_ERRNO(err, expr) \
-	ASSERT_EQ(-(err), daxfs_errno_check(_metadata, (err), (expr), #expr, __LINE__))
+	ASSERT_EQ(-(err), dxt_errno_check(_metadata, (err), (expr), #expr, __LINE__))
 
 /* Generate a tree / build an image or fail with the reason. */
 #define GEN_TREE(dir, opts) do {					\

@@ -32,10 +32,6 @@
 #include "daxfs_format.h"
 #include "daxfs_test.h"
 
-#ifndef DAXFS_SRC_DEFAULT
-#define DAXFS_SRC_DEFAULT "/work/main"
-#endif
-
 #define ERR(...) do { if (err) snprintf(err, len, __VA_ARGS__); } while (0)
 
 static size_t round_up_page(size_t n)
@@ -418,19 +414,19 @@ long module_refcnt(void)
 
 /* ------------------------------------------------------------ /dev/daxfs */
 
-int daxfs_dev_open(void)
+int dxt_dev_open(void)
 {
 	int fd = open("/dev/" DAXFS_DEV_NAME, O_RDWR | O_CLOEXEC);
 
 	return fd < 0 ? -errno : fd;
 }
 
-int daxfs_ioctl(int dev, unsigned long cmd, void *arg)
+int dxt_ioctl(int dev, unsigned long cmd, void *arg)
 {
 	return ioctl(dev, cmd, arg) ? -errno : 0;
 }
 
-int daxfs_import(int dev, int fd, uint64_t off, struct daxfs_import *out)
+int dxt_import(int dev, int fd, uint64_t off, struct daxfs_import *out)
 {
 	struct daxfs_import a = { 0 };
 	int r;
@@ -438,27 +434,27 @@ int daxfs_import(int dev, int fd, uint64_t off, struct daxfs_import *out)
 	a.argsz = sizeof(a);
 	a.fd = fd;
 	a.offset = off;
-	r = daxfs_ioctl(dev, DAXFS_IOC_IMPORT, &a);
+	r = dxt_ioctl(dev, DAXFS_IOC_IMPORT, &a);
 	if (out)
 		*out = a;
 	return r;
 }
 
-int daxfs_release(int dev, uint64_t id)
+int dxt_release(int dev, uint64_t id)
 {
 	struct daxfs_release a = { .argsz = sizeof(a), .id = id };
 
-	return daxfs_ioctl(dev, DAXFS_IOC_RELEASE, &a);
+	return dxt_ioctl(dev, DAXFS_IOC_RELEASE, &a);
 }
 
-int daxfs_info(int dev, uint64_t id, struct daxfs_info *out)
+int dxt_info(int dev, uint64_t id, struct daxfs_info *out)
 {
 	struct daxfs_info a;
 
 	memset(&a, 0, sizeof(a));
 	a.argsz = sizeof(a);
 	a.id = id;
-	int r = daxfs_ioctl(dev, DAXFS_IOC_INFO, &a);
+	int r = dxt_ioctl(dev, DAXFS_IOC_INFO, &a);
 
 	if (out)
 		*out = a;
@@ -608,11 +604,41 @@ int proc_mounts_find(const char *target, char *src, char *fstype, char *opts, si
 
 /* ------------------------------------------------------------ images */
 
-const char *daxfs_src_dir(void)
+/*
+ * The source tree: $DAXFS_SRC, else the tree this test binary was built in,
+ * found from /proc/self/exe (build/vmtests/NAME: two levels up; the first
+ * ancestor that holds format/daxfs_format.h, so that the ASan twins in
+ * build/selftests/driver/san/ find it too).  Neither: a message and exit 2.
+ */
+const char *dxt_src_dir(void)
 {
+	static char dir[PATH_MAX];
 	const char *s = getenv("DAXFS_SRC");
+	char probe[PATH_MAX + 32];
+	ssize_t n;
 
-	return s && *s ? s : DAXFS_SRC_DEFAULT;
+	if (s && *s)
+		return s;
+	if (dir[0])
+		return dir;
+	n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+	if (n > 0) {
+		char *slash;
+
+		dir[n] = '\0';
+		while ((slash = strrchr(dir, '/')) && slash != dir) {
+			*slash = '\0';
+			snprintf(probe, sizeof(probe), "%s/format/daxfs_format.h", dir);
+			if (access(probe, F_OK) == 0)
+				return dir;
+		}
+	}
+	fprintf(stderr, "daxfs_test: DAXFS_SRC is not set and no source tree (one with "
+		"format/daxfs_format.h) holds this program (/proc/self/exe: %s); "
+		"set DAXFS_SRC to the daxfs-dmabuf tree\n",
+		n > 0 ? "not below one" : strerror(errno));
+	dir[0] = '\0';
+	exit(2);
 }
 
 const char *mkdaxfs_path(void)
@@ -622,7 +648,7 @@ const char *mkdaxfs_path(void)
 
 	if (e && *e)
 		return e;
-	snprintf(p, sizeof(p), "%s/build/format/mkdaxfs", daxfs_src_dir());
+	snprintf(p, sizeof(p), "%s/build/format/mkdaxfs", dxt_src_dir());
 	return p;
 }
 
@@ -1496,13 +1522,13 @@ int dxm_setup(struct dxmount *m, enum daxfs_exporter kind, const char *img, size
 		ERR("copying %s into the buffer: %s", img, strerror(-r));
 		return r;
 	}
-	m->dev = daxfs_dev_open();
+	m->dev = dxt_dev_open();
 	if (m->dev < 0) {
 		r = m->dev;
 		ERR("open /dev/daxfs: %s (module not loaded?)", strerror(-r));
 		return r;
 	}
-	r = daxfs_import(m->dev, m->buf.fd, 0, &m->imp);
+	r = dxt_import(m->dev, m->buf.fd, 0, &m->imp);
 	if (r) {
 		ERR("DAXFS_IOC_IMPORT: %s", strerror(-r));
 		return r;
@@ -1528,7 +1554,7 @@ void dxm_teardown(struct dxmount *m)
 		umount2(m->mnt, MNT_DETACH);
 	m->mounted = false;
 	if (m->imported && m->dev >= 0)
-		daxfs_release(m->dev, m->imp.id);
+		dxt_release(m->dev, m->imp.id);
 	m->imported = false;
 	if (m->dev >= 0)
 		close(m->dev);

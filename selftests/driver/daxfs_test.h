@@ -57,13 +57,13 @@ long dmabuf_count(void);
 /* /sys/module/daxfs/refcnt, or -1 */
 long module_refcnt(void);
 
-/* /dev/daxfs */
-int daxfs_dev_open(void);		/* fd or -errno */
-int daxfs_import(int dev, int fd, uint64_t off, struct daxfs_import *out);
-int daxfs_release(int dev, uint64_t id);
-int daxfs_info(int dev, uint64_t id, struct daxfs_info *out);
+/* /dev/daxfs (dxt_: test helpers, not the library's daxfs_import() and co.) */
+int dxt_dev_open(void);		/* fd or -errno */
+int dxt_import(int dev, int fd, uint64_t off, struct daxfs_import *out);
+int dxt_release(int dev, uint64_t id);
+int dxt_info(int dev, uint64_t id, struct daxfs_info *out);
 /* raw ioctl, returns 0 or -errno */
-int daxfs_ioctl(int dev, unsigned long cmd, void *arg);
+int dxt_ioctl(int dev, unsigned long cmd, void *arg);
 
 /* Mounting.  Return 0 or -errno. */
 int mount_id(uint64_t id, const char *target, unsigned long flags, const char *opts);
@@ -81,7 +81,8 @@ int umount_all_under(const char *prefix);
 int proc_mounts_find(const char *target, char *src, char *fstype, char *opts, size_t len);
 
 /* Images */
-const char *daxfs_src_dir(void);
+/* The source tree: $DAXFS_SRC, else found from /proc/self/exe (exits if neither). */
+const char *dxt_src_dir(void);
 const char *mkdaxfs_path(void);
 /* mkdaxfs [opts...] IMAGE SOURCE; returns 0 or -1 with the output in err. */
 int mkimage(const char *img, const char *src, const char *const *opts, char *err, size_t len);

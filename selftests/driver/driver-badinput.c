@@ -25,7 +25,7 @@
 
 static int dev_or_fail(struct __test_metadata *_metadata)
 {
-	int dev = daxfs_dev_open();
+	int dev = dxt_dev_open();
 
 	if (dev < 0)
 		TH_LOG("open /dev/daxfs: %s (module not loaded?)", strerror(-dev));
@@ -69,12 +69,12 @@ TEST_F(api, not_a_dmabuf)
 	dir = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ASSERT_LE(0, dir);
 
-	EXPECT_ERRNO(EINVAL, daxfs_import(dev, reg, 0, NULL));
-	EXPECT_ERRNO(EINVAL, daxfs_import(dev, mfd, 0, NULL));
-	EXPECT_ERRNO(EINVAL, daxfs_import(dev, nul, 0, NULL));
-	EXPECT_ERRNO(EINVAL, daxfs_import(dev, p[0], 0, NULL));
-	EXPECT_ERRNO(EINVAL, daxfs_import(dev, dir, 0, NULL));
-	EXPECT_ERRNO(EINVAL, daxfs_import(dev, dev, 0, NULL));
+	EXPECT_ERRNO(EINVAL, dxt_import(dev, reg, 0, NULL));
+	EXPECT_ERRNO(EINVAL, dxt_import(dev, mfd, 0, NULL));
+	EXPECT_ERRNO(EINVAL, dxt_import(dev, nul, 0, NULL));
+	EXPECT_ERRNO(EINVAL, dxt_import(dev, p[0], 0, NULL));
+	EXPECT_ERRNO(EINVAL, dxt_import(dev, dir, 0, NULL));
+	EXPECT_ERRNO(EINVAL, dxt_import(dev, dev, 0, NULL));
 	/* the fsconfig path rejects them the same way */
 	{
 		int fs = sys_fsopen("daxfs", FSOPEN_CLOEXEC);
@@ -109,10 +109,10 @@ TEST_F(api, bad_fd)
 		close(hi);
 		fd = hi;
 	}
-	EXPECT_ERRNO(EBADF, daxfs_import(dev, fd, 0, NULL));
-	EXPECT_ERRNO(EBADF, daxfs_import(dev, -1, 0, NULL));
-	EXPECT_ERRNO(EBADF, daxfs_import(dev, INT_MAX, 0, NULL));
-	EXPECT_ERRNO(EBADF, daxfs_import(dev, INT_MIN, 0, NULL));
+	EXPECT_ERRNO(EBADF, dxt_import(dev, fd, 0, NULL));
+	EXPECT_ERRNO(EBADF, dxt_import(dev, -1, 0, NULL));
+	EXPECT_ERRNO(EBADF, dxt_import(dev, INT_MAX, 0, NULL));
+	EXPECT_ERRNO(EBADF, dxt_import(dev, INT_MIN, 0, NULL));
 	{
 		int fs = sys_fsopen("daxfs", FSOPEN_CLOEXEC);
 
@@ -129,11 +129,11 @@ TEST_F(api, unknown_ids)
 	struct daxfs_info info;
 	char mnt[] = "/tmp/daxfs-mnt.XXXXXX";
 
-	EXPECT_ERRNO(ENOENT, daxfs_release(dev, 0));
-	EXPECT_ERRNO(ENOENT, daxfs_release(dev, 987654321));
-	EXPECT_ERRNO(ENOENT, daxfs_release(dev, ~0ull));
-	EXPECT_ERRNO(ENOENT, daxfs_info(dev, 0, &info));
-	EXPECT_ERRNO(ENOENT, daxfs_info(dev, 987654321, &info));
+	EXPECT_ERRNO(ENOENT, dxt_release(dev, 0));
+	EXPECT_ERRNO(ENOENT, dxt_release(dev, 987654321));
+	EXPECT_ERRNO(ENOENT, dxt_release(dev, ~0ull));
+	EXPECT_ERRNO(ENOENT, dxt_info(dev, 0, &info));
+	EXPECT_ERRNO(ENOENT, dxt_info(dev, 987654321, &info));
 	ASSERT_NE(NULL, mkdtemp(mnt));
 	EXPECT_ERRNO(MOUNT_UNKNOWN_ID_ERRNO, mount_id(987654321, mnt, MS_RDONLY, NULL));
 	EXPECT_ERRNO(MOUNT_UNKNOWN_ID_ERRNO, mount_id(0, mnt, MS_RDONLY, NULL));
@@ -152,11 +152,11 @@ TEST_F(api, bad_ioctl)
 	int dev = dev_or_fail(_metadata);
 	char buf[256] = { 0 };
 
-	EXPECT_ERRNO(ENOTTY, daxfs_ioctl(dev, _IOWR(DAXFS_IOC_MAGIC, 0x7f, struct daxfs_import),
+	EXPECT_ERRNO(ENOTTY, dxt_ioctl(dev, _IOWR(DAXFS_IOC_MAGIC, 0x7f, struct daxfs_import),
 					 buf));
-	EXPECT_ERRNO(ENOTTY, daxfs_ioctl(dev, _IO('x', 1), buf));
-	EXPECT_ERRNO(EFAULT, daxfs_ioctl(dev, DAXFS_IOC_IMPORT, NULL));
-	EXPECT_ERRNO(EFAULT, daxfs_ioctl(dev, DAXFS_IOC_RELEASE, (void *)16));
+	EXPECT_ERRNO(ENOTTY, dxt_ioctl(dev, _IO('x', 1), buf));
+	EXPECT_ERRNO(EFAULT, dxt_ioctl(dev, DAXFS_IOC_IMPORT, NULL));
+	EXPECT_ERRNO(EFAULT, dxt_ioctl(dev, DAXFS_IOC_RELEASE, (void *)16));
 	close(dev);
 }
 
@@ -276,9 +276,9 @@ static int try_image(struct __test_metadata *_metadata, FIXTURE_DATA(bad) *self,
 	if (len)
 		r = dbuf_write(&b, at, img, len);
 	if (!r)
-		r = daxfs_import(self->dev, b.fd, off, &imp);
+		r = dxt_import(self->dev, b.fd, off, &imp);
 	if (!r)
-		daxfs_release(self->dev, imp.id);
+		dxt_release(self->dev, imp.id);
 	dbuf_free(&b);
 	return r;
 }
@@ -302,22 +302,22 @@ TEST_F_TIMEOUT(bad, valid_then_double_release, 120)
 	struct daxfs_import imp;
 	struct daxfs_info info;
 
-	ASSERT_EQ(0, daxfs_import(self->dev, self->buf.fd, 0, &imp));
+	ASSERT_EQ(0, dxt_import(self->dev, self->buf.fd, 0, &imp));
 	EXPECT_EQ(self->len, imp.image_size);
 	EXPECT_EQ(self->buf.size, imp.buffer_size);
-	EXPECT_EQ(0, daxfs_info(self->dev, imp.id, &info));
+	EXPECT_EQ(0, dxt_info(self->dev, imp.id, &info));
 	EXPECT_EQ(0, info.mounts);
-	EXPECT_EQ(0, daxfs_release(self->dev, imp.id));
-	EXPECT_ERRNO(ENOENT, daxfs_release(self->dev, imp.id));
-	EXPECT_ERRNO(ENOENT, daxfs_info(self->dev, imp.id, &info));
+	EXPECT_EQ(0, dxt_release(self->dev, imp.id));
+	EXPECT_ERRNO(ENOENT, dxt_release(self->dev, imp.id));
+	EXPECT_ERRNO(ENOENT, dxt_info(self->dev, imp.id, &info));
 	EXPECT_ERRNO(MOUNT_UNKNOWN_ID_ERRNO, mount_id(imp.id, self->mnt, MS_RDONLY, NULL));
 	/* ids are not reused at once */
 	{
 		struct daxfs_import imp2;
 
-		ASSERT_EQ(0, daxfs_import(self->dev, self->buf.fd, 0, &imp2));
+		ASSERT_EQ(0, dxt_import(self->dev, self->buf.fd, 0, &imp2));
 		EXPECT_NE(imp.id, imp2.id);
-		EXPECT_EQ(0, daxfs_release(self->dev, imp2.id));
+		EXPECT_EQ(0, dxt_release(self->dev, imp2.id));
 	}
 }
 
@@ -330,29 +330,29 @@ TEST_F_TIMEOUT(bad, flags_and_reserved, 120)
 	a.argsz = sizeof(a);
 	a.fd = self->buf.fd;
 	a.flags = 1;
-	EXPECT_ERRNO(EINVAL, daxfs_ioctl(self->dev, DAXFS_IOC_IMPORT, &a));
+	EXPECT_ERRNO(EINVAL, dxt_ioctl(self->dev, DAXFS_IOC_IMPORT, &a));
 	a.flags = 1u << 31;
-	EXPECT_ERRNO(EINVAL, daxfs_ioctl(self->dev, DAXFS_IOC_IMPORT, &a));
+	EXPECT_ERRNO(EINVAL, dxt_ioctl(self->dev, DAXFS_IOC_IMPORT, &a));
 	a.flags = 0;
 	a.reserved0 = 1;
-	EXPECT_ERRNO(EINVAL, daxfs_ioctl(self->dev, DAXFS_IOC_IMPORT, &a));
+	EXPECT_ERRNO(EINVAL, dxt_ioctl(self->dev, DAXFS_IOC_IMPORT, &a));
 	a.reserved0 = 0x80000000u;
-	EXPECT_ERRNO(EINVAL, daxfs_ioctl(self->dev, DAXFS_IOC_IMPORT, &a));
+	EXPECT_ERRNO(EINVAL, dxt_ioctl(self->dev, DAXFS_IOC_IMPORT, &a));
 
-	ASSERT_EQ(0, daxfs_import(self->dev, self->buf.fd, 0, &ok));
+	ASSERT_EQ(0, dxt_import(self->dev, self->buf.fd, 0, &ok));
 	{
 		struct daxfs_release r = { .argsz = sizeof(r), .flags = 1, .id = ok.id };
 		struct daxfs_info i;
 
-		EXPECT_ERRNO(EINVAL, daxfs_ioctl(self->dev, DAXFS_IOC_RELEASE, &r));
+		EXPECT_ERRNO(EINVAL, dxt_ioctl(self->dev, DAXFS_IOC_RELEASE, &r));
 		memset(&i, 0, sizeof(i));
 		i.argsz = sizeof(i);
 		i.flags = 2;
 		i.id = ok.id;
-		EXPECT_ERRNO(EINVAL, daxfs_ioctl(self->dev, DAXFS_IOC_INFO, &i));
+		EXPECT_ERRNO(EINVAL, dxt_ioctl(self->dev, DAXFS_IOC_INFO, &i));
 	}
 	/* the failed calls did not drop it */
-	EXPECT_EQ(0, daxfs_release(self->dev, ok.id));
+	EXPECT_EQ(0, dxt_release(self->dev, ok.id));
 }
 
 TEST_F_TIMEOUT(bad, argsz_too_small, 120)
@@ -366,7 +366,7 @@ TEST_F_TIMEOUT(bad, argsz_too_small, 120)
 		memset(&a, 0, sizeof(a));
 		a.argsz = sizes[i];
 		a.fd = self->buf.fd;
-		EXPECT_ERRNO(EINVAL, daxfs_ioctl(self->dev, DAXFS_IOC_IMPORT, &a)) {
+		EXPECT_ERRNO(EINVAL, dxt_ioctl(self->dev, DAXFS_IOC_IMPORT, &a)) {
 			TH_LOG("argsz %u", sizes[i]);
 		}
 	}
@@ -374,13 +374,13 @@ TEST_F_TIMEOUT(bad, argsz_too_small, 120)
 		struct daxfs_release r = { .argsz = 8, .id = 1 };
 		struct daxfs_info inf;
 
-		EXPECT_ERRNO(EINVAL, daxfs_ioctl(self->dev, DAXFS_IOC_RELEASE, &r));
+		EXPECT_ERRNO(EINVAL, dxt_ioctl(self->dev, DAXFS_IOC_RELEASE, &r));
 		r.argsz = 0;
-		EXPECT_ERRNO(EINVAL, daxfs_ioctl(self->dev, DAXFS_IOC_RELEASE, &r));
+		EXPECT_ERRNO(EINVAL, dxt_ioctl(self->dev, DAXFS_IOC_RELEASE, &r));
 		memset(&inf, 0, sizeof(inf));
 		inf.argsz = sizeof(inf) - 1;
 		inf.id = 1;
-		EXPECT_ERRNO(EINVAL, daxfs_ioctl(self->dev, DAXFS_IOC_INFO, &inf));
+		EXPECT_ERRNO(EINVAL, dxt_ioctl(self->dev, DAXFS_IOC_INFO, &inf));
 	}
 }
 
@@ -399,12 +399,12 @@ TEST_F_TIMEOUT(bad, argsz_larger, 120)
 	memset(&big, 0, sizeof(big));
 	big.a.argsz = sizeof(big);
 	big.a.fd = self->buf.fd;
-	ASSERT_EQ(0, daxfs_ioctl(self->dev, DAXFS_IOC_IMPORT, &big));
+	ASSERT_EQ(0, dxt_ioctl(self->dev, DAXFS_IOC_IMPORT, &big));
 	EXPECT_LT(0, big.a.id);
 	EXPECT_EQ(self->len, big.a.image_size);
 	for (size_t i = 0; i < sizeof(big.tail); i++)
 		EXPECT_EQ(0, big.tail[i]);
-	EXPECT_EQ(0, daxfs_release(self->dev, big.a.id));
+	EXPECT_EQ(0, dxt_release(self->dev, big.a.id));
 
 	/* non-zero byte the kernel does not know: E2BIG */
 	for (size_t pos = 0; pos < sizeof(big.tail); pos += 21) {
@@ -412,7 +412,7 @@ TEST_F_TIMEOUT(bad, argsz_larger, 120)
 		big.a.argsz = sizeof(big);
 		big.a.fd = self->buf.fd;
 		big.tail[pos] = 1;
-		EXPECT_ERRNO(E2BIG, daxfs_ioctl(self->dev, DAXFS_IOC_IMPORT, &big)) {
+		EXPECT_ERRNO(E2BIG, dxt_ioctl(self->dev, DAXFS_IOC_IMPORT, &big)) {
 			TH_LOG("non-zero tail byte %zu", pos);
 		}
 	}
@@ -422,10 +422,10 @@ TEST_F_TIMEOUT(bad, argsz_larger, 120)
 	memset(&exact.a, 0, sizeof(exact.a));
 	exact.a.argsz = sizeof(exact.a);
 	exact.a.fd = self->buf.fd;
-	ASSERT_EQ(0, daxfs_ioctl(self->dev, DAXFS_IOC_IMPORT, &exact));
+	ASSERT_EQ(0, dxt_ioctl(self->dev, DAXFS_IOC_IMPORT, &exact));
 	for (size_t i = 0; i < sizeof(exact.canary); i++)
 		EXPECT_EQ(0xA5, exact.canary[i]);
-	EXPECT_EQ(0, daxfs_release(self->dev, exact.a.id));
+	EXPECT_EQ(0, dxt_release(self->dev, exact.a.id));
 
 	/* RELEASE and INFO grow the same way */
 	{
@@ -435,14 +435,14 @@ TEST_F_TIMEOUT(bad, argsz_larger, 120)
 		} rel;
 		struct daxfs_import imp;
 
-		ASSERT_EQ(0, daxfs_import(self->dev, self->buf.fd, 0, &imp));
+		ASSERT_EQ(0, dxt_import(self->dev, self->buf.fd, 0, &imp));
 		memset(&rel, 0, sizeof(rel));
 		rel.r.argsz = sizeof(rel);
 		rel.r.id = imp.id;
 		rel.tail[3] = 9;
-		EXPECT_ERRNO(E2BIG, daxfs_ioctl(self->dev, DAXFS_IOC_RELEASE, &rel));
+		EXPECT_ERRNO(E2BIG, dxt_ioctl(self->dev, DAXFS_IOC_RELEASE, &rel));
 		rel.tail[3] = 0;
-		EXPECT_EQ(0, daxfs_ioctl(self->dev, DAXFS_IOC_RELEASE, &rel));
+		EXPECT_EQ(0, dxt_ioctl(self->dev, DAXFS_IOC_RELEASE, &rel));
 	}
 }
 
@@ -452,17 +452,17 @@ TEST_F_TIMEOUT(bad, offsets, 120)
 	static const uint64_t bad[] = { 1, 512, 4095, 4097 };
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		EXPECT_ERRNO(EINVAL, daxfs_import(self->dev, self->buf.fd, bad[i], NULL)) {
+		EXPECT_ERRNO(EINVAL, dxt_import(self->dev, self->buf.fd, bad[i], NULL)) {
 			TH_LOG("offset %llu", (unsigned long long)bad[i]);
 		}
 	}
-	EXPECT_ERRNO(EINVAL, daxfs_import(self->dev, self->buf.fd, bs, NULL));
-	EXPECT_ERRNO(EINVAL, daxfs_import(self->dev, self->buf.fd, bs + PAGE, NULL));
-	EXPECT_ERRNO(EINVAL, daxfs_import(self->dev, self->buf.fd, 1ull << 62, NULL));
-	EXPECT_ERRNO(EINVAL, daxfs_import(self->dev, self->buf.fd, ~0ull & ~(PAGE - 1), NULL));
-	EXPECT_ERRNO(EINVAL, daxfs_import(self->dev, self->buf.fd, ~0ull, NULL));
+	EXPECT_ERRNO(EINVAL, dxt_import(self->dev, self->buf.fd, bs, NULL));
+	EXPECT_ERRNO(EINVAL, dxt_import(self->dev, self->buf.fd, bs + PAGE, NULL));
+	EXPECT_ERRNO(EINVAL, dxt_import(self->dev, self->buf.fd, 1ull << 62, NULL));
+	EXPECT_ERRNO(EINVAL, dxt_import(self->dev, self->buf.fd, ~0ull & ~(PAGE - 1), NULL));
+	EXPECT_ERRNO(EINVAL, dxt_import(self->dev, self->buf.fd, ~0ull, NULL));
 	/* in range and aligned, but no image there */
-	EXPECT_ERRNO(EINVAL, daxfs_import(self->dev, self->buf.fd, PAGE, NULL));
+	EXPECT_ERRNO(EINVAL, dxt_import(self->dev, self->buf.fd, PAGE, NULL));
 	/* the image at 8 KiB into a buffer */
 	EXPECT_EQ(0, TRY(self->image, self->len, 0, 2 * PAGE, 2 * PAGE));
 	EXPECT_ERRNO(EINVAL, TRY(self->image, self->len, 0, 2 * PAGE, 0));
@@ -479,8 +479,8 @@ TEST_F_TIMEOUT(bad, offset_mount_compare, 120)
 
 	ASSERT_EQ(0, dbuf_alloc(variant->kind, self->len + 4 * PAGE, &b, err, sizeof(err)));
 	ASSERT_EQ(0, dbuf_write(&b, 3 * PAGE, self->image, self->len));
-	ASSERT_EQ(0, daxfs_import(self->dev, b.fd, 3 * PAGE, &imp));
-	ASSERT_EQ(0, daxfs_info(self->dev, imp.id, &info));
+	ASSERT_EQ(0, dxt_import(self->dev, b.fd, 3 * PAGE, &imp));
+	ASSERT_EQ(0, dxt_info(self->dev, imp.id, &info));
 	EXPECT_EQ(3 * PAGE, info.offset);
 	EXPECT_EQ(self->len, info.image_size);
 	ASSERT_EQ(0, mount_id(imp.id, self->mnt, MS_RDONLY, NULL));
@@ -505,7 +505,7 @@ TEST_F_TIMEOUT(bad, offset_mount_compare, 120)
 		}
 		EXPECT_EQ(0, umount_path(self->mnt, 0));
 	}
-	EXPECT_EQ(0, daxfs_release(self->dev, imp.id));
+	EXPECT_EQ(0, dxt_release(self->dev, imp.id));
 	dbuf_free(&b);
 }
 
@@ -719,11 +719,11 @@ TEST_F_TIMEOUT(bad, imports_belong_to_the_file, 120)
 	struct daxfs_info info;
 	int dev2 = dev_or_fail(_metadata);
 
-	ASSERT_EQ(0, daxfs_import(dev2, self->buf.fd, 0, &imp));
+	ASSERT_EQ(0, dxt_import(dev2, self->buf.fd, 0, &imp));
 	/* another open file does not see it */
-	EXPECT_ERRNO(ENOENT, daxfs_info(self->dev, imp.id, &info));
-	EXPECT_ERRNO(ENOENT, daxfs_release(self->dev, imp.id));
-	EXPECT_EQ(0, daxfs_info(dev2, imp.id, &info));
+	EXPECT_ERRNO(ENOENT, dxt_info(self->dev, imp.id, &info));
+	EXPECT_ERRNO(ENOENT, dxt_release(self->dev, imp.id));
+	EXPECT_EQ(0, dxt_info(dev2, imp.id, &info));
 	/* closing the file drops the unmounted import */
 	close(dev2);
 	EXPECT_ERRNO(MOUNT_UNKNOWN_ID_ERRNO, mount_id(imp.id, self->mnt, MS_RDONLY, NULL));
@@ -738,7 +738,7 @@ TEST_F_TIMEOUT(bad, import_limits, 200)
 	int devs[64], ndev = 0, per_file = 0, total = 0, r = 0;
 	struct daxfs_import imp;
 
-	while (!(r = daxfs_import(self->dev, self->buf.fd, 0, &imp)) && per_file < 100000)
+	while (!(r = dxt_import(self->dev, self->buf.fd, 0, &imp)) && per_file < 100000)
 		per_file++;
 	TH_LOG("imports on one open file: %d, then %s", per_file,
 	       r ? strerrorname_np(-r) : "no limit");
@@ -750,7 +750,7 @@ TEST_F_TIMEOUT(bad, import_limits, 200)
 		int n = 0;
 
 		devs[ndev] = dev_or_fail(_metadata);
-		while (!(r = daxfs_import(devs[ndev], self->buf.fd, 0, &imp)))
+		while (!(r = dxt_import(devs[ndev], self->buf.fd, 0, &imp)))
 			n++;
 		total += n;
 		if (r == -EMFILE)
@@ -762,11 +762,11 @@ TEST_F_TIMEOUT(bad, import_limits, 200)
 	for (int i = 0; i < ndev; i++)
 		close(devs[i]);
 	/* the first file's imports are still there, the others went with their files */
-	EXPECT_ERRNO(EMFILE, daxfs_import(self->dev, self->buf.fd, 0, &imp));
+	EXPECT_ERRNO(EMFILE, dxt_import(self->dev, self->buf.fd, 0, &imp));
 	close(self->dev);
 	self->dev = dev_or_fail(_metadata);
-	ASSERT_EQ(0, daxfs_import(self->dev, self->buf.fd, 0, &imp));
-	EXPECT_EQ(0, daxfs_release(self->dev, imp.id));
+	ASSERT_EQ(0, dxt_import(self->dev, self->buf.fd, 0, &imp));
+	EXPECT_EQ(0, dxt_release(self->dev, imp.id));
 }
 
 TEST_HARNESS_MAIN

@@ -105,7 +105,7 @@ TEST_F_TIMEOUT(content, mount_compare, 120)
 		EXPECT_EQ(3, a.st_nlink);
 	}
 
-	ASSERT_OK_MSG(daxfs_info(self->m.dev, self->m.imp.id, &info), "INFO");
+	ASSERT_OK_MSG(dxt_info(self->m.dev, self->m.imp.id, &info), "INFO");
 	distinct_inodes = 0;
 	nftw(self->src, count_cb, 16, FTW_PHYS);
 	EXPECT_EQ(distinct_inodes, info.inode_count);
@@ -293,7 +293,7 @@ TEST_F_TIMEOUT(content, statfs, 120)
 	MOUNT_IMAGE();
 	ASSERT_EQ(0, statfs(self->mnt, &s));
 	ASSERT_EQ(0, statvfs(self->mnt, &v));
-	ASSERT_OK_MSG(daxfs_info(self->m.dev, self->m.imp.id, &info), "INFO");
+	ASSERT_OK_MSG(dxt_info(self->m.dev, self->m.imp.id, &info), "INFO");
 	TH_LOG("f_type 0x%lx bsize %ld blocks %lu bfree %lu files %lu ffree %lu namelen %ld",
 	       (long)s.f_type, (long)s.f_bsize, s.f_blocks, s.f_bfree, s.f_files, s.f_ffree,
 	       (long)s.f_namelen);

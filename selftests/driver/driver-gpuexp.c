@@ -445,11 +445,11 @@ TEST_F_TIMEOUT(gx, pinnable_pinned_while_used, 300)
 	EXPECT_EQ(0, gx_move(self->gdev, b.fd));
 	expect_image_in(_metadata, self, &b, "after a move before the import");
 
-	dev = daxfs_dev_open();
+	dev = dxt_dev_open();
 	ASSERT_LE(0, dev) {
 		TH_LOG("open /dev/daxfs: %s (daxfs.ko not loaded?)", strerror(-dev));
 	}
-	r = daxfs_import(dev, b.fd, 0, &imp);
+	r = dxt_import(dev, b.fd, 0, &imp);
 	ASSERT_EQ(0, r) {
 		TH_LOG("DAXFS_IOC_IMPORT of a DYNAMIC_PINNABLE buffer: %s", strerror(-r));
 	}
@@ -472,7 +472,7 @@ TEST_F_TIMEOUT(gx, pinnable_pinned_while_used, 300)
 	maps_check(_metadata, &mp, "mounted, after a refused move");
 
 	/* the mount keeps what the import had */
-	EXPECT_EQ(0, daxfs_release(dev, imp.id));
+	EXPECT_EQ(0, dxt_release(dev, imp.id));
 	EXPECT_PINNED(self->gdev, b.fd, 1, 1, "mounted, import released");
 	EXPECT_ERRNO(EBUSY, gx_move(self->gdev, b.fd));
 	expect_tree(_metadata, self, "mounted, import released, after a refused move");
@@ -506,13 +506,13 @@ TEST_F_TIMEOUT(gx, pinnable_other_orders, 300)
 	int dev, r;
 
 	filled_buffer(_metadata, self, DAXFS_GPUEXP_DYNAMIC_PINNABLE, &b);
-	dev = daxfs_dev_open();
+	dev = dxt_dev_open();
 	ASSERT_LE(0, dev) {
 		TH_LOG("open /dev/daxfs: %s (daxfs.ko not loaded?)", strerror(-dev));
 	}
 
 	/* import, mount, unmount, release */
-	r = daxfs_import(dev, b.fd, 0, &imp);
+	r = dxt_import(dev, b.fd, 0, &imp);
 	ASSERT_EQ(0, r) {
 		TH_LOG("DAXFS_IOC_IMPORT: %s", strerror(-r));
 	}
@@ -521,15 +521,15 @@ TEST_F_TIMEOUT(gx, pinnable_other_orders, 300)
 	ASSERT_EQ(0, umount_path(self->mnt, 0));
 	EXPECT_PINNED(self->gdev, b.fd, 1, 1, "unmounted, still imported");
 	EXPECT_ERRNO(EBUSY, gx_move(self->gdev, b.fd));
-	EXPECT_EQ(0, daxfs_release(dev, imp.id));
+	EXPECT_EQ(0, dxt_release(dev, imp.id));
 	EXPECT_PINNED(self->gdev, b.fd, 0, 0, "unmounted, then released");
 	EXPECT_EQ(0, gx_move(self->gdev, b.fd));
 
 	/* an import that is never mounted */
-	ASSERT_EQ(0, daxfs_import(dev, b.fd, 0, &imp));
+	ASSERT_EQ(0, dxt_import(dev, b.fd, 0, &imp));
 	EXPECT_PINNED(self->gdev, b.fd, 1, 1, "imported, not mounted");
 	EXPECT_ERRNO(EBUSY, gx_move(self->gdev, b.fd));
-	EXPECT_EQ(0, daxfs_release(dev, imp.id));
+	EXPECT_EQ(0, dxt_release(dev, imp.id));
 	EXPECT_PINNED(self->gdev, b.fd, 0, 0, "released, never mounted");
 
 	/* a mount straight from the dma-buf fd (fsconfig FSCONFIG_SET_FD) */
@@ -544,7 +544,7 @@ TEST_F_TIMEOUT(gx, pinnable_other_orders, 300)
 	EXPECT_PINNED(self->gdev, b.fd, 0, 0, "the fd's mount unmounted");
 
 	/* closing /dev/daxfs releases its imports */
-	ASSERT_EQ(0, daxfs_import(dev, b.fd, 0, &imp));
+	ASSERT_EQ(0, dxt_import(dev, b.fd, 0, &imp));
 	EXPECT_PINNED(self->gdev, b.fd, 1, 1, "imported again");
 	close(dev);
 	EXPECT_PINNED(self->gdev, b.fd, 0, 0, "/dev/daxfs closed");
@@ -564,19 +564,19 @@ TEST_F_TIMEOUT(gx, unpinnable_refused, 180)
 	int dev, kmsg, r;
 
 	filled_buffer(_metadata, self, DAXFS_GPUEXP_DYNAMIC_UNPINNABLE, &b);
-	dev = daxfs_dev_open();
+	dev = dxt_dev_open();
 	ASSERT_LE(0, dev) {
 		TH_LOG("open /dev/daxfs: %s (daxfs.ko not loaded?)", strerror(-dev));
 	}
 	kmsg = kmsg_open();
 	ASSERT_LE(0, kmsg);
-	r = daxfs_import(dev, b.fd, 0, &imp);
+	r = dxt_import(dev, b.fd, 0, &imp);
 	EXPECT_ERRNO(EOPNOTSUPP, r) {
 		TH_LOG("importing a dynamic buffer that cannot be pinned must fail "
 		       "with the pin's errno");
 	}
 	if (!r)
-		EXPECT_EQ(0, daxfs_release(dev, imp.id));
+		EXPECT_EQ(0, dxt_release(dev, imp.id));
 	EXPECT_TRUE(kmsg_find(kmsg, needles, line, sizeof(line))) {
 		TH_LOG("no kernel log line with \"daxfs\" and \"cannot pin\"");
 	}
@@ -615,11 +615,11 @@ TEST_F_TIMEOUT(gx, iomem_read_no_mmap, 300)
 	void *p;
 
 	filled_buffer(_metadata, self, DAXFS_GPUEXP_IOMEM, &b);
-	dev = daxfs_dev_open();
+	dev = dxt_dev_open();
 	ASSERT_LE(0, dev) {
 		TH_LOG("open /dev/daxfs: %s (daxfs.ko not loaded?)", strerror(-dev));
 	}
-	r = daxfs_import(dev, b.fd, 0, &imp);
+	r = dxt_import(dev, b.fd, 0, &imp);
 	ASSERT_EQ(0, r) {
 		TH_LOG("DAXFS_IOC_IMPORT of an IOMEM buffer: %s", strerror(-r));
 	}
@@ -650,7 +650,7 @@ TEST_F_TIMEOUT(gx, iomem_read_no_mmap, 300)
 	expect_tree(_metadata, self, "IOMEM buffer, after the refused mmaps");
 
 	ASSERT_EQ(0, umount_path(self->mnt, 0));
-	EXPECT_EQ(0, daxfs_release(dev, imp.id));
+	EXPECT_EQ(0, dxt_release(dev, imp.id));
 	EXPECT_PINNED(self->gdev, b.fd, 0, 0, "released and unmounted");
 	ASSERT_EQ(0, gx_status(self->gdev, b.fd, &st));
 	EXPECT_EQ(0, st.vmap_count + st.sg_mappings) {

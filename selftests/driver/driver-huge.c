@@ -317,14 +317,14 @@ static int udmabuf_mount(struct __test_metadata *_metadata, FIXTURE_DATA(huge) *
 		TH_LOG("UDMABUF_CREATE of %zu bytes: %s", self->buf_size, strerror(-r));
 		return r;
 	}
-	self->dev = daxfs_dev_open();
+	self->dev = dxt_dev_open();
 	if (self->dev < 0)
 		return self->dev;
-	r = daxfs_import(self->dev, self->dmabuf, 0, &imp);
+	r = dxt_import(self->dev, self->dmabuf, 0, &imp);
 	if (r)
 		return r;
 	r = mount_id(imp.id, self->mnt, MS_RDONLY, NULL);
-	daxfs_release(self->dev, imp.id);	/* the mount keeps the buffer */
+	dxt_release(self->dev, imp.id);	/* the mount keeps the buffer */
 	return r;
 }
 
@@ -439,11 +439,11 @@ static bool setup_source(struct __test_metadata *_metadata, FIXTURE_DATA(huge) *
 		ASSERT_EQ(0, dbuf_write(&self->hbuf, 0, self->image, self->image_len));
 		self->bufmap = dbuf_mmap(&self->hbuf, PROT_READ);
 		ASSERT_NE(NULL, self->bufmap);
-		self->dev = daxfs_dev_open();
+		self->dev = dxt_dev_open();
 		ASSERT_LE(0, self->dev);
-		ASSERT_EQ(0, daxfs_import(self->dev, self->hbuf.fd, 0, &imp));
+		ASSERT_EQ(0, dxt_import(self->dev, self->hbuf.fd, 0, &imp));
 		r = mount_id(imp.id, self->mnt, MS_RDONLY, NULL);
-		daxfs_release(self->dev, imp.id);	/* the mount keeps the buffer */
+		dxt_release(self->dev, imp.id);	/* the mount keeps the buffer */
 		ASSERT_EQ(0, r) {
 			TH_LOG("mount of the heap buffer: %s", strerror(-r));
 		}
@@ -816,7 +816,7 @@ TEST_F_TIMEOUT(huge, gup_paths, 300)
 {
 	/* inside the second MiB of the first window: another folio for the heap */
 	const size_t off = HUGE / 2 + 3 * PAGE;
-	char *m, *want, *buf, core_pat[256] = "", path[192];
+	char *m, *want, *buf = NULL, core_pat[256] = "", path[192];
 	struct iovec local, remote;
 	int fd, memfd, lfd, p[2];
 	ssize_t n;

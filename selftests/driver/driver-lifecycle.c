@@ -104,7 +104,7 @@ TEST_F_TIMEOUT(life, close_everything_then_read, 120)
 
 	MOUNT_IMAGE();
 	/* the import may go once mounted */
-	EXPECT_EQ(0, daxfs_release(self->m.dev, self->m.imp.id));
+	EXPECT_EQ(0, dxt_release(self->m.dev, self->m.imp.id));
 	self->m.imported = false;
 	close(self->m.dev);
 	self->m.dev = -1;
@@ -138,7 +138,7 @@ TEST_F_TIMEOUT(life, umount_while_mapped, 120)
 	ASSERT_EQ(0, umount_path(self->mnt, MNT_DETACH));
 	self->m.mounted = false;
 	/* and the buffer alive: drop every other reference */
-	daxfs_release(self->m.dev, self->m.imp.id);
+	dxt_release(self->m.dev, self->m.imp.id);
 	self->m.imported = false;
 	close(self->m.dev);
 	self->m.dev = -1;
@@ -177,7 +177,7 @@ static void reload(struct __test_metadata *_metadata)
 	int fd;
 
 	uname(&u);
-	snprintf(ko, sizeof(ko), "%s/build/driver/%s/daxfs.ko", daxfs_src_dir(), u.release);
+	snprintf(ko, sizeof(ko), "%s/build/driver/%s/daxfs.ko", dxt_src_dir(), u.release);
 	fd = open(ko, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || syscall(SYS_finit_module, fd, "", 0))
 		TH_LOG("could not reload %s: %s", ko, strerror(errno));
@@ -201,7 +201,7 @@ TEST_F_TIMEOUT(life, rmmod_refused_while_used, 120)
 		reload(_metadata);
 
 	/* mounted, but no /dev/daxfs open and no import */
-	daxfs_release(self->m.dev, self->m.imp.id);
+	dxt_release(self->m.dev, self->m.imp.id);
 	self->m.imported = false;
 	close(self->m.dev);
 	self->m.dev = -1;
@@ -213,9 +213,9 @@ TEST_F_TIMEOUT(life, rmmod_refused_while_used, 120)
 	self->m.mounted = false;
 
 	/* only /dev/daxfs open, with an import */
-	self->m.dev = daxfs_dev_open();
+	self->m.dev = dxt_dev_open();
 	ASSERT_LE(0, self->m.dev);
-	ASSERT_EQ(0, daxfs_import(self->m.dev, self->m.buf.fd, 0, &self->m.imp));
+	ASSERT_EQ(0, dxt_import(self->m.dev, self->m.buf.fd, 0, &self->m.imp));
 	self->m.imported = true;
 	r = try_unload();
 	EXPECT_ERRNO(EWOULDBLOCK, r);
@@ -247,7 +247,7 @@ TEST_F_TIMEOUT(life, mount_cycles_200, 280)
 		}
 	}
 	EXPECT_EQ(fds0, count_fds());
-	ASSERT_EQ(0, daxfs_info(self->m.dev, self->m.imp.id, &info));
+	ASSERT_EQ(0, dxt_info(self->m.dev, self->m.imp.id, &info));
 	EXPECT_EQ(0, info.mounts);
 	dxm_teardown(&self->m);
 	EXPECT_BUFFERS_FREED();
@@ -271,7 +271,7 @@ TEST_F_TIMEOUT(life, one_buffer_many_mounts, 120)
 	ASSERT_EQ(0, mkdir(m3, 0755));
 	ASSERT_EQ(0, mkdir(m4, 0755));
 	/* a second import of the same buffer */
-	ASSERT_EQ(0, daxfs_import(self->m.dev, self->m.buf.fd, 0, &imp2));
+	ASSERT_EQ(0, dxt_import(self->m.dev, self->m.buf.fd, 0, &imp2));
 	EXPECT_NE(self->m.imp.id, imp2.id);
 	ASSERT_EQ(0, mount_id(imp2.id, m2, MS_RDONLY, NULL));
 	/* the first import mounted a second time */
@@ -289,9 +289,9 @@ TEST_F_TIMEOUT(life, one_buffer_many_mounts, 120)
 	EXPECT_EQ(0, compare_trees(self->src, m4, err, sizeof(err), NULL)) {
 		TH_LOG("%s", err);
 	}
-	ASSERT_EQ(0, daxfs_info(self->m.dev, self->m.imp.id, &info));
+	ASSERT_EQ(0, dxt_info(self->m.dev, self->m.imp.id, &info));
 	EXPECT_EQ(r ? 1 : 2, info.mounts);
-	ASSERT_EQ(0, daxfs_info(self->m.dev, imp2.id, &info));
+	ASSERT_EQ(0, dxt_info(self->m.dev, imp2.id, &info));
 	EXPECT_EQ(1, info.mounts);
 
 	/* one write through the exporter shows in every mount */
@@ -322,7 +322,7 @@ TEST_F_TIMEOUT(life, one_buffer_many_mounts, 120)
 	if (!r)
 		EXPECT_EQ(0, umount_path(m3, 0));
 	EXPECT_EQ(0, umount_path(m4, 0));
-	EXPECT_EQ(0, daxfs_release(self->m.dev, imp2.id));
+	EXPECT_EQ(0, dxt_release(self->m.dev, imp2.id));
 }
 
 /* ---------------------------------------------------------------- scribbling */

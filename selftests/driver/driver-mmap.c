@@ -63,7 +63,7 @@ static int add_binaries(const char *src, char *err, size_t len)
 		if (files[i][0][0] == '/')
 			snprintf(from, sizeof(from), "%s", files[i][0]);
 		else
-			snprintf(from, sizeof(from), "%s/%s", daxfs_src_dir(), files[i][0]);
+			snprintf(from, sizeof(from), "%s/%s", dxt_src_dir(), files[i][0]);
 		r = copy_file(from, P(src, files[i][1]), 0755);
 		if (r) {
 			snprintf(err, len, "copy %s: %s%s", from, strerror(-r),

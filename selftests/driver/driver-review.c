@@ -151,7 +151,7 @@ FIXTURE(api) {
 
 FIXTURE_SETUP(api)
 {
-	self->dev = daxfs_dev_open();
+	self->dev = dxt_dev_open();
 	ASSERT_LE(0, self->dev) {
 		TH_LOG("open /dev/daxfs: %s (module not loaded?)", strerror(-self->dev));
 	}
@@ -178,20 +178,20 @@ TEST_F(api, argsz_bounded_by_a_page)
 	r->id = 987654321;
 	/* a page exactly: accepted, the id is unknown */
 	r->argsz = page;
-	EXPECT_ERRNO(ENOENT, daxfs_ioctl(self->dev, DAXFS_IOC_RELEASE, buf));
+	EXPECT_ERRNO(ENOENT, dxt_ioctl(self->dev, DAXFS_IOC_RELEASE, buf));
 	r->argsz = page + 1;
-	EXPECT_ERRNO(E2BIG, daxfs_ioctl(self->dev, DAXFS_IOC_RELEASE, buf));
+	EXPECT_ERRNO(E2BIG, dxt_ioctl(self->dev, DAXFS_IOC_RELEASE, buf));
 	r->argsz = 2 * page;
-	EXPECT_ERRNO(E2BIG, daxfs_ioctl(self->dev, DAXFS_IOC_RELEASE, buf));
+	EXPECT_ERRNO(E2BIG, dxt_ioctl(self->dev, DAXFS_IOC_RELEASE, buf));
 	r->argsz = UINT32_MAX;
-	EXPECT_ERRNO(E2BIG, daxfs_ioctl(self->dev, DAXFS_IOC_RELEASE, buf));
+	EXPECT_ERRNO(E2BIG, dxt_ioctl(self->dev, DAXFS_IOC_RELEASE, buf));
 
 	memset(buf, 0, 2 * page + 64);
 	in->id = 987654321;
 	in->argsz = page;
-	EXPECT_ERRNO(ENOENT, daxfs_ioctl(self->dev, DAXFS_IOC_INFO, buf));
+	EXPECT_ERRNO(ENOENT, dxt_ioctl(self->dev, DAXFS_IOC_INFO, buf));
 	in->argsz = page + 8;
-	EXPECT_ERRNO(E2BIG, daxfs_ioctl(self->dev, DAXFS_IOC_INFO, buf));
+	EXPECT_ERRNO(E2BIG, dxt_ioctl(self->dev, DAXFS_IOC_INFO, buf));
 	free(buf);
 }
 
@@ -212,31 +212,31 @@ TEST_F(api, command_direction_and_size)
 	rel.r.argsz = sizeof(rel.r);
 	rel.r.id = 987654321;
 	/* the right command: ENOENT for the unknown id */
-	EXPECT_ERRNO(ENOENT, daxfs_ioctl(self->dev, DAXFS_IOC_RELEASE, &rel));
+	EXPECT_ERRNO(ENOENT, dxt_ioctl(self->dev, DAXFS_IOC_RELEASE, &rel));
 	/* wrong direction */
-	EXPECT_ERRNO(ENOTTY, daxfs_ioctl(self->dev, _IOR(DAXFS_IOC_MAGIC, 0x02,
+	EXPECT_ERRNO(ENOTTY, dxt_ioctl(self->dev, _IOR(DAXFS_IOC_MAGIC, 0x02,
 							  struct daxfs_release), &rel));
-	EXPECT_ERRNO(ENOTTY, daxfs_ioctl(self->dev, _IOWR(DAXFS_IOC_MAGIC, 0x02,
+	EXPECT_ERRNO(ENOTTY, dxt_ioctl(self->dev, _IOWR(DAXFS_IOC_MAGIC, 0x02,
 							   struct daxfs_release), &rel));
-	EXPECT_ERRNO(ENOTTY, daxfs_ioctl(self->dev, _IO(DAXFS_IOC_MAGIC, 0x02), &rel));
+	EXPECT_ERRNO(ENOTTY, dxt_ioctl(self->dev, _IO(DAXFS_IOC_MAGIC, 0x02), &rel));
 	/* smaller than the version-1 struct */
-	EXPECT_ERRNO(ENOTTY, daxfs_ioctl(self->dev, _IOW(DAXFS_IOC_MAGIC, 0x02, uint32_t),
+	EXPECT_ERRNO(ENOTTY, dxt_ioctl(self->dev, _IOW(DAXFS_IOC_MAGIC, 0x02, uint32_t),
 					 &rel));
 	/* larger than a page */
-	EXPECT_ERRNO(ENOTTY, daxfs_ioctl(self->dev, _IOW(DAXFS_IOC_MAGIC, 0x02, char[8192]),
+	EXPECT_ERRNO(ENOTTY, dxt_ioctl(self->dev, _IOW(DAXFS_IOC_MAGIC, 0x02, char[8192]),
 					 &rel));
 	/* grown: accepted */
 	rel.r.argsz = sizeof(rel);
-	EXPECT_ERRNO(ENOENT, daxfs_ioctl(self->dev, _IOW(DAXFS_IOC_MAGIC, 0x02, rel), &rel));
+	EXPECT_ERRNO(ENOENT, dxt_ioctl(self->dev, _IOW(DAXFS_IOC_MAGIC, 0x02, rel), &rel));
 
 	/* IMPORT and INFO read and write: the write-only or read-only forms are not them */
 	memset(&imp, 0, sizeof(imp));
 	imp.argsz = sizeof(imp);
 	imp.fd = -1;
-	EXPECT_ERRNO(EBADF, daxfs_ioctl(self->dev, DAXFS_IOC_IMPORT, &imp));
-	EXPECT_ERRNO(ENOTTY, daxfs_ioctl(self->dev, _IOW(DAXFS_IOC_MAGIC, 0x01,
+	EXPECT_ERRNO(EBADF, dxt_ioctl(self->dev, DAXFS_IOC_IMPORT, &imp));
+	EXPECT_ERRNO(ENOTTY, dxt_ioctl(self->dev, _IOW(DAXFS_IOC_MAGIC, 0x01,
 							  struct daxfs_import), &imp));
-	EXPECT_ERRNO(ENOTTY, daxfs_ioctl(self->dev, _IOR(DAXFS_IOC_MAGIC, 0x03,
+	EXPECT_ERRNO(ENOTTY, dxt_ioctl(self->dev, _IOR(DAXFS_IOC_MAGIC, 0x03,
 							  struct daxfs_info), &imp));
 }
 
@@ -295,9 +295,9 @@ TEST_F_TIMEOUT(buf, proc_mounts_options_mount_again, 120)
 		TH_LOG("%s", err);
 	}
 	ASSERT_EQ(0, dbuf_write_file(&self->b, self->img, PAGE));
-	self->dev = daxfs_dev_open();
+	self->dev = dxt_dev_open();
 	ASSERT_LE(0, self->dev);
-	ASSERT_EQ(0, daxfs_import(self->dev, self->b.fd, PAGE, &imp));
+	ASSERT_EQ(0, dxt_import(self->dev, self->b.fd, PAGE, &imp));
 	ASSERT_EQ(0, mount_id(imp.id, self->mnt, MS_RDONLY, NULL));
 	ASSERT_EQ(0, proc_mounts_find(self->mnt, src, NULL, opts, sizeof(opts)));
 	TH_LOG("/proc/mounts: %s %s", src, opts);
@@ -340,7 +340,7 @@ TEST_F_TIMEOUT(buf, proc_mounts_options_mount_again, 120)
 		EXPECT_ERRNO(EINVAL, mount_fd(self->b.fd, self->mnt2, sz4k));
 	}
 	EXPECT_EQ(0, umount_path(self->mnt, 0));
-	EXPECT_EQ(0, daxfs_release(self->dev, imp.id));
+	EXPECT_EQ(0, dxt_release(self->dev, imp.id));
 	close(self->dev);
 	self->dev = -1;
 	dbuf_free(&self->b);

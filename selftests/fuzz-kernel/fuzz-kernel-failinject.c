@@ -99,7 +99,7 @@ static void teardown_none(void) {}
 static int setup_import(void)
 {
 	struct daxfs_import imp;
-	int r = daxfs_import(dev, buf.fd, 0, &imp);
+	int r = dxt_import(dev, buf.fd, 0, &imp);
 
 	cur_id = r ? 0 : imp.id;
 	return r;
@@ -108,7 +108,7 @@ static int setup_import(void)
 static void teardown_import(void)
 {
 	if (cur_id)
-		daxfs_release(dev, cur_id);
+		dxt_release(dev, cur_id);
 	cur_id = 0;
 }
 
@@ -149,7 +149,7 @@ static void teardown_mounted(void)
 static int op_import(void)
 {
 	struct daxfs_import imp;
-	int r = daxfs_import(dev, buf.fd, 0, &imp);
+	int r = dxt_import(dev, buf.fd, 0, &imp);
 
 	cur_id = r ? 0 : imp.id;
 	return r;
@@ -157,7 +157,7 @@ static int op_import(void)
 
 static int op_open_dev(void)
 {
-	int fd = daxfs_dev_open();
+	int fd = dxt_dev_open();
 
 	if (fd < 0)
 		return fd;
@@ -423,7 +423,7 @@ static int cycle(void)
 	} else if (r != -ENOMEM) {
 		bad = r;
 	}
-	while (daxfs_release(dev, cur_id) == -ENOMEM)
+	while (dxt_release(dev, cur_id) == -ENOMEM)
 		;
 	cur_id = 0;
 	return bad;
@@ -477,7 +477,7 @@ int main(void)
 		tap_ok(false, "a %s buffer: %s", exporter_name(kind), err);
 		return tap_done();
 	}
-	dev = daxfs_dev_open();
+	dev = dxt_dev_open();
 	if (dev < 0) {
 		tap_ok(false, "open /dev/daxfs: %s", strerror(-dev));
 		return tap_done();

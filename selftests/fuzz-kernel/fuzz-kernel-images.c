@@ -159,7 +159,7 @@ static bool run_one(int dev, struct fbuf *fb, size_t off, const uint8_t *view,
 	}
 	uv = user_verdict(view, fb->d.size, off, umsg, sizeof(umsg));
 	kmsg_last_daxfs(kfd, kmsg, sizeof(kmsg));	/* drain */
-	kv = daxfs_import(dev, fb->d.fd, off, &imp);
+	kv = dxt_import(dev, fb->d.fd, off, &imp);
 	if (uv != kv) {
 		kmsg_last_daxfs(kfd, kmsg, sizeof(kmsg));
 		t->disagree++;
@@ -170,7 +170,7 @@ static bool run_one(int dev, struct fbuf *fb, size_t off, const uint8_t *view,
 		tap_note("  kernel:     %s", kv ? kmsg : "imported");
 		save_image(tag, view, avail);
 		if (!kv)
-			daxfs_release(dev, imp.id);
+			dxt_release(dev, imp.id);
 		return false;
 	}
 	if (verbose)
@@ -199,7 +199,7 @@ static bool run_one(int dev, struct fbuf *fb, size_t off, const uint8_t *view,
 	/* Half the time the import goes first: the mount holds the buffer. */
 	if (progress & 1) {
 		released = true;
-		r = daxfs_release(dev, imp.id);
+		r = dxt_release(dev, imp.id);
 		if (r) {
 			snprintf(err, sizeof(err), "release while mounted: %s", strerror(-r));
 			ok = false;
@@ -215,7 +215,7 @@ static bool run_one(int dev, struct fbuf *fb, size_t off, const uint8_t *view,
 	}
 out:
 	if (!released)
-		daxfs_release(dev, imp.id);
+		dxt_release(dev, imp.id);
 	if (!ok) {
 		t->failures++;
 		if (t->disagree + t->failures <= MAX_REPORTS)
@@ -813,7 +813,7 @@ int main(int argc, char **argv)
 		timeout = atof(e) - 30;
 	if ((e = getenv("FUZZ_KERNEL_TIMEOUT")) && *e)
 		timeout = atof(e);
-	snprintf(corpus, sizeof(corpus), "%s/selftests/fuzz-kernel/corpus", daxfs_src_dir());
+	snprintf(corpus, sizeof(corpus), "%s/selftests/fuzz-kernel/corpus", dxt_src_dir());
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': seed = strtoull(optarg, NULL, 0); break;
@@ -840,7 +840,7 @@ int main(int argc, char **argv)
 		tap_skip("fuzz-kernel-images", "no dma-buf exporter: %s", why);
 		return tap_done() ? 1 : 4;
 	}
-	dev = daxfs_dev_open();
+	dev = dxt_dev_open();
 	if (dev < 0) {
 		tap_ok(false, "open /dev/daxfs: %s (module not loaded?)", strerror(-dev));
 		return tap_done();
@@ -885,12 +885,12 @@ int main(int argc, char **argv)
 			uint64_t off = i < 3 ? offs[i] : more[i - 3];
 			struct daxfs_import imp;
 
-			r = daxfs_import(dev, fb.d.fd, off, &imp);
+			r = dxt_import(dev, fb.d.fd, off, &imp);
 			if (r != -EINVAL) {
 				tap_note("import at offset %llu: %s, expected EINVAL",
 					 (unsigned long long)off, ename(r));
 				if (!r)
-					daxfs_release(dev, imp.id);
+					dxt_release(dev, imp.id);
 				good = false;
 			}
 		}

@@ -98,7 +98,7 @@ static int fill(int dev, int fd, int *err)
 {
 	int n = 0, r;
 
-	while (!(r = daxfs_import(dev, fd, 0, NULL)))
+	while (!(r = dxt_import(dev, fd, 0, NULL)))
 		n++;
 	*err = r;
 	return n;
@@ -167,7 +167,7 @@ static int import_ids(int dev, int fd, uint64_t *ids, int max, int *err)
 	struct daxfs_import imp;
 	int n = 0, r = 0;
 
-	while (n < max && !(r = daxfs_import(dev, fd, 0, &imp)))
+	while (n < max && !(r = dxt_import(dev, fd, 0, &imp)))
 		ids[n++] = imp.id;
 	*err = r;
 	return n;
@@ -236,7 +236,7 @@ static void budget(struct dbuf *b, uint64_t meta, const char *mnt)
 	snprintf(s_lim, sizeof(s_lim), "max_meta_mb=%lld", lim);
 	snprintf(s_budget, sizeof(s_budget), "%lld bytes", lim * MIB);
 	kfd = kmsg_open();
-	dev = daxfs_dev_open();
+	dev = dxt_dev_open();
 	n = import_ids(dev, b->fd, ids, 64, &e);
 	tap_ok(n == expect && e == -ENOSPC,
 	       "budget %lld MiB, %llu bytes of metadata per import: %d imports, then %s (expected %d, ENOSPC)",
@@ -268,24 +268,24 @@ static void budget(struct dbuf *b, uint64_t meta, const char *mnt)
 	       (unsigned long long)ids[0], r ? strerror(-r) : "mounted", read_ll(P_USED));
 
 	/* A release gives back one copy, and one import fits again. */
-	r = daxfs_release(dev, ids[1]);
+	r = dxt_release(dev, ids[1]);
 	tap_ok(!r && read_ll(P_USED) == used - (long long)meta, "release: meta_bytes %lld (want %lld)",
 	       read_ll(P_USED), used - (long long)meta);
-	r = daxfs_import(dev, b->fd, 0, &imp);
+	r = dxt_import(dev, b->fd, 0, &imp);
 	tap_ok(!r, "an import fits again after the release: %s", r ? strerrorname_np(-r) : "ok");
-	r = daxfs_import(dev, b->fd, 0, NULL);
+	r = dxt_import(dev, b->fd, 0, NULL);
 	tap_ok(r == -ENOSPC, "and the next one does not: %s (expected ENOSPC)",
 	       r ? strerrorname_np(-r) : "accepted");
 
 	/* The mounted import's copy stays with the mount once released. */
-	r = daxfs_release(dev, ids[0]);
+	r = dxt_release(dev, ids[0]);
 	tap_ok(!r && read_ll(P_USED) == used, "releasing the mounted import keeps its copy: meta_bytes %lld",
 	       read_ll(P_USED));
 
 	/* Lowering the budget below what is held refuses new loads only. */
 	r = write_sysfs(P_MAX, "1");
 	tap_ok(!r, "max_meta_mb=1 below the %lld bytes held: %s", used, r ? strerror(-r) : "ok");
-	r = daxfs_import(dev, b->fd, 0, NULL);
+	r = dxt_import(dev, b->fd, 0, NULL);
 	tap_ok(r == -ENOSPC, "import under a lowered budget: %s (expected ENOSPC)",
 	       r ? strerrorname_np(-r) : "accepted");
 	{
@@ -386,7 +386,7 @@ static void memcg(struct dbuf *b, uint64_t meta)
 		tap_ok(false, "joining %s: %s", child, strerror(errno));
 		goto out_child;
 	}
-	dev = daxfs_dev_open();
+	dev = dxt_dev_open();
 	before = cg_read(child, "memory.current");
 	n = fill(dev, b->fd, &e);
 	with = cg_read(child, "memory.current");
@@ -442,7 +442,7 @@ int main(void)
 	mem0 = avail_kb();
 
 	/* Per open file. */
-	devs[0] = daxfs_dev_open();
+	devs[0] = dxt_dev_open();
 	if (devs[0] < 0) {
 		tap_ok(false, "open /dev/daxfs: %s", strerror(-devs[0]));
 		return tap_done();
@@ -450,13 +450,13 @@ int main(void)
 	n = fill(devs[0], b.fd, &e);
 	tap_ok(n == PER_FILE && e == -EMFILE, "one open file: %d imports, then %s (expected %d, EMFILE)",
 	       n, strerrorname_np(-e) ?: "?", PER_FILE);
-	r = daxfs_import(devs[0], b.fd, 0, &imp);
+	r = dxt_import(devs[0], b.fd, 0, &imp);
 	tap_ok(r == -EMFILE, "still EMFILE on a full file (%s)", strerrorname_np(-r) ?: "ok");
 
 	/* In total. */
 	good = true;
 	for (int i = 1; i < FILES; i++) {
-		devs[i] = daxfs_dev_open();
+		devs[i] = dxt_dev_open();
 		n = devs[i] < 0 ? 0 : fill(devs[i], b.fd, &e);
 		if (n != PER_FILE || e != -EMFILE) {
 			tap_note("file %d: %d imports, then %s", i, n, strerrorname_np(-e) ?: "?");
@@ -465,19 +465,19 @@ int main(void)
 	}
 	tap_ok(good, "%d open files hold %d imports each", FILES, PER_FILE);
 	peak = avail_kb();
-	devs[FILES] = daxfs_dev_open();
-	r = daxfs_import(devs[FILES], b.fd, 0, &imp);
+	devs[FILES] = dxt_dev_open();
+	r = dxt_import(devs[FILES], b.fd, 0, &imp);
 	tap_ok(r == -ENOSPC, "import number %d: %s (expected ENOSPC)", TOTAL + 1,
 	       r ? strerrorname_np(-r) : "accepted");
 	if (!r)
-		daxfs_release(devs[FILES], imp.id);
+		dxt_release(devs[FILES], imp.id);
 	tap_note("MemAvailable %ld kB before, %ld kB with %d imports (%ld kB per import)",
 		 mem0, peak, TOTAL, (mem0 - peak) / TOTAL);
 
 	/* Closing one file frees its 64 slots; a mount outlives its import. */
 	close(devs[3]);
 	devs[3] = -1;
-	r = daxfs_import(devs[FILES], b.fd, 0, &imp);
+	r = dxt_import(devs[FILES], b.fd, 0, &imp);
 	mkdir(mnt, 0755);
 	if (!r)
 		r = mount_id(imp.id, mnt, MS_RDONLY, NULL);
@@ -524,7 +524,7 @@ int main(void)
 		const struct daxfs_super *sb = (const void *)image;
 		uint64_t meta = le64toh(sb->names_off) + le64toh(sb->names_size) -
 				le64toh(sb->inode_off);
-		int dev = daxfs_dev_open();
+		int dev = dxt_dev_open();
 
 		mem0 = avail_kb();
 		n = fill(dev, b.fd, &e);

@@ -347,8 +347,8 @@ int main(int argc, char **argv)
 		tap_ok(false, "a %s buffer: %s", exporter_name(kind), err);
 		return tap_done();
 	}
-	dev = daxfs_dev_open();
-	r = dev < 0 ? dev : daxfs_import(dev, b.fd, 0, &imp);
+	dev = dxt_dev_open();
+	r = dev < 0 ? dev : dxt_import(dev, b.fd, 0, &imp);
 	mkdir(mnt, 0755);
 	if (!r)
 		r = mount_id(imp.id, mnt, MS_RDONLY, NULL);
@@ -397,13 +397,13 @@ int main(int argc, char **argv)
 		char umsg[256];
 		struct daxfs_import i2;
 		int uv = user_verdict(snap, b.size, 0, umsg, sizeof(umsg));
-		int kv = daxfs_import(dev, b.fd, 0, &i2);
+		int kv = dxt_import(dev, b.fd, 0, &i2);
 
 		tap_ok(uv == kv, "the scribbled buffer imported again: kernel %s, user space %s (%s)",
 		       kv ? strerrorname_np(-kv) : "accepted", uv ? strerrorname_np(-uv) : "accepted",
 		       umsg);
 		if (!kv)
-			daxfs_release(dev, i2.id);
+			dxt_release(dev, i2.id);
 		if (uv != kv)
 			save_image("scribble", snap, b.size);
 	}
@@ -411,7 +411,7 @@ int main(int argc, char **argv)
 	tap_ok(!r, "umount after scribbling: %s", r ? strerror(-r) : "ok");
 	if (r)
 		umount2(mnt, MNT_DETACH);
-	daxfs_release(dev, imp.id);
+	dxt_release(dev, imp.id);
 	close(dev);
 	munmap(sa.map, b.size);
 	dbuf_free(&b);

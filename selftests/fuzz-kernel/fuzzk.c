@@ -854,14 +854,14 @@ long count_free_imports(int dmabuf_fd, int *errp)
 
 	*errp = 0;
 	while (nd < 64) {
-		devs[nd] = daxfs_dev_open();
+		devs[nd] = dxt_dev_open();
 		if (devs[nd] < 0) {
 			r = devs[nd];
 			break;
 		}
 		nd++;
 		for (;;) {
-			r = daxfs_import(devs[nd - 1], dmabuf_fd, 0, NULL);
+			r = dxt_import(devs[nd - 1], dmabuf_fd, 0, NULL);
 			if (r)
 				break;
 			n++;
