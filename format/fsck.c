@@ -32,9 +32,6 @@
 #define FSCK_DAXFS_VERSION "0.1"
 #endif
 
-const char *fsck_prog = "fsck.daxfs";
-int fsck_verbose;
-
 /*
  * The image is read through a shared mapping.  If the file shrinks while we
  * run, or a device reports a read error, touching the mapping raises
@@ -79,26 +76,6 @@ static int usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, "\nTry '%s --help' for more information.\n",
 		fsck_prog);
 	return FSCK_USAGE;
-}
-
-void fsck_put_escaped(FILE *f, const unsigned char *s, size_t len,
-		      bool header)
-{
-	static const char cesc[] = "abtnvfr";	/* for bytes 7 .. 13 */
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = s[i];
-
-		if (c >= 7 && c <= 13)
-			fprintf(f, "\\%c", cesc[c - 7]);
-		else if (c == '\\' || c == (header ? ':' : ' '))
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\%03o", c);
-		else
-			putc(c, f);
-	}
 }
 
 /* Size of a character device: seekable end, else the sysfs "size" file. */

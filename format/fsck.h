@@ -46,6 +46,7 @@ struct fsck_image {
 	unsigned int data_align;
 };
 
+/* fsck_util.c */
 extern const char *fsck_prog;
 extern int fsck_verbose;	/* -1 quiet, 0 normal, 1+ verbose */
 
@@ -69,16 +70,20 @@ fsck_name(const struct fsck_image *img, const struct daxfs_dirent *de,
 }
 
 /*
- * Print @len bytes of a name escaped as ls -b does in the C locale; @header:
- * as ls -R's "DIR:" lines, where a space stays and ':' gets a backslash.
+ * fsck_util.c: print @len bytes of a name escaped as ls -b does in the C
+ * locale; @header: as ls -R's "DIR:" lines, where a space stays and ':'
+ * gets a backslash.
  */
 void fsck_put_escaped(FILE *f, const unsigned char *s, size_t len,
 		      bool header);
 
-/* --list: print the tree like `ls -lnR --time-style=full-iso` in UTC. */
+/*
+ * --list (fsck_list.c): print the tree like `ls -lnR --time-style=full-iso`
+ * in UTC.
+ */
 int fsck_list(const struct fsck_image *img, FILE *out);
 
-/* --extract=DIR: recreate the tree; FSCK_OK or FSCK_ERROR. */
+/* --extract=DIR (fsck_extract.c): recreate the tree; FSCK_OK or FSCK_ERROR. */
 int fsck_extract(const struct fsck_image *img, const char *dir);
 
 #endif /* FSCK_DAXFS_H */

@@ -8,7 +8,7 @@
 # for the round trip, of mkdaxfs.
 
 PROGS += fsck.daxfs
-fsck_daxfs_SRCS := fsck.c fsck_list.c fsck_extract.c
+fsck_daxfs_SRCS := fsck.c fsck_list.c fsck_extract.c fsck_util.c
 
 CHECKS += fsck-check
 
