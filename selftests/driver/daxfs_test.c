@@ -17,6 +17,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
@@ -1590,4 +1591,21 @@ int touch(const volatile char *p, char *out)
 		return sig;
 	*out = *p;
 	return 0;
+}
+
+bool dxt_ci(void)
+{
+	const char *c = getenv("CI");
+
+	return c && !strcmp(c, "true");
+}
+
+int dxt_kernel_version(void)
+{
+	struct utsname u;
+	int maj = 0, min = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &maj, &min) != 2)
+		return 0;
+	return maj * 100 + min;
 }

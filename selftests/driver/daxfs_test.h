@@ -41,6 +41,13 @@ const char *exporter_kname(enum daxfs_exporter kind);
 bool exporter_available(enum daxfs_exporter kind, char *why, size_t len);
 /* true if CI=true and this kernel of the matrix must provide it. */
 bool exporter_required(enum daxfs_exporter kind);
+/* CI=true: a test must not skip for lack of what the matrix provides. */
+bool dxt_ci(void);
+/* The running kernel as major * 100 + minor (612 for 6.12), 0 if unknown. */
+int dxt_kernel_version(void);
+/* How make check boots the VM for the phys= and legacy pmem tests. */
+#define DXT_MEMMAP_HINT \
+	"boot with DAXFS_VM_APPEND='memmap=64M$0x60000000 memmap=64M!0x70000000'"
 
 int dbuf_alloc(enum daxfs_exporter kind, size_t size, struct dbuf *b, char *err, size_t len);
 void dbuf_free(struct dbuf *b);

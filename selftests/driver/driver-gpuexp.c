@@ -54,13 +54,6 @@
 #define BIG_SIZE	((1 << 20) + 3 * 4096 + 77)
 #define BIG_SEED	14
 
-static bool ci(void)
-{
-	const char *c = getenv("CI");
-
-	return c && !strcmp(c, "true");
-}
-
 /*
  * Open /dev/daxfs_gpuexp into self->gdev, or fail (CI=true) or skip with
  * the reason.
@@ -74,7 +67,7 @@ static bool ci(void)
 			 "builds build/exporter/%s/daxfs_gpuexp.ko, "	\
 			 "selftests/vm/guest-run loads it)", GPUEXP_DEV, \
 			 strerror(errno), getenv("DAXFS_KVER") ?: "KVER"); \
-		if (ci()) {						\
+		if (dxt_ci()) {						\
 			TH_LOG("CI=true: a kernel-side test that cannot " \
 			       "run fails: %s", _why);			\
 			ASSERT_TRUE(false);				\

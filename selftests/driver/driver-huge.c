@@ -121,31 +121,10 @@ struct pm_scan_arg {
 #define PHYS_ADDR	0x60000000ULL
 #define PHYS_SIZE	(64ULL << 20)
 
-static const char *append_hint =
-	"boot with DAXFS_VM_APPEND='memmap=64M$0x60000000 memmap=64M!0x70000000'";
-
-static bool ci(void)
-{
-	const char *c = getenv("CI");
-
-	return c && !strcmp(c, "true");
-}
-
-/* uname -r as major.minor, e.g. 612 for 6.12. */
-static int kernel_version(void)
-{
-	struct utsname u;
-	int maj = 0, min = 0;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d", &maj, &min) != 2)
-		return 0;
-	return maj * 100 + min;
-}
-
 /* The driver maps PMDs from 6.12 (compat.h DAXFS_HAVE_PMD; THP is on in Debian). */
 static bool kernel_has_pmd(void)
 {
-	return kernel_version() >= 612;
+	return dxt_kernel_version() >= 612;
 }
 
 static long minflt(void)
@@ -384,7 +363,7 @@ static bool setup_source(struct __test_metadata *_metadata, FIXTURE_DATA(huge) *
 		memcpy(self->bufmap, self->image, self->image_len);
 		kfd = kmsg_open();
 		r = udmabuf_mount(_metadata, self);
-		if (r == -EUCLEAN && kernel_version() == 612) {
+		if (r == -EUCLEAN && dxt_kernel_version() == 612) {
 			const char *needles[] = { "daxfs", "dmabuf:udmabuf", NULL };
 			char line[512] = "";
 
@@ -466,12 +445,12 @@ static bool setup_source(struct __test_metadata *_metadata, FIXTURE_DATA(huge) *
 		}
 		fclose(f);
 		if (!reserved) {
-			if (ci()) {
-				TH_LOG("CI=true: no reserved RAM at 0x%llx: %s", PHYS_ADDR, append_hint);
+			if (dxt_ci()) {
+				TH_LOG("CI=true: no reserved RAM at 0x%llx: %s", PHYS_ADDR, DXT_MEMMAP_HINT);
 				ASSERT_TRUE(false);
 			}
 			SKIP(return false, "no reserved RAM at 0x%llx+64M in /proc/iomem: %s", PHYS_ADDR,
-			     append_hint);
+			     DXT_MEMMAP_HINT);
 		}
 		ASSERT_LE(self->image_len, PHYS_SIZE);
 		fd = open("/dev/mem", O_RDWR | O_SYNC | O_CLOEXEC);

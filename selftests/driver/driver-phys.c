@@ -36,16 +36,6 @@
 #define DATA_SIZE (3 * 4096 + 100)
 #define DATA_SEED 5
 
-static const char *append_hint =
-	"boot with DAXFS_VM_APPEND='memmap=64M$0x60000000 memmap=64M!0x70000000'";
-
-static bool ci(void)
-{
-	const char *c = getenv("CI");
-
-	return c && !strcmp(c, "true");
-}
-
 /* Parse "ADDR,SIZE" (env) or the default. */
 static void range_from(const char *env, uint64_t def_addr, uint64_t def_size, uint64_t *addr,
 		       uint64_t *size)
@@ -129,7 +119,7 @@ FIXTURE_TEARDOWN_PARENT(phys)
 	if (!(cond)) {							\
 		char _w[512];						\
 		snprintf(_w, sizeof(_w), __VA_ARGS__);			\
-		if (ci()) {						\
+		if (dxt_ci()) {						\
 			TH_LOG("CI=true: %s", _w);			\
 			ASSERT_TRUE(false);				\
 		}							\
@@ -184,7 +174,7 @@ TEST_F_TIMEOUT(phys, phys_range, 120)
 	range_from("DAXFS_PHYS", 0x60000000, 64 << 20, &addr, &size);
 	NEED(iomem_has("Reserved", addr, size),
 	     "no reserved RAM at 0x%llx+0x%llx in /proc/iomem: %s",
-	     (unsigned long long)addr, (unsigned long long)size, append_hint);
+	     (unsigned long long)addr, (unsigned long long)size, DXT_MEMMAP_HINT);
 	ASSERT_LE(self->image_len, size);
 	fd = open("/dev/mem", O_RDWR | O_SYNC | O_CLOEXEC);
 	ASSERT_LE(0, fd) {
@@ -252,7 +242,7 @@ TEST_F_TIMEOUT(phys, pmem_dax, 120)
 	range_from("DAXFS_PMEM", 0x70000000, 64 << 20, &addr, &size);
 	NEED(iomem_has("Persistent Memory (legacy)", addr, size),
 	     "no legacy pmem at 0x%llx+0x%llx in /proc/iomem: %s",
-	     (unsigned long long)addr, (unsigned long long)size, append_hint);
+	     (unsigned long long)addr, (unsigned long long)size, DXT_MEMMAP_HINT);
 	run_cmd(mp, NULL, 0);
 	run_cmd(mp2, NULL, 0);
 	ASSERT_EQ(0, wait_for("/dev/pmem0", 10)) {

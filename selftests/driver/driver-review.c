@@ -54,22 +54,12 @@ struct review_fsuuid2 {
 #define PMEM_ADDR	0x70000000ULL
 #define RANGE_SIZE	(64ULL << 20)
 
-static const char *append_hint =
-	"boot with DAXFS_VM_APPEND='memmap=64M$0x60000000 memmap=64M!0x70000000'";
-
-static bool ci(void)
-{
-	const char *c = getenv("CI");
-
-	return c && !strcmp(c, "true");
-}
-
 /* Skip (fail under CI=true) when the VM lacks something the test needs. */
 #define NEED(cond, ...) do {						\
 	if (!(cond)) {							\
 		char _w[512];						\
 		snprintf(_w, sizeof(_w), __VA_ARGS__);			\
-		if (ci()) {						\
+		if (dxt_ci()) {						\
 			TH_LOG("CI=true: %s", _w);			\
 			ASSERT_TRUE(false);				\
 		}							\
@@ -79,12 +69,7 @@ static bool ci(void)
 
 static bool kernel_at_least(int maj, int min)
 {
-	struct utsname u;
-	int a = 0, b = 0;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d", &a, &b) != 2)
-		return false;
-	return a > maj || (a == maj && b >= min);
+	return dxt_kernel_version() >= maj * 100 + min;
 }
 
 /*
@@ -715,7 +700,7 @@ FIXTURE_SETUP(phys)
 	snprintf(self->mnt2, sizeof(self->mnt2), "%s/mnt2", self->work);
 	ASSERT_EQ(0, mkdir(self->mnt2, 0755));
 	NEED(iomem_has("Reserved", PHYS_ADDR, RANGE_SIZE, false),
-	     "no reserved RAM at 0x%llx+64M in /proc/iomem: %s", PHYS_ADDR, append_hint);
+	     "no reserved RAM at 0x%llx+64M in /proc/iomem: %s", PHYS_ADDR, DXT_MEMMAP_HINT);
 	SHARED_IMAGE("review", &o, NULL, NULL, self->src, self->img);
 	image = map_file(self->img, &len);
 	ASSERT_NE(NULL, image);
@@ -787,7 +772,7 @@ TEST_F_TIMEOUT(phys, driver_range_refused, 120)
 	char o[256];
 
 	NEED(iomem_has("Persistent Memory (legacy)", PMEM_ADDR, RANGE_SIZE, false),
-	     "no legacy pmem at 0x%llx+64M in /proc/iomem: %s", PMEM_ADDR, append_hint);
+	     "no legacy pmem at 0x%llx+64M in /proc/iomem: %s", PMEM_ADDR, DXT_MEMMAP_HINT);
 	run_cmd(mp, NULL, 0);
 	run_cmd(mp2, NULL, 0);
 	NEED(!wait_for("/dev/pmem0", 10), "no /dev/pmem0 after modprobe nd_e820 nd_pmem");
@@ -941,7 +926,7 @@ FIXTURE_SETUP(pmem)
 	snprintf(self->mnt2, sizeof(self->mnt2), "%s/mnt2", self->work);
 	ASSERT_EQ(0, mkdir(self->mnt2, 0755));
 	NEED(iomem_has("Persistent Memory (legacy)", PMEM_ADDR, RANGE_SIZE, false),
-	     "no legacy pmem at 0x%llx+64M in /proc/iomem: %s", PMEM_ADDR, append_hint);
+	     "no legacy pmem at 0x%llx+64M in /proc/iomem: %s", PMEM_ADDR, DXT_MEMMAP_HINT);
 	run_cmd(mp, NULL, 0);
 	run_cmd(mp2, NULL, 0);
 	ASSERT_EQ(0, wait_for("/dev/pmem0", 10)) {
