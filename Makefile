@@ -110,12 +110,16 @@ install:
 	$(MAKE) -C libdaxfs-dmabuf install
 	$(MAKE) -C python install
 
+# Debian packages from a clean copy of the tree (scripts/deb-test tests them).
+deb:
+	scripts/deb-build
+
 # The DKMS source tree (dkms.conf + driver/ + the format and uapi headers).
 install-dkms:
-	scripts/dkms-test --stage $(DESTDIR)/usr/src/daxfs-dmabuf-1.0.0
+	scripts/dkms-test --stage $(DESTDIR)/usr/src/daxfs-dmabuf-1.1.0
 
 clean:
 	rm -rf build
 	$(MAKE) -C driver clean KDIR="$(KDIR)"
 
-.PHONY: all userspace module matrix-modules checkpatch vmtests deps check fuzz fuzz-kernel demo bench bench-publish install install-dkms clean
+.PHONY: all userspace module matrix-modules checkpatch vmtests deps check fuzz fuzz-kernel demo bench bench-publish install install-dkms deb clean
