@@ -14,6 +14,8 @@
 #   make fuzz       the libFuzzer targets, for longer than make check does
 #   make fuzz-kernel ITER=N   mutated images against the module, debug kernel
 #   make install    tools, library, headers, man pages (PREFIX, DESTDIR)
+#   make deb        Debian packages (DKMS module, library, -dev, tools,
+#                   Python) into build/deb/, then lintian over them
 #   make clean
 #
 # The test bed (make check builds what it needs):

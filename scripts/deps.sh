@@ -40,7 +40,15 @@ USER_PKGS="
 	erofs-utils squashfs-tools gnuplot-nox
 "
 
-PKGS="$KERNEL_PKGS $VM_PKGS $USER_PKGS"
+# Debian packages (make deb, scripts/deb-test):
+# - debhelper (compat 13), dh-dkms, dh-python: debian/rules' sequence
+# - dpkg-dev (dpkg-buildpackage, dpkg-parsechangelog, dpkg-architecture), lintian
+# (dkms itself runs only in the trixie build root, installed there by deb-test)
+DEB_PKGS="
+	debhelper dh-dkms dh-python dpkg-dev lintian
+"
+
+PKGS="$KERNEL_PKGS $VM_PKGS $USER_PKGS $DEB_PKGS"
 
 [ "$(id -u)" = 0 ] || { echo "deps.sh: must run as root" >&2; exit 1; }
 
