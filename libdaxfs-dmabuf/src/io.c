@@ -23,12 +23,14 @@ size_t daxfs__page_size(void)
 	return p > 0 ? (size_t)p : 4096;
 }
 
-ssize_t daxfs__read_full(int fd, void *buf, size_t len)
+/* Read until @len bytes, EOF or an error; at @off with pread(), or read() for off < 0. */
+static ssize_t read_loop(int fd, void *buf, size_t len, int64_t off)
 {
 	size_t got = 0;
 
 	while (got < len) {
-		ssize_t n = read(fd, (char *)buf + got, len - got);
+		ssize_t n = off < 0 ? read(fd, (char *)buf + got, len - got) :
+			    pread(fd, (char *)buf + got, len - got, (off_t)(off + (int64_t)got));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -41,24 +43,16 @@ ssize_t daxfs__read_full(int fd, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
+ssize_t daxfs__read_full(int fd, void *buf, size_t len)
+{
+	return read_loop(fd, buf, len, -1);
+}
+
 ssize_t daxfs__pread_full(int fd, void *buf, size_t len, uint64_t off)
 {
-	size_t got = 0;
-
 	if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
 		return -EOVERFLOW;
-	while (got < len) {
-		ssize_t n = pread(fd, (char *)buf + got, len - got, (off_t)(off + got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
+	return read_loop(fd, buf, len, (int64_t)off);
 }
 
 int daxfs__source_init(struct daxfs_source *src, int fd)
