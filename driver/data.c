@@ -31,34 +31,48 @@
 /* PTEs mapped per fault at most (the faulting one included). */
 #define DAXFS_FAULT_AROUND	16
 
+/*
+ * Copy @len bytes of @inode's data from file offset @pos to @to, inside
+ * the dma-buf's CPU-access bracket unless the mount holds one for its whole
+ * life (cpu_access=mount).  The caller has clamped @len to the file.
+ * Returns the bytes copied (short only where @to faulted), or a negative
+ * errno: EIO when the image stopped the copy.
+ */
+static ssize_t daxfs_file_copy(struct inode *inode, u64 pos, size_t len,
+			       struct iov_iter *to)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
+	const struct daxfs_inode *di = daxfs_raw_inode(inode);
+	bool bracket = !sbi->cpu_access_begun;
+	ssize_t done;
+	int cookie = 0;
+
+	if (bracket) {
+		cookie = daxfs_backing_begin_read(sbi->b);
+		if (cookie < 0)
+			return cookie;
+	}
+	done = daxfs_backing_copy_to_iter(sbi->b, le64_to_cpu(di->offset) + pos,
+					  len, to);
+	if (bracket)
+		daxfs_backing_end_read(sbi->b, cookie);
+	return done;
+}
+
 static ssize_t daxfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct inode *inode = file_inode(iocb->ki_filp);
-	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
-	struct daxfs_backing *b = sbi->b;
 	const struct daxfs_inode *di = daxfs_raw_inode(inode);
 	u64 size = le64_to_cpu(di->size);
 	u64 pos = iocb->ki_pos;
-	/* cpu_access=mount: the mount's one bracket covers this read. */
-	bool bracket = !sbi->cpu_access_begun;
 	ssize_t done;
-	size_t len;
-	int cookie = 0;
 
 	if (iocb->ki_pos < 0)
 		return -EINVAL;
 	if (pos >= size || !iov_iter_count(to))
 		return 0;
-	len = min_t(u64, iov_iter_count(to), size - pos);
-	if (bracket) {
-		cookie = daxfs_backing_begin_read(b);
-		if (cookie < 0)
-			return cookie;
-	}
-	done = daxfs_backing_copy_to_iter(b, le64_to_cpu(di->offset) + pos,
-					  len, to);
-	if (bracket)
-		daxfs_backing_end_read(b, cookie);
+	done = daxfs_file_copy(inode, pos,
+			       min_t(u64, iov_iter_count(to), size - pos), to);
 	if (done < 0)
 		return done;	/* EIO: the image, not the caller's buffer */
 	if (!done)
@@ -202,12 +216,13 @@ static int daxfs_vm_access(struct vm_area_struct *vma, unsigned long addr,
 			   void *buf, int len, int write)
 {
 	struct inode *inode = file_inode(vma->vm_file);
-	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
 	const struct daxfs_inode *di = daxfs_raw_inode(inode);
 	u64 size = le64_to_cpu(di->size);
 	u64 pos = ((u64)vma->vm_pgoff << PAGE_SHIFT) + (addr - vma->vm_start);
+	struct iov_iter to;
+	struct kvec kv;
 	size_t n, data;
-	int cookie = 0, ret;
+	ssize_t done;
 
 	if (write)
 		return -EACCES;
@@ -217,17 +232,14 @@ static int daxfs_vm_access(struct vm_area_struct *vma, unsigned long addr,
 	n = min_t(size_t, n, vma->vm_end - addr);
 	data = pos < size ? min_t(u64, n, size - pos) : 0;
 	if (data) {
-		if (!sbi->cpu_access_begun) {
-			cookie = daxfs_backing_begin_read(sbi->b);
-			if (cookie < 0)
-				return cookie;
-		}
-		ret = daxfs_backing_read(sbi->b, le64_to_cpu(di->offset) + pos,
-					 buf, data);
-		if (!sbi->cpu_access_begun)
-			daxfs_backing_end_read(sbi->b, cookie);
-		if (ret)
-			return ret;
+		kv.iov_base = buf;
+		kv.iov_len = data;
+		iov_iter_kvec(&to, ITER_DEST, &kv, 1, data);
+		done = daxfs_file_copy(inode, pos, data, &to);
+		if (done < 0)
+			return done;
+		if (done != data)	/* a kernel buffer does not fault */
+			return -EIO;
 	}
 	memset(buf + data, 0, n - data);
 	return n;
