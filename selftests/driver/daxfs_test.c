@@ -1609,3 +1609,29 @@ int dxt_kernel_version(void)
 		return 0;
 	return maj * 100 + min;
 }
+
+bool dxt_iomem_has(const char *name, uint64_t addr, uint64_t size, bool nested)
+{
+	FILE *f = fopen("/proc/iomem", "re");
+	char line[256];
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long s, e;
+		char n[128];
+		const char *p = line;
+
+		while (*p == ' ')
+			p++;
+		if ((p != line) != nested)
+			continue;
+		if (sscanf(p, "%llx-%llx : %127[^\n]", &s, &e, n) != 3)
+			continue;
+		if (s == addr && e + 1 == addr + size && !strcmp(n, name))
+			found = true;
+	}
+	fclose(f);
+	return found;
+}

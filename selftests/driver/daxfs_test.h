@@ -45,6 +45,11 @@ bool exporter_required(enum daxfs_exporter kind);
 bool dxt_ci(void);
 /* The running kernel as major * 100 + minor (612 for 6.12), 0 if unknown. */
 int dxt_kernel_version(void);
+/*
+ * Is [addr, addr+size) an entry named @name in /proc/iomem: a top-level one,
+ * or (@nested) one inside another?  (The addresses show only to root.)
+ */
+bool dxt_iomem_has(const char *name, uint64_t addr, uint64_t size, bool nested);
 /* How make check boots the VM for the phys= and legacy pmem tests. */
 #define DXT_MEMMAP_HINT \
 	"boot with DAXFS_VM_APPEND='memmap=64M$0x60000000 memmap=64M!0x70000000'"

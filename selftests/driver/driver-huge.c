@@ -430,21 +430,9 @@ static bool setup_source(struct __test_metadata *_metadata, FIXTURE_DATA(huge) *
 	}
 	case SRC_PHYS: {
 		char line[256];
-		FILE *f;
-		bool reserved = false;
 		int fd;
 
-		f = fopen("/proc/iomem", "re");
-		ASSERT_NE(NULL, f);
-		while (fgets(line, sizeof(line), f)) {
-			unsigned long long s, e;
-
-			if (line[0] != ' ' && sscanf(line, "%llx-%llx : Reserved", &s, &e) == 2 &&
-			    strstr(line, ": Reserved") && s == PHYS_ADDR && e + 1 == PHYS_ADDR + PHYS_SIZE)
-				reserved = true;
-		}
-		fclose(f);
-		if (!reserved) {
+		if (!dxt_iomem_has("Reserved", PHYS_ADDR, PHYS_SIZE, false)) {
 			if (dxt_ci()) {
 				TH_LOG("CI=true: no reserved RAM at 0x%llx: %s", PHYS_ADDR, DXT_MEMMAP_HINT);
 				ASSERT_TRUE(false);

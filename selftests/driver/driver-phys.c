@@ -53,33 +53,6 @@ static void range_from(const char *env, uint64_t def_addr, uint64_t def_size, ui
 	}
 }
 
-/*
- * Is [addr, addr+size) a top-level /proc/iomem entry named @name?  (The
- * addresses show only to root, as we are.)
- */
-static bool iomem_has(const char *name, uint64_t addr, uint64_t size)
-{
-	FILE *f = fopen("/proc/iomem", "re");
-	char line[256];
-	bool found = false;
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long s, e;
-		char n[128];
-
-		if (line[0] == ' ')
-			continue;
-		if (sscanf(line, "%llx-%llx : %127[^\n]", &s, &e, n) != 3)
-			continue;
-		if (s == addr && e + 1 == addr + size && !strcmp(n, name))
-			found = true;
-	}
-	fclose(f);
-	return found;
-}
-
 FIXTURE(phys) {
 	char work[64];
 	char src[128], img[128], mnt[128];
@@ -172,7 +145,7 @@ TEST_F_TIMEOUT(phys, phys_range, 120)
 	uint8_t *back;
 
 	range_from("DAXFS_PHYS", 0x60000000, 64 << 20, &addr, &size);
-	NEED(iomem_has("Reserved", addr, size),
+	NEED(dxt_iomem_has("Reserved", addr, size, false),
 	     "no reserved RAM at 0x%llx+0x%llx in /proc/iomem: %s",
 	     (unsigned long long)addr, (unsigned long long)size, DXT_MEMMAP_HINT);
 	ASSERT_LE(self->image_len, size);
@@ -240,7 +213,7 @@ TEST_F_TIMEOUT(phys, pmem_dax, 120)
 	int fd;
 
 	range_from("DAXFS_PMEM", 0x70000000, 64 << 20, &addr, &size);
-	NEED(iomem_has("Persistent Memory (legacy)", addr, size),
+	NEED(dxt_iomem_has("Persistent Memory (legacy)", addr, size, false),
 	     "no legacy pmem at 0x%llx+0x%llx in /proc/iomem: %s",
 	     (unsigned long long)addr, (unsigned long long)size, DXT_MEMMAP_HINT);
 	run_cmd(mp, NULL, 0);

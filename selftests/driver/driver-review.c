@@ -652,33 +652,6 @@ TEST_F_TIMEOUT(one, symlinks_charged_to_memcg, 180)
 
 /* ---------------------------------------------------------------- phys */
 
-/* Is [addr, addr+size) an entry named @name in /proc/iomem, nested or not? */
-static bool iomem_has(const char *name, uint64_t addr, uint64_t size, bool nested)
-{
-	FILE *f = fopen("/proc/iomem", "re");
-	char line[256];
-	bool found = false;
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long s, e;
-		char n[128];
-		const char *p = line;
-
-		while (*p == ' ')
-			p++;
-		if ((p != line) != nested)
-			continue;
-		if (sscanf(p, "%llx-%llx : %127[^\n]", &s, &e, n) != 3)
-			continue;
-		if (s == addr && e + 1 == addr + size && !strcmp(n, name))
-			found = true;
-	}
-	fclose(f);
-	return found;
-}
-
 FIXTURE(phys) {
 	char work[64];
 	char src[128], img[128], mnt[128], mnt2[160];
@@ -699,7 +672,7 @@ FIXTURE_SETUP(phys)
 	WORKDIR_SETUP(self);
 	snprintf(self->mnt2, sizeof(self->mnt2), "%s/mnt2", self->work);
 	ASSERT_EQ(0, mkdir(self->mnt2, 0755));
-	NEED(iomem_has("Reserved", PHYS_ADDR, RANGE_SIZE, false),
+	NEED(dxt_iomem_has("Reserved", PHYS_ADDR, RANGE_SIZE, false),
 	     "no reserved RAM at 0x%llx+64M in /proc/iomem: %s", PHYS_ADDR, DXT_MEMMAP_HINT);
 	SHARED_IMAGE("review", &o, NULL, NULL, self->src, self->img);
 	image = map_file(self->img, &len);
@@ -737,7 +710,7 @@ TEST_F_TIMEOUT(phys, range_claimed, 120)
 
 	phys_opts(o, sizeof(o), PHYS_ADDR, RANGE_SIZE, 0);
 	ASSERT_OK_MSG(mount_src("none", self->mnt, MS_RDONLY, o), o);
-	EXPECT_TRUE(iomem_has("daxfs", PHYS_ADDR, RANGE_SIZE, true)) {
+	EXPECT_TRUE(dxt_iomem_has("daxfs", PHYS_ADDR, RANGE_SIZE, true)) {
 		TH_LOG("no \"daxfs\" claim at 0x%llx+64M in /proc/iomem", PHYS_ADDR);
 	}
 	/* the same range again: shares the claim */
@@ -754,14 +727,14 @@ TEST_F_TIMEOUT(phys, range_claimed, 120)
 	phys_opts(o, sizeof(o), PHYS_ADDR + (2 << 20), RANGE_SIZE / 2, 0);
 	EXPECT_ERRNO(EBUSY, mount_src("none", self->mnt2, MS_RDONLY, o));
 	EXPECT_EQ(0, umount_path(self->mnt, 0));
-	EXPECT_FALSE(iomem_has("daxfs", PHYS_ADDR, RANGE_SIZE, true));
+	EXPECT_FALSE(dxt_iomem_has("daxfs", PHYS_ADDR, RANGE_SIZE, true));
 
 	/* released: the smaller range mounts now, and claims only itself */
 	phys_opts(o, sizeof(o), PHYS_ADDR + (2 << 20), RANGE_SIZE / 2, 0);
 	ASSERT_OK_MSG(mount_src("none", self->mnt2, MS_RDONLY, o), o);
-	EXPECT_TRUE(iomem_has("daxfs", PHYS_ADDR + (2 << 20), RANGE_SIZE / 2, true));
+	EXPECT_TRUE(dxt_iomem_has("daxfs", PHYS_ADDR + (2 << 20), RANGE_SIZE / 2, true));
 	EXPECT_EQ(0, umount_path(self->mnt2, 0));
-	EXPECT_FALSE(iomem_has("daxfs", PHYS_ADDR + (2 << 20), RANGE_SIZE / 2, true));
+	EXPECT_FALSE(dxt_iomem_has("daxfs", PHYS_ADDR + (2 << 20), RANGE_SIZE / 2, true));
 }
 
 /* A range a driver holds (the legacy pmem namespace) is not ours to map. */
@@ -771,7 +744,7 @@ TEST_F_TIMEOUT(phys, driver_range_refused, 120)
 	const char *mp2[] = { "modprobe", "-q", "nd_pmem", NULL };
 	char o[256];
 
-	NEED(iomem_has("Persistent Memory (legacy)", PMEM_ADDR, RANGE_SIZE, false),
+	NEED(dxt_iomem_has("Persistent Memory (legacy)", PMEM_ADDR, RANGE_SIZE, false),
 	     "no legacy pmem at 0x%llx+64M in /proc/iomem: %s", PMEM_ADDR, DXT_MEMMAP_HINT);
 	run_cmd(mp, NULL, 0);
 	run_cmd(mp2, NULL, 0);
@@ -925,7 +898,7 @@ FIXTURE_SETUP(pmem)
 	WORKDIR_SETUP(self);
 	snprintf(self->mnt2, sizeof(self->mnt2), "%s/mnt2", self->work);
 	ASSERT_EQ(0, mkdir(self->mnt2, 0755));
-	NEED(iomem_has("Persistent Memory (legacy)", PMEM_ADDR, RANGE_SIZE, false),
+	NEED(dxt_iomem_has("Persistent Memory (legacy)", PMEM_ADDR, RANGE_SIZE, false),
 	     "no legacy pmem at 0x%llx+64M in /proc/iomem: %s", PMEM_ADDR, DXT_MEMMAP_HINT);
 	run_cmd(mp, NULL, 0);
 	run_cmd(mp2, NULL, 0);
