@@ -30,7 +30,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 export KERNELS PREFIX DESTDIR
 
-USERSPACE_DIRS := format libdaxfs-dmabuf
+USERSPACE_DIRS := format tools libdaxfs-dmabuf
 # Each of these builds VM test programs into build/vmtests/ with "make -C DIR
 # VMTESTS_TARGET" (the library keeps them apart from its own build).
 VMTEST_DIRS    := selftests/smoke:all selftests/driver:all \
@@ -64,12 +64,10 @@ endif
 # The test bed: daxfs.ko, and the test-only exporter the VM tests load
 # beside it, for every kernel of the matrix.
 matrix-modules:
-	$(MAKE) -f selftests/vm/modules.mk KERNELS="$(KERNELS)"
-	$(MAKE) -C selftests/exporter KERNELS="$(KERNELS)"
+	$(MAKE) -f selftests/kernels/modules.mk KERNELS="$(KERNELS)"
 
 checkpatch:
-	$(MAKE) -f selftests/vm/modules.mk checkpatch
-	$(MAKE) -C selftests/exporter checkpatch
+	$(MAKE) -f selftests/kernels/modules.mk checkpatch
 
 vmtests: userspace
 	@for dt in $(VMTEST_DIRS); do \
@@ -109,6 +107,7 @@ bench-publish:
 
 install:
 	$(MAKE) -C format install
+	$(MAKE) -C tools install
 	$(MAKE) -C libdaxfs-dmabuf install
 	$(MAKE) -C python install
 

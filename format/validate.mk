@@ -7,8 +7,6 @@
 #                  for $(FUZZ_CHECK_SECONDS) s
 #   make fuzz      runs the fuzzer for $(FUZZ_SECONDS) s
 
-LIB_SRCS += user/crc32c.c
-
 VALIDATE_TEST_SRCS := tests/validate/test_validate.c tests/validate/builder.c
 PROGS += test-validate gen-corpus
 test_validate_SRCS := $(VALIDATE_TEST_SRCS)
@@ -16,13 +14,9 @@ gen_corpus_SRCS := fuzz/gen_corpus.c tests/validate/builder.c
 
 CHECKS += check-validate check-fuzz-validate
 
-FUZZ_SECONDS       ?= 600
-FUZZ_CHECK_SECONDS ?= 20
 FUZZ_DIR   := $(B)/fuzz
 FUZZ_BIN   := $(FUZZ_DIR)/fuzz_validate
 FUZZ_SRCS  := fuzz/fuzz_validate.c daxfs_validate.c user/crc32c.c
-FUZZ_FLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fno-strict-aliasing \
-	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 # The validator against a kernel-like environment (tests/validate/kenv/):
 # -nostdinc proves it needs nothing beyond FORMAT.md's list.
@@ -72,7 +66,7 @@ check-validate: $(B)/test-validate $(B)/san/test-validate daxfs_validate.c
 
 $(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard *.h user/*.h)
 	@mkdir -p $(@D)
-	$(CLANG) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS)
+	$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $(FUZZ_SRCS)
 
 # Runs the fuzzer for $(1) seconds on a scratch copy of the committed seed
 # corpus (new inputs never land in the repository) and writes one TAP line

@@ -7,7 +7,7 @@
 
 set -eu
 
-# Kernel side / QEMU test bed (selftests/vm/kernel-env, kbuild, run):
+# Kernel side / QEMU test bed (selftests/kernels/kernel-env, kbuild, run):
 # - debootstrap builds the per-suite build roots for out-of-tree modules
 # - xz-utils/zstd decompress Debian's modules, kmod gives depmod
 # - gcc/make/bc/flex/bison/libelf-dev/libssl-dev/dwarves build the debug kernel

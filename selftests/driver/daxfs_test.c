@@ -649,7 +649,7 @@ const char *mkdaxfs_path(void)
 
 	if (e && *e)
 		return e;
-	snprintf(p, sizeof(p), "%s/build/format/mkdaxfs", dxt_src_dir());
+	snprintf(p, sizeof(p), "%s/build/tools/mkdaxfs", dxt_src_dir());
 	return p;
 }
 

@@ -606,7 +606,7 @@ TEST_F_TIMEOUT(one, symlinks_charged_to_memcg, 180)
 			int e = errno;
 
 			rmdir(CG_MNT);
-			/* tinyconfig without cgroups (selftests/vm/debug.config) */
+			/* tinyconfig without cgroups (selftests/kernels/debug.config) */
 			if (e == ENODEV && !strcmp(getenv("DAXFS_KERNEL") ?: "", "debug"))
 				SKIP(return, "the debug kernel is built without cgroups");
 			ASSERT_EQ(0, e) {

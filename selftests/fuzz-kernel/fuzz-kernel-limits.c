@@ -349,7 +349,7 @@ static void memcg(struct dbuf *b, uint64_t meta)
 		if (mount("cgroup2", CG_MNT, "cgroup2", 0, NULL)) {
 			/*
 			 * The debug kernel of the test bed is built from
-			 * tinyconfig without cgroups (selftests/vm/debug.config);
+			 * tinyconfig without cgroups (selftests/kernels/debug.config);
 			 * every stock kernel of the matrix has them.
 			 */
 			if (errno == ENODEV && !strcmp(getenv("DAXFS_KERNEL") ?: "", "debug")) {

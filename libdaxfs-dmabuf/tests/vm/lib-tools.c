@@ -688,7 +688,7 @@ TEST_F(tools, memory_cgroup_limit)
 			int e = errno;
 
 			rmdir(CG_MNT);
-			/* The debug kernel is built without cgroups (selftests/vm/debug.config). */
+			/* The debug kernel is built without cgroups (selftests/kernels/debug.config). */
 			ASSERT_TRUE(e == ENODEV && !strcmp(getenv("DAXFS_KERNEL") ?: "", "debug"))
 				TH_LOG("mount cgroup2: %s", strerror(e));
 			SKIP(return, "no cgroup2 file system on this kernel");

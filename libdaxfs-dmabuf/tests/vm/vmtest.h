@@ -221,7 +221,7 @@ static inline int make_image(const char *dir, char *img, size_t imglen, char *er
 	if (r)
 		return snprintf(err, errlen, "write %s", p), -1;
 	snprintf(img, imglen, "%s/image.daxfs", dir);
-	tool_path(mk, sizeof(mk), "format/mkdaxfs");
+	tool_path(mk, sizeof(mk), "tools/mkdaxfs");
 	{
 		const char *argv[] = { mk, "-q", "--label=libtest", img, src, NULL };
 
@@ -351,7 +351,7 @@ static inline int make_sized_image(const char *src, const char *img, const char 
 	char mk[PATH_MAX], sz[64];
 	const char *argv[] = { mk, "-q", sz, img, src, NULL };
 
-	tool_path(mk, sizeof(mk), "format/mkdaxfs");
+	tool_path(mk, sizeof(mk), "tools/mkdaxfs");
 	snprintf(sz, sizeof(sz), "--size=%s", size);
 	return run(out, outlen, argv);
 }

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # Sourced by run.sh: the mkdaxfs -> fsck.daxfs --extract round trip of the
-# trees that format/tests/lib/treegen.py makes, plus one tree of odd modes,
+# trees that selftests/lib/treegen.py makes, plus one tree of odd modes,
 # owners and times made here.  Uses run.sh's helpers and roundtrip_tree.
 
 treegen="python3 $lib/treegen.py"

@@ -5,7 +5,7 @@
 #
 #   MKDAXFS   the binary under test (make uses the ASan+UBSan build)
 #   TESTDIR   scratch directory (emptied first)
-#   TAP_OUT   where the TAP goes (default: TESTDIR/format-mkdaxfs.tap)
+#   TAP_OUT   where the TAP goes (default: TESTDIR/tools-mkdaxfs.tap)
 #   FSCK      optional fsck.daxfs, a second opinion on every image
 #
 # Trees come from ../lib/treegen.py; images are read back with the
@@ -15,10 +15,10 @@
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-LIB=$HERE/../lib
+LIB=$(cd "$HERE/../../../selftests/lib" && pwd)
 MKDAXFS=${MKDAXFS:?set MKDAXFS to the mkdaxfs binary}
 TESTDIR=${TESTDIR:-/tmp/mkdaxfs-tests}
-TAP_OUT=${TAP_OUT:-$TESTDIR/format-mkdaxfs.tap}
+TAP_OUT=${TAP_OUT:-$TESTDIR/tools-mkdaxfs.tap}
 FSCK=${FSCK:-$(dirname "$MKDAXFS")/../fsck.daxfs}
 [ -x "$FSCK" ] || FSCK=
 PY=$(command -v /usr/bin/python3 || command -v python3)

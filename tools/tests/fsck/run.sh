@@ -15,12 +15,12 @@
 # privilege, from a loop block device); a 300-deep image; corruptions of one
 # field each, CRC re-sealed so that each reaches its own rule; random
 # metadata mutations (mutate.py); then the round trip through mkdaxfs
-# (directory and tar input) of the trees made by format/tests/lib/, compared
+# (directory and tar input) of the trees made by selftests/lib/, compared
 # with treecmp.py and with ls (roundtrip.sh).  Tests that need root or a
 # loop device skip without them (in CI only the loop device may be missing).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-lib=$(cd "$here/../lib" 2>/dev/null && pwd || echo "$here/../lib")
+lib=$(cd "$here/../../../selftests/lib" && pwd)
 FSCK=${FSCK:?set FSCK to the fsck.daxfs to test}
 MKDAXFS=${MKDAXFS:-}
 TESTDIR=${TESTDIR:-${TMPDIR:-/tmp}/fsck-daxfs-tests}
@@ -401,7 +401,7 @@ roundtrip_tree() {
 if [ -z "$MKDAXFS" ] || [ ! -x "$MKDAXFS" ]; then
 	skip "round trip through mkdaxfs" "mkdaxfs not built"
 elif [ ! -d "$lib" ]; then
-	skip "round trip through mkdaxfs" "no tree generators in format/tests/lib"
+	skip "round trip through mkdaxfs" "no tree generators in selftests/lib"
 else
 	# Round trips create and compare 100 000 files and more; on a tmpfs
 	# that is several times faster than on a busy disk.  R is their
