@@ -31,11 +31,6 @@ DESTDIR ?=
 export KERNELS PREFIX DESTDIR
 
 USERSPACE_DIRS := format tools libdaxfs-dmabuf
-# Each of these builds VM test programs into build/vmtests/ with "make -C DIR
-# VMTESTS_TARGET" (the library keeps them apart from its own build).
-VMTEST_DIRS    := selftests/smoke:all selftests/driver:all \
-		  libdaxfs-dmabuf:vmtests examples:all selftests/fuzz-kernel:all \
-		  python:vmtests
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
@@ -70,11 +65,7 @@ checkpatch:
 	$(MAKE) -f selftests/kernels/modules.mk checkpatch
 
 vmtests: userspace
-	@for dt in $(VMTEST_DIRS); do \
-		d=$${dt%%:*}; t=$${dt#*:}; \
-		[ -f $$d/Makefile ] || continue; \
-		$(MAKE) -C $$d $$t || exit 1; \
-	done
+	$(MAKE) -C selftests
 
 deps:
 	scripts/deps.sh

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 #
-# Shared by the example VM tests (vmtest-*, installed as build/vmtests/example-*)
+# Shared by the example VM tests (selftests/examples/example-*, installed as build/vmtests/example-*)
 # and examples/demo-guest: paths, TAP helpers, exporters, weights and images.
 
 SRC=${DAXFS_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}

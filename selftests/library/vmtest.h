@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Helpers of the lib-* VM tests (kselftest harness, run by selftests/vm/run). */
+/* Helpers of the library-* VM tests (kselftest harness, run by selftests/vm/run). */
 #ifndef DAXFS_LIB_VMTEST_H
 #define DAXFS_LIB_VMTEST_H
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * lib-mount: the library against the real module, for each exporter the
+ * library-mount: the library against the real module, for each exporter the
  * kernel has: allocate, fill from an mkdaxfs image, daxfs_mount_dmabuf,
  * read, daxfs_umount; through each mount path (fsconfig fd, import + fs
  * context, import + mount(2)); and the kernel's reason on refusal.

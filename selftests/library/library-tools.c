@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * lib-tools: daxfsctl, mount.daxfs (through mount(8)) and daxfs-mountd
+ * library-tools: daxfsctl, mount.daxfs (through mount(8)) and daxfs-mountd
  * (a non-root client allowed and refused per policy) against the real
  * module; and, through each of the three, the images the load pipeline
  * must refuse (truncated, image_size past the file, a 1 TiB claim, past the

@@ -10,7 +10,7 @@ mount goes.  Also: the context managers, alloc_auto() + fill() +
 mount_dmabuf(), and the errors (a truncated image, a file that is not a
 dma-buf) as OSError with the right errno, nothing left mounted.
 
-Env: DAXFS_KERNEL, CI, MKDAXFS, DAXFS_DMABUF_LIB (set by vmtest-python).
+Env: DAXFS_KERNEL, CI, MKDAXFS, DAXFS_DMABUF_LIB (set by python-binding).
 """
 import errno
 import mmap
@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
 import daxfs_dmabuf as dx  # noqa: E402
 
 n = 0
