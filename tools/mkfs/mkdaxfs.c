@@ -10,8 +10,10 @@
  *     parent has a smaller number; each directory's entries are sorted by
  *     memcmp and the directories' entry ranges follow inode order;
  *   - names and symlink targets go to one string table, deduplicated;
- *   - regular files' data follow inode order, each on the data alignment,
- *     zero-padded to the next alignment boundary;
+ *   - regular files' data follow inode order, each starting on its
+ *     alignment (--align for files of at least --align-min bytes, 4 KiB for
+ *     smaller ones) and zero-padded to the superblock's data_align: the
+ *     alignment every file has, 4 KiB as soon as one file is small;
  *   - the image is written to a temporary file in IMAGE's directory (an
  *     O_TMPFILE when possible), checked with the shared validator, and only
  *     then linked/renamed to IMAGE, so a failure never leaves a partial one.
@@ -39,6 +41,7 @@
 static struct {
 	bool tar, all_root;
 	uint32_t align_log2;
+	uint64_t align_min;		/* UINT64_MAX: the --align itself */
 	char label[DAXFS_LABEL_SIZE];
 	bool have_uuid;
 	uint8_t uuid[DAXFS_UUID_SIZE];
@@ -49,6 +52,7 @@ static struct {
 	uint64_t max_inodes, max_dirents, max_names, max_image;
 } opt = {
 	.align_log2 = 12,
+	.align_min = UINT64_MAX,
 	.max_inodes = DAXFS_MAX_INODES,
 	.max_dirents = DAXFS_MAX_DIRENTS,
 	.max_names = DAXFS_MAX_NAMES_SIZE,
@@ -64,7 +68,10 @@ static void usage(FILE *f)
 "\n"
 "  --tar              SOURCE is a tar archive (ustar, GNU, PAX)\n"
 "  --align=SIZE       file data alignment, a power of two from 4K to 1G\n"
-"                     (default 4K; suffixes K, M, G)\n"
+"                     (default 4K; suffixes K, M, G), for files of at\n"
+"                     least --align-min bytes\n"
+"  --align-min=SIZE   smallest file that gets --align (default: the\n"
+"                     alignment itself); smaller files get 4K\n"
 "  -L, --label=LABEL  volume label, at most 64 bytes\n"
 "  -U, --uuid=UUID    volume UUID (default: random, or derived from the\n"
 "                     content when --mtime or SOURCE_DATE_EPOCH is set)\n"
@@ -196,12 +203,13 @@ static void parse_debug_limits(const char *s)
 }
 
 enum {
-	OPT_TAR = 256, OPT_ALIGN, OPT_ALL_ROOT, OPT_SIZE, OPT_DEBUG_LIMITS,
+	OPT_TAR = 256, OPT_ALIGN, OPT_ALIGN_MIN, OPT_ALL_ROOT, OPT_SIZE, OPT_DEBUG_LIMITS,
 };
 
 static const struct option longopts[] = {
 	{ "tar",	no_argument,		NULL, OPT_TAR },
 	{ "align",	required_argument,	NULL, OPT_ALIGN },
+	{ "align-min",	required_argument,	NULL, OPT_ALIGN_MIN },
 	{ "label",	required_argument,	NULL, 'L' },
 	{ "uuid",	required_argument,	NULL, 'U' },
 	{ "all-root",	no_argument,		NULL, OPT_ALL_ROOT },
@@ -234,6 +242,11 @@ static void parse_args(int argc, char **argv, const char **image,
 				usage_error("--align: '%s' is not a power of two from 4K to 1G",
 					    optarg);
 			opt.align_log2 = __builtin_ctzll(v);
+			break;
+		case OPT_ALIGN_MIN:
+			if (!parse_size(optarg, &opt.align_min))
+				usage_error("--align-min: '%s' is not a size (bytes, or with K, M, G, T)",
+					    optarg);
 			break;
 		case 'L':
 			if (strlen(optarg) > DAXFS_LABEL_SIZE)
@@ -316,6 +329,8 @@ static uint64_t names_size, names_cap;
 static struct super_layout {
 	uint64_t inode_off, dirent_off, names_off, data_off, data_size;
 	uint64_t meta_len, image_size;
+	uint64_t file_bytes;		/* sum of the files' sizes */
+	uint32_t align_log2;		/* the superblock's data_align_log2 */
 } L;
 
 static int ent_cmp(const void *a, const void *b)
@@ -391,9 +406,18 @@ static const char *type_name(uint32_t mode)
 	}
 }
 
+/* The alignment of a non-empty regular file of SIZE bytes. */
+static uint64_t file_align(uint64_t size)
+{
+	uint64_t align = 1ull << opt.align_log2;
+	uint64_t min = opt.align_min == UINT64_MAX ? align : opt.align_min;
+
+	return size >= min ? align : 1ull << DAXFS_ALIGN_LOG2_MIN;
+}
+
 static void layout(struct mk_inode *root)
 {
-	uint64_t align = 1ull << opt.align_log2, i, cursor, cap;
+	uint64_t align, i, cursor, cap;
 	uint32_t k;
 
 	/* Number the inodes breadth-first; count entries and links. */
@@ -477,30 +501,46 @@ static void layout(struct mk_inode *root)
 	L.dirent_off = L.inode_off + DAXFS_INODE_SIZE * ninodes;
 	L.names_off = L.dirent_off + DAXFS_DIRENT_SIZE * ndirents;
 	L.meta_len = L.names_off + names_size - L.inode_off;
+	/* The superblock's data_align: what every file's alignment is a multiple of. */
+	L.align_log2 = opt.align_log2;
+	for (i = 1; i <= ninodes; i++)
+		if ((byino[i]->mode & S_IFMT) == S_IFREG && byino[i]->size &&
+		    file_align(byino[i]->size) < (1ull << L.align_log2))
+			L.align_log2 = DAXFS_ALIGN_LOG2_MIN;
+	align = 1ull << L.align_log2;
 	L.data_off = round_up(L.names_off + names_size, align);
 	if (L.data_off > opt.max_image)
 		mk_die("the metadata alone exceeds the image size limit of %llu bytes",
 		       (unsigned long long)opt.max_image);
 
-	/* File data in inode order, each on the alignment. */
+	/* File data in inode order, each on its alignment. */
 	cursor = L.data_off;
+	L.file_bytes = 0;
 	for (i = 1; i <= ninodes; i++) {
 		struct mk_inode *n = byino[i];
+		uint64_t fa;
 
 		if ((n->mode & S_IFMT) != S_IFREG || !n->size)
 			continue;
+		fa = file_align(n->size);
 		if (n->size > opt.max_image ||
-		    cursor + n->size > opt.max_image ||
-		    round_up(cursor + n->size, align) > opt.max_image)
+		    round_up(cursor, fa) + n->size > opt.max_image ||
+		    round_up(round_up(cursor, fa) + n->size, align) > opt.max_image)
 			mk_die("%s: the image would exceed the format limit of %llu bytes",
 			       n->srcdir ? mk_path(n->srcdir, n->srcname) :
 			       n->srcname,
 			       (unsigned long long)opt.max_image);
-		n->offset = cursor;
-		cursor = round_up(cursor + n->size, align);
+		/*
+		 * The tail is zeroed to data_align only: the module maps a
+		 * file's last, partial huge page with base pages, so small
+		 * files may follow a large one in its last huge page.
+		 */
+		n->offset = round_up(cursor, fa);
+		cursor = round_up(n->offset + n->size, align);
+		L.file_bytes += n->size;
 	}
 	L.data_size = cursor - L.data_off;
-	L.image_size = cursor;	/* a multiple of the alignment, >= 4096 */
+	L.image_size = cursor;	/* a multiple of data_align, >= 4096 */
 	if (opt.size) {
 		if (opt.size < L.image_size)
 			mk_die("--size=%llu is too small: the image needs %llu bytes",
@@ -938,7 +978,7 @@ int main(int argc, char **argv)
 	sb->root_ino = htole32(DAXFS_ROOT_INO);
 	sb->dirent_off = htole64(L.dirent_off);
 	sb->dirent_count = htole32(ndirents);
-	sb->data_align_log2 = htole32(opt.align_log2);
+	sb->data_align_log2 = htole32(L.align_log2);
 	sb->names_off = htole64(L.names_off);
 	sb->names_size = htole64(names_size);
 	sb->data_off = htole64(L.data_off);
@@ -965,12 +1005,17 @@ int main(int argc, char **argv)
 		int i;
 
 		fprintf(stderr, "%s: %llu inodes, %llu entries, %llu bytes of names, "
-			"%llu bytes of data (align %llu), image %llu bytes, uuid ",
+			"%llu bytes of file data, %llu bytes of alignment padding "
+			"(align %llu from %llu bytes, data_align %llu), image %llu bytes, uuid ",
 			mk_prog, (unsigned long long)ninodes,
 			(unsigned long long)ndirents,
 			(unsigned long long)names_size,
-			(unsigned long long)L.data_size,
+			(unsigned long long)L.file_bytes,
+			(unsigned long long)(L.data_size - L.file_bytes),
 			1ull << opt.align_log2,
+			opt.align_min == UINT64_MAX ? 1ull << opt.align_log2 :
+			(unsigned long long)opt.align_min,
+			1ull << L.align_log2,
 			(unsigned long long)L.image_size);
 		for (i = 0; i < 16; i++)
 			fprintf(stderr, "%02x%s", sb->uuid[i],
