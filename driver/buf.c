@@ -576,6 +576,75 @@ static int daxfs_backing_load(struct daxfs_backing *b)
 }
 
 /*
+ * daxfs_backing_load() inside one bracketed read (daxfs_backing_begin_read()),
+ * for a dma-buf and a DAX device.  An exporter's refusal is logged; a DAX
+ * device refuses (ENXIO) only when it is going away.
+ */
+static int daxfs_backing_load_bracketed(struct daxfs_backing *b)
+{
+	int cookie, ret;
+
+	cookie = daxfs_backing_begin_read(b);
+	if (cookie < 0) {
+		if (b->kind == DAXFS_DMABUF)
+			pr_err("(%s): begin_cpu_access failed (%d)\n", b->name,
+			       cookie);
+		return cookie;
+	}
+	ret = daxfs_backing_load(b);
+	daxfs_backing_end_read(b, cookie);
+	return ret;
+}
+
+/*
+ * The last step of daxfs_backing_dmabuf() and daxfs_backing_dax(), which
+ * takes over @b: load it and hand it to *@out, or drop it.
+ */
+static int daxfs_backing_finish(struct daxfs_backing *b,
+				struct daxfs_backing **out)
+{
+	int ret = daxfs_backing_load_bracketed(b);
+
+	if (ret) {
+		daxfs_backing_put(b);
+		return ret;
+	}
+	*out = b;
+	return 0;
+}
+
+/*
+ * vmap the dma-buf of @b and take its kernel address: I/O memory (read()
+ * works, mmap() is refused), or a vmalloc or linear address.
+ */
+static int daxfs_dmabuf_vmap(struct daxfs_backing *b)
+{
+	int ret;
+
+	ret = daxfs_dma_buf_vmap(b->dmabuf, &b->map);
+	if (ret) {
+		pr_err("(%s): cannot vmap the buffer (%d)\n", b->name, ret);
+		iosys_map_clear(&b->map);
+		return ret;
+	}
+	if (b->map.is_iomem) {
+		b->is_iomem = true;
+		b->vaddr_iomem = b->map.vaddr_iomem;
+		pr_info("(%s): buffer is I/O memory: read() works, mmap() is refused\n",
+			b->name);
+		return 0;
+	}
+	b->vaddr = b->map.vaddr;
+	b->vmap_in_vmalloc = is_vmalloc_addr(b->vaddr);
+	if (!b->vmap_in_vmalloc && !virt_addr_valid(b->vaddr)) {
+		pr_err("(%s): vmap address is neither vmalloc nor linear\n",
+		       b->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
  * Map and validate a dma-buf.  Takes over the caller's reference to
  * @dmabuf in every case.  @what names the source in messages.
  */
@@ -605,44 +674,16 @@ int daxfs_backing_dmabuf(struct dma_buf *dmabuf, u64 offset,
 	ret = daxfs_dmabuf_attach_pin(b);
 	if (ret)
 		goto fail;
-	ret = daxfs_dma_buf_vmap(dmabuf, &b->map);
-	if (ret) {
-		pr_err("(%s): cannot vmap the buffer (%d)\n", b->name, ret);
-		iosys_map_clear(&b->map);
+	ret = daxfs_dmabuf_vmap(b);
+	if (ret)
 		goto fail;
-	}
-	if (b->map.is_iomem) {
-		b->is_iomem = true;
-		b->vaddr_iomem = b->map.vaddr_iomem;
-		pr_info("(%s): buffer is I/O memory: read() works, mmap() is refused\n",
-			b->name);
-	} else {
-		b->vaddr = b->map.vaddr;
-		b->vmap_in_vmalloc = is_vmalloc_addr(b->vaddr);
-		if (!b->vmap_in_vmalloc && !virt_addr_valid(b->vaddr)) {
-			pr_err("(%s): vmap address is neither vmalloc nor linear\n",
-			       b->name);
-			ret = -EINVAL;
-			goto fail;
-		}
-	}
 
 	/*
 	 * One bracketed access before anything runs concurrently: some
 	 * exporters (udmabuf) set up their CPU-access state on the first
 	 * call without locking.
 	 */
-	ret = daxfs_backing_begin_read(b);
-	if (ret < 0) {
-		pr_err("(%s): begin_cpu_access failed (%d)\n", b->name, ret);
-		goto fail;
-	}
-	ret = daxfs_backing_load(b);
-	daxfs_backing_end_read(b, 0);
-	if (ret)
-		goto fail;
-	*out = b;
-	return 0;
+	return daxfs_backing_finish(b, out);
 fail:
 	daxfs_backing_put(b);
 	return ret;
@@ -794,17 +835,7 @@ int daxfs_backing_dax(struct super_block *sb, u64 offset,
 		ret = -EINVAL;
 		goto fail;
 	}
-	id = daxfs_backing_begin_read(b);
-	if (id < 0) {
-		ret = id;
-		goto fail;
-	}
-	ret = daxfs_backing_load(b);
-	daxfs_backing_end_read(b, id);
-	if (ret)
-		goto fail;
-	*out = b;
-	return 0;
+	return daxfs_backing_finish(b, out);
 fail:
 	daxfs_backing_put(b);
 	return ret;

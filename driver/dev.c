@@ -88,6 +88,31 @@ static struct daxfs_imp *daxfs_imp_find(struct daxfs_file *f, u64 id)
 }
 
 /*
+ * What RELEASE and INFO share once their argument is read: no @flags are
+ * defined (EINVAL), then import @id of @f (ENOENT if it has none such).
+ * With @bp NULL (RELEASE) drop the import; else (INFO) store a reference
+ * on its backing in *@bp.
+ */
+static int daxfs_imp_by_id(struct daxfs_file *f, u32 flags, u64 id,
+			   struct daxfs_backing **bp)
+{
+	struct daxfs_imp *imp;
+
+	if (flags)
+		return -EINVAL;
+	mutex_lock(&f->lock);
+	imp = daxfs_imp_find(f, id);
+	if (imp && bp) {
+		*bp = imp->b;
+		daxfs_backing_get(*bp);
+	} else if (imp) {
+		daxfs_imp_drop(f, imp);
+	}
+	mutex_unlock(&f->lock);
+	return imp ? 0 : -ENOENT;
+}
+
+/*
  * Read a versioned argument struct: argsz first, at least @min bytes and at
  * most a page (E2BIG above: the zero check of the unknown tail would
  * otherwise walk up to 4 GiB of the caller's memory), bytes beyond what we
@@ -202,28 +227,19 @@ out_unreserve:
 static long daxfs_ioc_release(struct daxfs_file *f, void __user *uarg)
 {
 	struct daxfs_release arg;
-	struct daxfs_imp *imp;
 	u32 argsz;
 	int ret;
 
 	ret = daxfs_get_arg(&arg, sizeof(arg), sizeof(arg), uarg, &argsz);
 	if (ret)
 		return ret;
-	if (arg.flags)
-		return -EINVAL;
-	mutex_lock(&f->lock);
-	imp = daxfs_imp_find(f, arg.id);
-	if (imp)
-		daxfs_imp_drop(f, imp);
-	mutex_unlock(&f->lock);
-	return imp ? 0 : -ENOENT;
+	return daxfs_imp_by_id(f, arg.flags, arg.id, NULL);
 }
 
 static long daxfs_ioc_info(struct daxfs_file *f, void __user *uarg)
 {
 	struct daxfs_info arg;
 	struct daxfs_backing *b;
-	struct daxfs_imp *imp;
 	u32 argsz;
 	u64 id;
 	int ret;
@@ -231,18 +247,10 @@ static long daxfs_ioc_info(struct daxfs_file *f, void __user *uarg)
 	ret = daxfs_get_arg(&arg, sizeof(arg), sizeof(arg), uarg, &argsz);
 	if (ret)
 		return ret;
-	if (arg.flags)
-		return -EINVAL;
 	id = arg.id;
-	mutex_lock(&f->lock);
-	imp = daxfs_imp_find(f, id);
-	if (!imp) {
-		mutex_unlock(&f->lock);
-		return -ENOENT;
-	}
-	b = imp->b;
-	daxfs_backing_get(b);
-	mutex_unlock(&f->lock);
+	ret = daxfs_imp_by_id(f, arg.flags, id, &b);
+	if (ret)
+		return ret;
 
 	memset(&arg, 0, sizeof(arg));
 	arg.argsz = argsz;

@@ -275,16 +275,32 @@ err:
 	return -1;
 }
 
+/* Is the next byte a decimal digit? */
+static bool at_digit(const struct cur *c)
+{
+	return c->p < c->end && *c->p >= '0' && *c->p <= '9';
+}
+
+/* Skip a run of decimal digits; how many there were. */
+static size_t skip_digits(struct cur *c)
+{
+	const uint8_t *s = c->p;
+
+	while (at_digit(c))
+		c->p++;
+	return (size_t)(c->p - s);
+}
+
 /* A non-negative integer without fraction or exponent, as data_offsets and shape need. */
 static int parse_uint(struct cur *c, uint64_t *v)
 {
 	ws(c);
-	if (c->p >= c->end || *c->p < '0' || *c->p > '9')
+	if (!at_digit(c))
 		return fail(c, "expected a non-negative integer");
 	if (*c->p == '0' && c->end - c->p > 1 && c->p[1] >= '0' && c->p[1] <= '9')
 		return fail(c, "leading zero in number");
 	*v = 0;
-	while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
+	while (at_digit(c)) {
 		unsigned int d = *c->p - '0';
 
 		if (*v > (UINT64_MAX - d) / 10)
@@ -304,28 +320,20 @@ static int number(struct cur *c)
 
 	eat(c, '-');
 	s = c->p;
-	while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
-		c->p++;
-	if (c->p == s)
+	if (!skip_digits(c))
 		return fail(c, "bad number");
 	if (*s == '0' && c->p - s > 1)
 		return fail(c, "leading zero in number");
 	if (c->p < c->end && *c->p == '.') {
 		c->p++;
-		s = c->p;
-		while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
-			c->p++;
-		if (c->p == s)
+		if (!skip_digits(c))
 			return fail(c, "bad fraction");
 	}
 	if (c->p < c->end && (*c->p == 'e' || *c->p == 'E')) {
 		c->p++;
 		if (c->p < c->end && (*c->p == '+' || *c->p == '-'))
 			c->p++;
-		s = c->p;
-		while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
-			c->p++;
-		if (c->p == s)
+		if (!skip_digits(c))
 			return fail(c, "bad exponent");
 	}
 	return 0;

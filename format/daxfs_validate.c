@@ -239,19 +239,30 @@ struct daxfs_cursor {
 	u64 dirent;
 };
 
+/*
+ * An empty regular file or directory (@type) places nothing: its offset,
+ * the data offset or the first entry, must be 0.
+ */
+static int daxfs_check_empty(u32 ino, u32 type, u64 off,
+			     struct daxfs_verr *err)
+{
+	if (!off)
+		return 0;
+	return daxfs_fail(err, -EUCLEAN,
+			  type == DAXFS_S_IFDIR ?
+			  "directory %u: empty, but first entry %llu" :
+			  "inode %u: empty file with data offset 0x%llx",
+			  ino, (unsigned long long)off);
+}
+
 static int daxfs_check_reg(const struct daxfs_layout *l, u32 ino, u64 size,
 			   u64 off, struct daxfs_cursor *cur,
 			   struct daxfs_verr *err)
 {
 	u64 end;
 
-	if (!size) {
-		if (off)
-			return daxfs_fail(err, -EUCLEAN,
-					  "inode %u: empty file with data offset 0x%llx",
-					  ino, (unsigned long long)off);
-		return 0;
-	}
+	if (!size)
+		return daxfs_check_empty(ino, DAXFS_S_IFREG, off, err);
 	if (off % l->align)
 		return daxfs_fail(err, -EUCLEAN,
 				  "inode %u: data offset 0x%llx not aligned to 0x%llx",
@@ -282,13 +293,8 @@ static int daxfs_check_dir(const struct daxfs_layout *l, u32 ino, u64 size,
 			   u64 off, struct daxfs_cursor *cur,
 			   struct daxfs_verr *err)
 {
-	if (!size) {
-		if (off)
-			return daxfs_fail(err, -EUCLEAN,
-					  "directory %u: empty, but first entry %llu",
-					  ino, (unsigned long long)off);
-		return 0;
-	}
+	if (!size)
+		return daxfs_check_empty(ino, DAXFS_S_IFDIR, off, err);
 	if (off != cur->dirent)
 		return daxfs_fail(err, -EUCLEAN,
 				  "directory %u: first entry %llu, expected %llu (after the previous directory's)",

@@ -59,17 +59,28 @@ DX_PUBLIC int daxfs_import(int ctl_fd, int dmabuf_fd, uint64_t offset,
 	return 0;
 }
 
+/* INFO and RELEASE: @req on import @id; a failure reads "@what @id: why". */
+static int id_ioctl(int ctl_fd, unsigned long req, void *arg, const char *what,
+		    uint64_t id)
+{
+	daxfs__clear_error();
+	if (ioctl(ctl_fd, req, arg) < 0)
+		return daxfs__fail(errno, "%s %llu: %s", what,
+				   (unsigned long long)id, strerror(errno));
+	return 0;
+}
+
 DX_PUBLIC int daxfs_import_info(int ctl_fd, uint64_t id, struct daxfs_info *out)
 {
 	struct daxfs_info info;
+	int e;
 
-	daxfs__clear_error();
 	memset(&info, 0, sizeof(info));
 	info.argsz = sizeof(info);
 	info.id = id;
-	if (ioctl(ctl_fd, DAXFS_IOC_INFO, &info) < 0)
-		return daxfs__fail(errno, "info on import %llu: %s",
-				   (unsigned long long)id, strerror(errno));
+	e = id_ioctl(ctl_fd, DAXFS_IOC_INFO, &info, "info on import", id);
+	if (e)
+		return e;
 	info.label[DAXFS_LABEL_LEN] = '\0';
 	info.exporter[DAXFS_EXPORTER_LEN - 1] = '\0';
 	if (out)
@@ -81,12 +92,8 @@ DX_PUBLIC int daxfs_release(int ctl_fd, uint64_t id)
 {
 	struct daxfs_release rel;
 
-	daxfs__clear_error();
 	memset(&rel, 0, sizeof(rel));
 	rel.argsz = sizeof(rel);
 	rel.id = id;
-	if (ioctl(ctl_fd, DAXFS_IOC_RELEASE, &rel) < 0)
-		return daxfs__fail(errno, "release import %llu: %s",
-				   (unsigned long long)id, strerror(errno));
-	return 0;
+	return id_ioctl(ctl_fd, DAXFS_IOC_RELEASE, &rel, "release import", id);
 }

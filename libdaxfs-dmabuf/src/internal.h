@@ -143,6 +143,11 @@ int daxfs__mountinfo_parse_line(const char *line, struct daxfs_mountinfo *mi);
  */
 ssize_t daxfs__read_full(int fd, void *buf, size_t len);
 ssize_t daxfs__pread_full(int fd, void *buf, size_t len, uint64_t off);
+/*
+ * A small text file (/proc, sysfs, cgroupfs) into @buf of @len bytes,
+ * NUL-terminated: the bytes read (at most @len - 1) or -errno.
+ */
+ssize_t daxfs__read_small(const char *path, char *buf, size_t len);
 
 /*
  * An image source: a regular file or a block device (seekable, known size,

@@ -5,6 +5,7 @@
  * daxfs_dmabuf_fill() and daxfs_mount_image() share.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/dma-buf.h>
 #include <linux/fs.h>
 #include <stdio.h>
@@ -53,6 +54,21 @@ ssize_t daxfs__pread_full(int fd, void *buf, size_t len, uint64_t off)
 	if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
 		return -EOVERFLOW;
 	return read_loop(fd, buf, len, (int64_t)off);
+}
+
+ssize_t daxfs__read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = daxfs__read_full(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return n;
+	buf[n] = '\0';
+	return n;
 }
 
 int daxfs__source_init(struct daxfs_source *src, int fd)

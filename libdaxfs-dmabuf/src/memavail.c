@@ -9,7 +9,6 @@
  * from the hugetlb pool instead: its free 2 MiB pages.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -147,29 +146,13 @@ int daxfs__cgroup_number(const char *text, uint64_t *v)
 	return *p ? -EINVAL : 0;
 }
 
-/* A small text file, NUL-terminated, into @buf; the bytes read or -errno. */
-static ssize_t read_small(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = daxfs__read_full(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return n;
-	buf[n] = '\0';
-	return n;
-}
-
 static int read_number(const char *dir, const char *file, uint64_t *v)
 {
 	char path[PATH_MAX + 64], buf[64];
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
 		return -ENAMETOOLONG;
-	if (read_small(path, buf, sizeof(buf)) < 0)
+	if (daxfs__read_small(path, buf, sizeof(buf)) < 0)
 		return -ENOENT;
 	return daxfs__cgroup_number(buf, v);
 }
@@ -300,13 +283,13 @@ uint64_t daxfs__mem_available(const struct daxfs_mem_env *env, bool hugetlb,
 		free(buf);
 		return avail;
 	}
-	if (read_small(env && env->meminfo ? env->meminfo : real.meminfo, buf, SMALL_FILE) > 0 &&
+	if (daxfs__read_small(env && env->meminfo ? env->meminfo : real.meminfo, buf, SMALL_FILE) > 0 &&
 	    daxfs__meminfo_value(buf, "MemAvailable", &v) == 0) {
 		avail = v;
 		if (why)
 			snprintf(why, whylen, "MemAvailable in /proc/meminfo");
 	}
-	if (read_small(env && env->cgroup ? env->cgroup : real.cgroup, buf, SMALL_FILE) <= 0)
+	if (daxfs__read_small(env && env->cgroup ? env->cgroup : real.cgroup, buf, SMALL_FILE) <= 0)
 		goto out;
 	v2 = calloc(1, sizeof(*v2));
 	v1 = calloc(1, sizeof(*v1));

@@ -173,17 +173,33 @@ static int fc_options(int fsfd, const char *options)
 	return 0;
 }
 
-static bool unknown_param(int fsfd, int err, char *log, size_t loglen)
+/*
+ * Give the context a parameter of the mount from a dma-buf fd.  On failure
+ * close @fsfd: a module too old to know the parameter ("Unknown parameter",
+ * or EINVAL with nothing logged) wants the import through /dev/daxfs
+ * (-NEED_IMPORT); else the kernel's reason.
+ */
+static int fc_fd_param(int fsfd, unsigned int cmd, const char *key,
+		       const void *val, int aux)
 {
-	fc_log(fsfd, log, loglen);
-	return err == EINVAL && (strstr(log, "nknown parameter") || !log[0]);
+	char log[512];
+	int e;
+
+	if (dx_fsconfig(fsfd, cmd, key, val, aux) >= 0)
+		return 0;
+	e = errno;
+	fc_log(fsfd, log, sizeof(log));
+	close(fsfd);
+	if (e == EINVAL && (strstr(log, "nknown parameter") || !log[0]))
+		return -NEED_IMPORT;
+	return daxfs__fail(e, "%s", log[0] ? log : strerror(e));
 }
 
 /* import_id == 0: hand the fd to the kernel; else use "dmabuf:ID". */
 static int mount_fc(int dmabuf_fd, uint64_t import_id, int target_fd,
 		    const char *target, const struct daxfs_mount_opts *o)
 {
-	char log[512], num[32];
+	char num[32];
 	int fsfd, mfd, r;
 
 	daxfs__kmsg_mark();
@@ -196,28 +212,14 @@ static int mount_fc(int dmabuf_fd, uint64_t import_id, int target_fd,
 		return daxfs__fail(errno, "fsopen(daxfs): %s", strerror(errno));
 	}
 	if (import_id == 0) {
-		if (dx_fsconfig(fsfd, DX_SET_FD, "dmabuf", NULL, dmabuf_fd) < 0) {
-			int e = errno;
-
-			if (unknown_param(fsfd, e, log, sizeof(log))) {
-				close(fsfd);
-				return -NEED_IMPORT;
-			}
-			close(fsfd);
-			return daxfs__fail(e, "%s", log[0] ? log : strerror(e));
-		}
+		r = fc_fd_param(fsfd, DX_SET_FD, "dmabuf", NULL, dmabuf_fd);
+		if (r)
+			return r;
 		if (o->offset) {
 			snprintf(num, sizeof(num), "%" PRIu64, o->offset);
-			if (dx_fsconfig(fsfd, DX_SET_STRING, "offset", num, 0) < 0) {
-				int e = errno;
-
-				if (unknown_param(fsfd, e, log, sizeof(log))) {
-					close(fsfd);
-					return -NEED_IMPORT;
-				}
-				close(fsfd);
-				return daxfs__fail(e, "%s", log[0] ? log : strerror(e));
-			}
+			r = fc_fd_param(fsfd, DX_SET_STRING, "offset", num, 0);
+			if (r)
+				return r;
 		}
 	} else {
 		snprintf(num, sizeof(num), "dmabuf:%" PRIu64, import_id);

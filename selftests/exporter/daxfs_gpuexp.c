@@ -61,6 +61,7 @@
  * access.  The reservation lock is taken by MOVE only, as an exporter's
  * eviction takes it.
  */
+#include <linux/cache.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
@@ -360,30 +361,34 @@ static void gpuexp_unmap_dma_buf(struct dma_buf_attachment *attach,
 	kfree(m);
 }
 
-static int gpuexp_begin_cpu_access(struct dma_buf *dmabuf,
-				   enum dma_data_direction dir)
+/* Sync every device mapping of the buffer for the CPU, or back for devices. */
+static int gpuexp_sync(struct dma_buf *dmabuf, enum dma_data_direction dir,
+		       bool for_cpu)
 {
 	struct gpuexp_buf *buf = dmabuf->priv;
 	struct gpuexp_map *m;
 
 	mutex_lock(&buf->lock);
-	list_for_each_entry(m, &buf->maps, node)
-		dma_sync_sgtable_for_cpu(m->dev, &m->sgt, dir);
+	list_for_each_entry(m, &buf->maps, node) {
+		if (for_cpu)
+			dma_sync_sgtable_for_cpu(m->dev, &m->sgt, dir);
+		else
+			dma_sync_sgtable_for_device(m->dev, &m->sgt, dir);
+	}
 	mutex_unlock(&buf->lock);
 	return 0;
+}
+
+static int gpuexp_begin_cpu_access(struct dma_buf *dmabuf,
+				   enum dma_data_direction dir)
+{
+	return gpuexp_sync(dmabuf, dir, true);
 }
 
 static int gpuexp_end_cpu_access(struct dma_buf *dmabuf,
 				 enum dma_data_direction dir)
 {
-	struct gpuexp_buf *buf = dmabuf->priv;
-	struct gpuexp_map *m;
-
-	mutex_lock(&buf->lock);
-	list_for_each_entry(m, &buf->maps, node)
-		dma_sync_sgtable_for_device(m->dev, &m->sgt, dir);
-	mutex_unlock(&buf->lock);
-	return 0;
+	return gpuexp_sync(dmabuf, dir, false);
 }
 
 /*
@@ -495,18 +500,8 @@ static const struct dma_buf_ops gpuexp_dynamic_ops = {
 	.vunmap = gpuexp_vunmap,
 };
 
-static const struct dma_buf_ops gpuexp_static_ops = {
-	.attach = gpuexp_attach,
-	.detach = gpuexp_detach,
-	.map_dma_buf = gpuexp_map_dma_buf,
-	.unmap_dma_buf = gpuexp_unmap_dma_buf,
-	.release = gpuexp_release,
-	.begin_cpu_access = gpuexp_begin_cpu_access,
-	.end_cpu_access = gpuexp_end_cpu_access,
-	.mmap = gpuexp_mmap,
-	.vmap = gpuexp_vmap,
-	.vunmap = gpuexp_vunmap,
-};
+/* IOMEM: a static exporter, the same operations without .pin/.unpin. */
+static struct dma_buf_ops gpuexp_static_ops __ro_after_init;
 
 /* ------------------------------------------------------------ ioctls */
 
@@ -708,6 +703,9 @@ static struct miscdevice gpuexp_misc = {
 
 static int __init gpuexp_init(void)
 {
+	gpuexp_static_ops = gpuexp_dynamic_ops;
+	gpuexp_static_ops.pin = NULL;
+	gpuexp_static_ops.unpin = NULL;
 	return misc_register(&gpuexp_misc);
 }
 
