@@ -503,6 +503,17 @@ static struct mk_inode *walk_parents(char **comps, size_t n, const char *orig,
 	return dir;
 }
 
+/* An explicit entry for an existing directory: its attributes, not its entries. */
+static void take_attrs(struct mk_inode *dir, const struct mk_inode *node)
+{
+	dir->implicit = false;
+	dir->mode = node->mode;
+	dir->uid = node->uid;
+	dir->gid = node->gid;
+	dir->mtime_sec = node->mtime_sec;
+	dir->mtime_nsec = node->mtime_nsec;
+}
+
 static struct mk_inode *lookup_path(const char *path)
 {
 	char *copy = mk_strndup(path, strlen(path)), **comps;
@@ -538,12 +549,7 @@ static void place(const char *path, struct mk_inode *node, bool is_link)
 		if (!new_dir || is_link)
 			mk_die("%s: '%s': only a directory can be the root",
 			       rd.name, path);
-		root->implicit = false;
-		root->mode = node->mode;
-		root->uid = node->uid;
-		root->gid = node->gid;
-		root->mtime_sec = node->mtime_sec;
-		root->mtime_nsec = node->mtime_nsec;
+		take_attrs(root, node);
 		goto out;
 	}
 	dir = walk_parents(comps, n, path, true);
@@ -558,12 +564,7 @@ static void place(const char *path, struct mk_inode *node, bool is_link)
 			mk_die("%s: '%s': would replace a directory with a non-directory",
 			       rd.name, path);
 		/* A directory again: it keeps its entries, takes the attributes. */
-		old->implicit = false;
-		old->mode = node->mode;
-		old->uid = node->uid;
-		old->gid = node->gid;
-		old->mtime_sec = node->mtime_sec;
-		old->mtime_nsec = node->mtime_nsec;
+		take_attrs(old, node);
 		goto out;
 	}
 	sl->dir->ents[sl->idx].ino = node;	/* later entry wins */

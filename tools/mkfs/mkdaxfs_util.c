@@ -363,45 +363,48 @@ static void copy_rw(int in, uint64_t in_off, int out, uint64_t out_off,
 	}
 }
 
-/* Copy one data extent with the fastest method that works. */
+/*
+ * One step of the in-kernel copy METHOD: bytes copied (0: the source ended
+ * early), or -1 with errno.
+ */
+static ssize_t copy_step(enum copy_method m, int in, uint64_t in_off, int out,
+			 uint64_t out_off, size_t n)
+{
+	loff_t io = in_off, oo = out_off;
+
+	if (m == USE_CFR)
+		return copy_file_range(in, &io, out, &oo, n, 0);
+	if (lseek(out, out_off, SEEK_SET) < 0)
+		return -1;
+	return sendfile(out, in, &io, n);
+}
+
+/* Does errno E say that METHOD cannot copy between these files at all? */
+static bool copy_unsupported(enum copy_method m, int e)
+{
+	if (m == USE_CFR)
+		return e == EXDEV || e == EINVAL || e == EOPNOTSUPP ||
+		       e == ENOSYS || e == EBADF || e == EPERM;
+	return e == EINVAL || e == ENOSYS;
+}
+
+/*
+ * Copy one data extent with the fastest method that works: copy_file_range,
+ * then sendfile, then read/write; a method that fails as unsupported is not
+ * tried again for the rest of the run.
+ */
 static void copy_extent(int in, uint64_t in_off, int out, uint64_t out_off,
 			uint64_t len, const char *what)
 {
-	while (len && method == USE_CFR) {
-		loff_t io = in_off, oo = out_off;
-		ssize_t n = copy_file_range(in, &io, out, &oo,
-					    len < COPY_CHUNK ? len : COPY_CHUNK, 0);
+	while (len && method != USE_RW) {
+		ssize_t n = copy_step(method, in, in_off, out, out_off,
+				      len < COPY_CHUNK ? len : COPY_CHUNK);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && (errno == EXDEV || errno == EINVAL ||
-			      errno == EOPNOTSUPP || errno == ENOSYS ||
-			      errno == EBADF || errno == EPERM)) {
-			method = USE_SENDFILE;
-			break;
-		}
-		if (n < 0)
-			mk_die_errno("%s: copy", what);
-		if (n == 0)
-			mk_die("%s: file shrank while being copied", what);
-		in_off += n;
-		out_off += n;
-		len -= n;
-		progress_bytes += n;
-		mk_progress(progress_files, progress_bytes);
-	}
-	while (len && method == USE_SENDFILE) {
-		off_t io = in_off;
-		ssize_t n;
-
-		if (lseek(out, out_off, SEEK_SET) < 0)
-			mk_die_errno("%s: seek", what);
-		n = sendfile(out, in, &io, len < COPY_CHUNK ? len : COPY_CHUNK);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && copy_unsupported(method, errno)) {
+			method = method == USE_CFR ? USE_SENDFILE : USE_RW;
 			continue;
-		if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
-			method = USE_RW;
-			break;
 		}
 		if (n < 0)
 			mk_die_errno("%s: copy", what);
