@@ -17,8 +17,6 @@ RES    := $(BUILD)/results
 VT     := $(BUILD)/vmtests
 KERNELS_DIR := $(TOP)/selftests/kernels
 
-VERSION := 1.1.0
-
 CC     ?= cc
 CLANG  ?= clang
 
