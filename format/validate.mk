@@ -7,10 +7,16 @@
 #                  for $(FUZZ_CHECK_SECONDS) s
 #   make fuzz      runs the fuzzer for $(FUZZ_SECONDS) s
 
-VALIDATE_TEST_SRCS := tests/validate/test_validate.c tests/validate/builder.c
+# The image builder and TAP output come from the test bed's helper library
+# (selftests/lib/, compiled into $(B)/dxt/ and $(B)/san/dxt/).
+-include $(TOP)/selftests/lib/lib.mk
+CPPFLAGS += $(DXT_CPPFLAGS)
+$(eval $(call dxt_rules,$(B)))
+$(eval $(call dxt_rules,$(B)/san,$(SANFLAGS)))
+
 PROGS += test-validate gen-corpus
-test_validate_SRCS := $(VALIDATE_TEST_SRCS)
-gen_corpus_SRCS := fuzz/gen_corpus.c tests/validate/builder.c
+test_validate_SRCS := tests/validate/test_validate.c dxt/dxt_builder.c dxt/dxt_tap.c
+gen_corpus_SRCS := fuzz/gen_corpus.c dxt/dxt_builder.c
 
 CHECKS += check-validate check-fuzz-validate
 

@@ -4,7 +4,7 @@
  * with the test builder, each prefixed by the target's flag byte (fix the
  * CRC, use a reader).  Usage: gen-corpus DIR
  */
-#include "../tests/validate/builder.h"
+#include "dxt_builder.h"
 
 static int emit(const char *dir, const char *name, unsigned char flags,
 		struct tb *t)

@@ -18,6 +18,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -32,7 +33,8 @@
 #include "daemon/daemon.h"
 #include "daxfs_format.h"
 #include "daxfs_validate.h"
-#include "tap.h"
+#include "dxt_tap.h"
+#include "dxt_util.h"
 
 static char tmpdir[256];
 
@@ -54,53 +56,53 @@ static void test_options(void)
 	struct daxfs_parsed_opts o;
 	uint64_t v;
 
-	is_int(daxfs__parse_u64("4096", &v), 0, "parse_u64 decimal");
-	is_int(v, 4096, "parse_u64 value");
-	is_int(daxfs__parse_u64("2M", &v), 0, "parse_u64 suffix");
-	is_int(v, 2 << 20, "parse_u64 2M");
-	is_int(daxfs__parse_u64("0x1000", &v), 0, "parse_u64 hex");
-	ok(daxfs__parse_u64("-1", &v) < 0, "parse_u64 refuses negatives");
-	ok(daxfs__parse_u64("12x", &v) < 0, "parse_u64 refuses junk");
-	ok(daxfs__parse_u64("99999999999999999999", &v) < 0, "parse_u64 refuses overflow");
-	ok(daxfs__parse_u64("17179869184G", &v) < 0, "parse_u64 refuses suffix overflow");
+	dxt_is_int(daxfs__parse_u64("4096", &v), 0, "parse_u64 decimal");
+	dxt_is_int(v, 4096, "parse_u64 value");
+	dxt_is_int(daxfs__parse_u64("2M", &v), 0, "parse_u64 suffix");
+	dxt_is_int(v, 2 << 20, "parse_u64 2M");
+	dxt_is_int(daxfs__parse_u64("0x1000", &v), 0, "parse_u64 hex");
+	dxt_ok(daxfs__parse_u64("-1", &v) < 0, "parse_u64 refuses negatives");
+	dxt_ok(daxfs__parse_u64("12x", &v) < 0, "parse_u64 refuses junk");
+	dxt_ok(daxfs__parse_u64("99999999999999999999", &v) < 0, "parse_u64 refuses overflow");
+	dxt_ok(daxfs__parse_u64("17179869184G", &v) < 0, "parse_u64 refuses suffix overflow");
 
-	is_int(daxfs__parse_mount_options("image=/tmp/x.img,heap=system,nosuid,noexec,foo=bar,"
+	dxt_is_int(daxfs__parse_mount_options("image=/tmp/x.img,heap=system,nosuid,noexec,foo=bar,"
 					  "defaults,x-systemd.automount,ro,,label=a", &o), 0,
 	       "parse a full option string");
-	is_str(o.image, "/tmp/x.img", "image= consumed");
-	is_int(o.exporter, DAXFS_EXPORTER_HEAP, "heap= selects the heap exporter");
-	is_str(o.exporter_arg, "system", "heap name");
-	is_int(o.flags, MS_NOSUID | MS_NOEXEC | MS_RDONLY, "generic flags become MS_ flags");
-	is_str(o.kernel, "foo=bar,label=a", "unknown options go to the kernel, user-space ones dropped");
+	dxt_is_str(o.image, "/tmp/x.img", "image= consumed");
+	dxt_is_int(o.exporter, DAXFS_EXPORTER_HEAP, "heap= selects the heap exporter");
+	dxt_is_str(o.exporter_arg, "system", "heap name");
+	dxt_is_int(o.flags, MS_NOSUID | MS_NOEXEC | MS_RDONLY, "generic flags become MS_ flags");
+	dxt_is_str(o.kernel, "foo=bar,label=a", "unknown options go to the kernel, user-space ones dropped");
 
-	is_int(daxfs__parse_mount_options("image=/i,udmabuf=hugetlb,offset=2M", &o), 0, "udmabuf=hugetlb");
-	ok(o.exporter == DAXFS_EXPORTER_UDMABUF && o.hugetlb, "hugetlb udmabuf");
-	ok(o.has_offset && o.offset == 2u << 20, "offset=2M");
-	is_int(daxfs__parse_mount_options("image=/i,drm=/dev/dri/card0,nodev,exec,suid", &o), 0, "drm=");
-	ok(o.exporter == DAXFS_EXPORTER_DRM && !strcmp(o.exporter_arg, "/dev/dri/card0"), "drm device");
-	is_int(o.flags, MS_NODEV, "clearing flags (exec, suid)");
-	is_int(daxfs__parse_mount_options("rw,nosuid", &o), 0, "rw accepted");
-	ok(o.rw && !o.image[0], "rw recorded, no image");
-	is_int(daxfs__parse_mount_options("", &o), 0, "empty string");
-	is_int(daxfs__parse_mount_options(NULL, &o), 0, "NULL string");
+	dxt_is_int(daxfs__parse_mount_options("image=/i,udmabuf=hugetlb,offset=2M", &o), 0, "udmabuf=hugetlb");
+	dxt_ok(o.exporter == DAXFS_EXPORTER_UDMABUF && o.hugetlb, "hugetlb udmabuf");
+	dxt_ok(o.has_offset && o.offset == 2u << 20, "offset=2M");
+	dxt_is_int(daxfs__parse_mount_options("image=/i,drm=/dev/dri/card0,nodev,exec,suid", &o), 0, "drm=");
+	dxt_ok(o.exporter == DAXFS_EXPORTER_DRM && !strcmp(o.exporter_arg, "/dev/dri/card0"), "drm device");
+	dxt_is_int(o.flags, MS_NODEV, "clearing flags (exec, suid)");
+	dxt_is_int(daxfs__parse_mount_options("rw,nosuid", &o), 0, "rw accepted");
+	dxt_ok(o.rw && !o.image[0], "rw recorded, no image");
+	dxt_is_int(daxfs__parse_mount_options("", &o), 0, "empty string");
+	dxt_is_int(daxfs__parse_mount_options(NULL, &o), 0, "NULL string");
 
-	is_int(daxfs__parse_mount_options("image=/i,heap=system,udmabuf", &o), -EINVAL, "two exporters refused");
-	ok(strstr(daxfs_last_error(), "more than one exporter") != NULL, "two exporters: reason");
-	is_int(daxfs__parse_mount_options("heap=system", &o), -EINVAL, "exporter without image= refused");
-	is_int(daxfs__parse_mount_options("image=", &o), -EINVAL, "empty image= refused");
-	is_int(daxfs__parse_mount_options("image=/a,image=/b", &o), -EINVAL, "image= twice refused");
-	is_int(daxfs__parse_mount_options("image=/a,heap=../x", &o), -EINVAL, "heap name with / refused");
-	is_int(daxfs__parse_mount_options("image=/a,udmabuf=big", &o), -EINVAL, "udmabuf=junk refused");
-	is_int(daxfs__parse_mount_options("offset=abc", &o), -EINVAL, "bad offset refused");
+	dxt_is_int(daxfs__parse_mount_options("image=/i,heap=system,udmabuf", &o), -EINVAL, "two exporters refused");
+	dxt_ok(strstr(daxfs_last_error(), "more than one exporter") != NULL, "two exporters: reason");
+	dxt_is_int(daxfs__parse_mount_options("heap=system", &o), -EINVAL, "exporter without image= refused");
+	dxt_is_int(daxfs__parse_mount_options("image=", &o), -EINVAL, "empty image= refused");
+	dxt_is_int(daxfs__parse_mount_options("image=/a,image=/b", &o), -EINVAL, "image= twice refused");
+	dxt_is_int(daxfs__parse_mount_options("image=/a,heap=../x", &o), -EINVAL, "heap name with / refused");
+	dxt_is_int(daxfs__parse_mount_options("image=/a,udmabuf=big", &o), -EINVAL, "udmabuf=junk refused");
+	dxt_is_int(daxfs__parse_mount_options("offset=abc", &o), -EINVAL, "bad offset refused");
 	{
 		char big[DAXFS_OPT_MAX * 2];
 
 		memset(big, 'a', sizeof(big) - 1);
 		big[sizeof(big) - 1] = '\0';
-		is_int(daxfs__parse_mount_options(big, &o), -EINVAL, "oversize option refused");
+		dxt_is_int(daxfs__parse_mount_options(big, &o), -EINVAL, "oversize option refused");
 		for (size_t i = 1; i < sizeof(big) - 1; i += 2)
 			big[i] = ',';
-		is_int(daxfs__parse_mount_options(big, &o), -EINVAL, "oversize kernel string refused");
+		dxt_is_int(daxfs__parse_mount_options(big, &o), -EINVAL, "oversize kernel string refused");
 	}
 }
 
@@ -110,21 +112,21 @@ static void test_paths(void)
 	char why[256], p[512];
 	int fd;
 
-	is_int(daxfs__path_check_lexical("/", why, sizeof(why)), 0, "lexical: /");
-	is_int(daxfs__path_check_lexical("/srv/models", why, sizeof(why)), 0, "lexical: clean path");
-	is_int(daxfs__path_check_lexical("srv", why, sizeof(why)), -EINVAL, "lexical: relative refused");
-	is_int(daxfs__path_check_lexical("/a//b", why, sizeof(why)), -EINVAL, "lexical: // refused");
-	is_int(daxfs__path_check_lexical("/a/./b", why, sizeof(why)), -EINVAL, "lexical: . refused");
-	is_int(daxfs__path_check_lexical("/a/../etc", why, sizeof(why)), -EINVAL, "lexical: .. refused");
-	is_int(daxfs__path_check_lexical("/a/..", why, sizeof(why)), -EINVAL, "lexical: trailing .. refused");
-	ok(daxfs__path_check_lexical("", why, sizeof(why)) < 0, "lexical: empty refused");
+	dxt_is_int(daxfs__path_check_lexical("/", why, sizeof(why)), 0, "lexical: /");
+	dxt_is_int(daxfs__path_check_lexical("/srv/models", why, sizeof(why)), 0, "lexical: clean path");
+	dxt_is_int(daxfs__path_check_lexical("srv", why, sizeof(why)), -EINVAL, "lexical: relative refused");
+	dxt_is_int(daxfs__path_check_lexical("/a//b", why, sizeof(why)), -EINVAL, "lexical: // refused");
+	dxt_is_int(daxfs__path_check_lexical("/a/./b", why, sizeof(why)), -EINVAL, "lexical: . refused");
+	dxt_is_int(daxfs__path_check_lexical("/a/../etc", why, sizeof(why)), -EINVAL, "lexical: .. refused");
+	dxt_is_int(daxfs__path_check_lexical("/a/..", why, sizeof(why)), -EINVAL, "lexical: trailing .. refused");
+	dxt_ok(daxfs__path_check_lexical("", why, sizeof(why)) < 0, "lexical: empty refused");
 
-	ok(daxfs__path_under("/srv/models", "/srv/models"), "under: equal");
-	ok(daxfs__path_under("/srv/models/a", "/srv/models"), "under: below");
-	ok(!daxfs__path_under("/srv/models2", "/srv/models"), "under: sibling with same prefix refused");
-	ok(!daxfs__path_under("/srv", "/srv/models"), "under: parent refused");
-	ok(daxfs__path_under("/x", "/"), "under: root prefix");
-	ok(daxfs__path_under("/srv/models/a", "/srv/models/"), "under: prefix with trailing slash");
+	dxt_ok(daxfs__path_under("/srv/models", "/srv/models"), "under: equal");
+	dxt_ok(daxfs__path_under("/srv/models/a", "/srv/models"), "under: below");
+	dxt_ok(!daxfs__path_under("/srv/models2", "/srv/models"), "under: sibling with same prefix refused");
+	dxt_ok(!daxfs__path_under("/srv", "/srv/models"), "under: parent refused");
+	dxt_ok(daxfs__path_under("/x", "/"), "under: root prefix");
+	dxt_ok(daxfs__path_under("/srv/models/a", "/srv/models/"), "under: prefix with trailing slash");
 
 	snprintf(p, sizeof(p), "%s/real", tmpdir);
 	mkdir(p, 0755);
@@ -137,18 +139,18 @@ static void test_paths(void)
 
 	snprintf(p, sizeof(p), "%s/real/sub", tmpdir);
 	fd = daxfs__open_dir_nofollow(p, why, sizeof(why));
-	ok(fd >= 0, "nofollow: real directory opens");
+	dxt_ok(fd >= 0, "nofollow: real directory opens");
 	if (fd >= 0)
 		close(fd);
 	snprintf(p, sizeof(p), "%s/link/sub", tmpdir);
-	is_int(daxfs__open_dir_nofollow(p, why, sizeof(why)), -ELOOP, "nofollow: symlink in the middle refused");
-	ok(strstr(why, "symbolic link") != NULL, "nofollow: reason names the symlink");
+	dxt_is_int(daxfs__open_dir_nofollow(p, why, sizeof(why)), -ELOOP, "nofollow: symlink in the middle refused");
+	dxt_ok(strstr(why, "symbolic link") != NULL, "nofollow: reason names the symlink");
 	snprintf(p, sizeof(p), "%s/link", tmpdir);
-	is_int(daxfs__open_dir_nofollow(p, why, sizeof(why)), -ELOOP, "nofollow: final symlink refused");
+	dxt_is_int(daxfs__open_dir_nofollow(p, why, sizeof(why)), -ELOOP, "nofollow: final symlink refused");
 	snprintf(p, sizeof(p), "%s/file", tmpdir);
-	is_int(daxfs__open_dir_nofollow(p, why, sizeof(why)), -ENOTDIR, "nofollow: file refused");
+	dxt_is_int(daxfs__open_dir_nofollow(p, why, sizeof(why)), -ENOTDIR, "nofollow: file refused");
 	snprintf(p, sizeof(p), "%s/missing", tmpdir);
-	is_int(daxfs__open_dir_nofollow(p, why, sizeof(why)), -ENOENT, "nofollow: missing");
+	dxt_is_int(daxfs__open_dir_nofollow(p, why, sizeof(why)), -ENOENT, "nofollow: missing");
 }
 
 /* ---------------------------------------------------------------- policy */
@@ -167,43 +169,43 @@ static void test_policy(void)
 		"  allow user:root /x any-owner\n"
 		"allow group:root /y\n";
 
-	is_int(daxfs__policy_parse(good, strlen(good), &pol, why, sizeof(why)), 0, "policy: parse good file");
-	is_int(pol.nrules, 4, "policy: four rules");
+	dxt_is_int(daxfs__policy_parse(good, strlen(good), &pol, why, sizeof(why)), 0, "policy: parse good file");
+	dxt_is_int(pol.nrules, 4, "policy: four rules");
 	if (pol.nrules == 4) {
-		is_str(pol.rules[1].prefix, "/mnt/weights", "policy: trailing slash of prefix dropped");
-		ok(pol.rules[1].flags & DAXFS_POLICY_OPT_FORCE_NOEXEC, "policy: noexec flag");
-		is_str(pol.rules[1].options, "label:foo", "policy: option list");
-		ok(pol.rules[2].who == DAXFS_WHO_USER && pol.rules[2].flags & DAXFS_POLICY_OPT_ANY_OWNER,
+		dxt_is_str(pol.rules[1].prefix, "/mnt/weights", "policy: trailing slash of prefix dropped");
+		dxt_ok(pol.rules[1].flags & DAXFS_POLICY_OPT_FORCE_NOEXEC, "policy: noexec flag");
+		dxt_is_str(pol.rules[1].options, "label:foo", "policy: option list");
+		dxt_ok(pol.rules[2].who == DAXFS_WHO_USER && pol.rules[2].flags & DAXFS_POLICY_OPT_ANY_OWNER,
 		   "policy: user rule, any-owner");
-		is_int(pol.rules[2].line, 5, "policy: line numbers");
+		dxt_is_int(pol.rules[2].line, 5, "policy: line numbers");
 	}
 
 	r = daxfs__policy_match(&pol, &peer, "/srv/models/m1", why, sizeof(why));
-	ok(r == &pol.rules[0], "match: uid rule under prefix");
+	dxt_ok(r == &pol.rules[0], "match: uid rule under prefix");
 	r = daxfs__policy_match(&pol, &peer, "/srv/models2", why, sizeof(why));
-	ok(!r && strstr(why, "outside"), "match: outside the prefix refused (%s)", why);
+	dxt_ok(!r && strstr(why, "outside"), "match: outside the prefix refused (%s)", why);
 	peer.uid = 1001;
 	peer.gid = 1001;
 	r = daxfs__policy_match(&pol, &peer, "/srv/models", why, sizeof(why));
-	ok(!r && strstr(why, "no policy rule"), "match: unknown uid refused (%s)", why);
+	dxt_ok(!r && strstr(why, "no policy rule"), "match: unknown uid refused (%s)", why);
 	peer.groups = groups;
 	peer.ngroups = 2;
 	r = daxfs__policy_match(&pol, &peer, "/mnt/weights/a", why, sizeof(why));
-	ok(r == &pol.rules[1], "match: supplementary group");
+	dxt_ok(r == &pol.rules[1], "match: supplementary group");
 	peer.uid = 0;
 	r = daxfs__policy_match(&pol, &peer, "/anywhere", why, sizeof(why));
-	ok(r != NULL, "match: root may mount anywhere");
+	dxt_ok(r != NULL, "match: root may mount anywhere");
 	peer.uid = 1002;
 	peer.gid = 0;
 	peer.ngroups = 0;
 	r = daxfs__policy_match(&pol, &peer, "/y/z", why, sizeof(why));
-	ok(r == &pol.rules[3], "match: group by name (root = gid 0)");
+	dxt_ok(r == &pol.rules[3], "match: group by name (root = gid 0)");
 	daxfs__policy_free(&pol);
 
-	ok(daxfs__options_allowed("", "", why, sizeof(why)), "options: none is fine");
-	ok(daxfs__options_allowed("label=x,foo", "label:foo", why, sizeof(why)), "options: allowed keys");
-	ok(!daxfs__options_allowed("phys=0x1000", "label", why, sizeof(why)), "options: phys= refused");
-	ok(!daxfs__options_allowed("lab", "label", why, sizeof(why)), "options: prefix of a key refused");
+	dxt_ok(daxfs__options_allowed("", "", why, sizeof(why)), "options: none is fine");
+	dxt_ok(daxfs__options_allowed("label=x,foo", "label:foo", why, sizeof(why)), "options: allowed keys");
+	dxt_ok(!daxfs__options_allowed("phys=0x1000", "label", why, sizeof(why)), "options: phys= refused");
+	dxt_ok(!daxfs__options_allowed("lab", "label", why, sizeof(why)), "options: prefix of a key refused");
 
 	{
 		static const struct { const char *text; const char *reason; } bad[] = {
@@ -223,10 +225,10 @@ static void test_policy(void)
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			int e = daxfs__policy_parse(bad[i].text, strlen(bad[i].text), &pol, why, sizeof(why));
 
-			ok(e == -EINVAL && strstr(why, bad[i].reason), "policy refuses %.*s (%s)",
+			dxt_ok(e == -EINVAL && strstr(why, bad[i].reason), "policy refuses %.*s (%s)",
 			   (int)strcspn(bad[i].text, "\n"), bad[i].text, why);
 		}
-		ok(daxfs__policy_parse("allow uid:1 /a\0x", 16, &pol, why, sizeof(why)) == -EINVAL,
+		dxt_ok(daxfs__policy_parse("allow uid:1 /a\0x", 16, &pol, why, sizeof(why)) == -EINVAL,
 		   "policy: NUL byte refused");
 	}
 	{
@@ -238,10 +240,10 @@ static void test_policy(void)
 		fputs("allow uid:5 /a\n", f);
 		fclose(f);
 		chmod(path, 0644);
-		is_int(daxfs__policy_load(path, &pol, why, sizeof(why)), 0, "policy_load: 0644 file");
+		dxt_is_int(daxfs__policy_load(path, &pol, why, sizeof(why)), 0, "policy_load: 0644 file");
 		daxfs__policy_free(&pol);
 		chmod(path, 0666);
-		is_int(daxfs__policy_load(path, &pol, why, sizeof(why)), -EPERM,
+		dxt_is_int(daxfs__policy_load(path, &pol, why, sizeof(why)), -EPERM,
 		       "policy_load: world-writable file refused");
 	}
 }
@@ -259,40 +261,40 @@ static void test_proto(void)
 	req.ms_flags = MS_NOSUID;
 	strcpy(req.target, "/srv/models/a");
 	strcpy(req.options, "label=x");
-	is_int(daxfs__req_encode(&req, buf), 0, "proto: encode");
-	is_int(daxfs__req_decode(buf, DAXFS_MOUNTD_REQ_SIZE, &out, why, sizeof(why)), 0, "proto: decode");
-	ok(out.offset == 8192 && out.ms_flags == MS_NOSUID && !strcmp(out.target, req.target) &&
+	dxt_is_int(daxfs__req_encode(&req, buf), 0, "proto: encode");
+	dxt_is_int(daxfs__req_decode(buf, DAXFS_MOUNTD_REQ_SIZE, &out, why, sizeof(why)), 0, "proto: decode");
+	dxt_ok(out.offset == 8192 && out.ms_flags == MS_NOSUID && !strcmp(out.target, req.target) &&
 	   !strcmp(out.options, req.options), "proto: round trip");
-	is_int(daxfs__req_decode(buf, DAXFS_MOUNTD_REQ_SIZE - 1, &out, why, sizeof(why)), -EPROTO, "proto: short refused");
-	is_int(daxfs__req_decode(buf, 10, &out, why, sizeof(why)), -EPROTO, "proto: truncated header refused");
-	is_int(daxfs__req_decode(buf, DAXFS_MOUNTD_REQ_SIZE + 8, &out, why, sizeof(why)), -EPROTO, "proto: long refused");
+	dxt_is_int(daxfs__req_decode(buf, DAXFS_MOUNTD_REQ_SIZE - 1, &out, why, sizeof(why)), -EPROTO, "proto: short refused");
+	dxt_is_int(daxfs__req_decode(buf, 10, &out, why, sizeof(why)), -EPROTO, "proto: truncated header refused");
+	dxt_is_int(daxfs__req_decode(buf, DAXFS_MOUNTD_REQ_SIZE + 8, &out, why, sizeof(why)), -EPROTO, "proto: long refused");
 	buf[0] ^= 1;
-	is_int(daxfs__req_decode(buf, DAXFS_MOUNTD_REQ_SIZE, &out, why, sizeof(why)), -EPROTO, "proto: bad magic");
+	dxt_is_int(daxfs__req_decode(buf, DAXFS_MOUNTD_REQ_SIZE, &out, why, sizeof(why)), -EPROTO, "proto: bad magic");
 	buf[0] ^= 1;
 	buf[4] = 2;
-	is_int(daxfs__req_decode(buf, DAXFS_MOUNTD_REQ_SIZE, &out, why, sizeof(why)), -EPROTO, "proto: bad version");
+	dxt_is_int(daxfs__req_decode(buf, DAXFS_MOUNTD_REQ_SIZE, &out, why, sizeof(why)), -EPROTO, "proto: bad version");
 	buf[4] = 1;
 	buf[12] = 1;
-	is_int(daxfs__req_decode(buf, DAXFS_MOUNTD_REQ_SIZE, &out, why, sizeof(why)), -EINVAL, "proto: reserved field");
+	dxt_is_int(daxfs__req_decode(buf, DAXFS_MOUNTD_REQ_SIZE, &out, why, sizeof(why)), -EINVAL, "proto: reserved field");
 	buf[12] = 0;
 	buf[DAXFS_MOUNTD_REQ_HDR + 100] = 'x';
-	is_int(daxfs__req_decode(buf, DAXFS_MOUNTD_REQ_SIZE, &out, why, sizeof(why)), -EINVAL, "proto: junk after NUL");
+	dxt_is_int(daxfs__req_decode(buf, DAXFS_MOUNTD_REQ_SIZE, &out, why, sizeof(why)), -EINVAL, "proto: junk after NUL");
 	buf[DAXFS_MOUNTD_REQ_HDR + 100] = 0;
 	memset(buf + DAXFS_MOUNTD_REQ_HDR, 'a', DAXFS_MOUNTD_TARGET_MAX);
-	is_int(daxfs__req_decode(buf, DAXFS_MOUNTD_REQ_SIZE, &out, why, sizeof(why)), -EINVAL, "proto: unterminated target");
+	dxt_is_int(daxfs__req_decode(buf, DAXFS_MOUNTD_REQ_SIZE, &out, why, sizeof(why)), -EINVAL, "proto: unterminated target");
 	daxfs__req_encode(&req, buf);
 	buf[24] = 0xff;
 	buf[25] = 0xff;
 	buf[26] = 0xff;
-	is_int(daxfs__req_decode(buf, DAXFS_MOUNTD_REQ_SIZE, &out, why, sizeof(why)), -EINVAL, "proto: unknown mount flags");
+	dxt_is_int(daxfs__req_decode(buf, DAXFS_MOUNTD_REQ_SIZE, &out, why, sizeof(why)), -EINVAL, "proto: unknown mount flags");
 	req.target[0] = '\0';
-	ok(daxfs__req_encode(&req, buf) < 0, "proto: empty target not encodable");
+	dxt_ok(daxfs__req_encode(&req, buf) < 0, "proto: empty target not encodable");
 
 	strcpy(rep.message, "no");
 	daxfs__reply_encode(&rep, rbuf);
-	is_int(daxfs__reply_decode(rbuf, sizeof(rbuf), &rout), 0, "reply: decode");
-	ok(rout.error == EPERM && !strcmp(rout.message, "no"), "reply: round trip");
-	is_int(daxfs__reply_decode(rbuf, sizeof(rbuf) - 1, &rout), -EPROTO, "reply: short refused");
+	dxt_is_int(daxfs__reply_decode(rbuf, sizeof(rbuf), &rout), 0, "reply: decode");
+	dxt_ok(rout.error == EPERM && !strcmp(rout.message, "no"), "reply: round trip");
+	dxt_is_int(daxfs__reply_decode(rbuf, sizeof(rbuf) - 1, &rout), -EPROTO, "reply: short refused");
 }
 
 /* ---------------------------------------------------------------- mountinfo */
@@ -300,16 +302,16 @@ static void test_mountinfo(void)
 {
 	struct daxfs_mountinfo mi;
 
-	is_int(daxfs__mountinfo_parse_line(
+	dxt_is_int(daxfs__mountinfo_parse_line(
 		"36 35 0:42 / /mnt/my\\040weights ro,nosuid,relatime shared:5 master:1 - daxfs "
 		"dmabuf:system-heap ro,size=1048576\n", &mi), 0, "mountinfo: parse");
-	is_str(mi.mountpoint, "/mnt/my weights", "mountinfo: octal escape");
-	is_str(mi.fstype, "daxfs", "mountinfo: fstype after optional fields");
-	is_str(mi.source, "dmabuf:system-heap", "mountinfo: source");
-	is_str(mi.super_opts, "ro,size=1048576", "mountinfo: super options");
-	ok(mi.mount_id == 36 && mi.major == 0 && mi.minor == 42, "mountinfo: ids");
-	ok(daxfs__mountinfo_parse_line("36 35 0:42 / /mnt ro\n", &mi) < 0, "mountinfo: no separator refused");
-	ok(daxfs__mountinfo_parse_line("", &mi) < 0, "mountinfo: empty refused");
+	dxt_is_str(mi.mountpoint, "/mnt/my weights", "mountinfo: octal escape");
+	dxt_is_str(mi.fstype, "daxfs", "mountinfo: fstype after optional fields");
+	dxt_is_str(mi.source, "dmabuf:system-heap", "mountinfo: source");
+	dxt_is_str(mi.super_opts, "ro,size=1048576", "mountinfo: super options");
+	dxt_ok(mi.mount_id == 36 && mi.major == 0 && mi.minor == 42, "mountinfo: ids");
+	dxt_ok(daxfs__mountinfo_parse_line("36 35 0:42 / /mnt ro\n", &mi) < 0, "mountinfo: no separator refused");
+	dxt_ok(daxfs__mountinfo_parse_line("", &mi) < 0, "mountinfo: empty refused");
 }
 
 /* ---------------------------------------------------------------- images */
@@ -331,7 +333,7 @@ static void test_image(void)
 	sb.uuid[0] = 0xab;
 	snprintf(path, sizeof(path), "%s/img", tmpdir);
 	fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644);
-	ok(write(fd, &sb, sizeof(sb)) == sizeof(sb), "image: write superblock");
+	dxt_ok(write(fd, &sb, sizeof(sb)) == sizeof(sb), "image: write superblock");
 	{
 		char page[4096];
 
@@ -341,35 +343,35 @@ static void test_image(void)
 				break;
 		}
 	}
-	is_int(daxfs_image_probe(fd, 0, &d), 0, "probe: superblock read");
-	ok(d.image_size == 3 * 4096 && d.inode_count == 7 && d.version == 1 &&
+	dxt_is_int(daxfs_image_probe(fd, 0, &d), 0, "probe: superblock read");
+	dxt_ok(d.image_size == 3 * 4096 && d.inode_count == 7 && d.version == 1 &&
 	   !strcmp(d.label, "weights") && d.uuid[0] == 0xab, "probe: fields");
-	is_int(daxfs_image_probe(fd, 4096, &d), -EINVAL, "probe: no magic at offset 4096");
+	dxt_is_int(daxfs_image_probe(fd, 4096, &d), -EINVAL, "probe: no magic at offset 4096");
 
 	mfd = memfd_create("fake-dmabuf", MFD_CLOEXEC);
 	ftruncate(mfd, 8 * 4096);
-	is_int(daxfs_dmabuf_size(mfd), 8 * 4096, "dmabuf_size via lseek");
+	dxt_is_int(daxfs_dmabuf_size(mfd), 8 * 4096, "dmabuf_size via lseek");
 	r = daxfs_dmabuf_fill(mfd, fd, 4096, (daxfs_progress_fn)(void (*)(void))NULL, NULL);
-	is_int(r, 0, "fill: into a memfd at offset 4096");
+	dxt_is_int(r, 0, "fill: into a memfd at offset 4096");
 	m = mmap(NULL, 8 * 4096, PROT_READ, MAP_SHARED, mfd, 0);
-	ok(m != MAP_FAILED && !memcmp(m + 4096, &sb, sizeof(sb)) && m[2 * 4096] == 'A' &&
+	dxt_ok(m != MAP_FAILED && !memcmp(m + 4096, &sb, sizeof(sb)) && m[2 * 4096] == 'A' &&
 	   m[4 * 4096 - 1] == 'B' && m[0] == 0, "fill: bytes in place");
 	if (m != MAP_FAILED)
 		munmap(m, 8 * 4096);
-	is_int(daxfs_image_probe(mfd, 4096, &d), 0, "probe: through a mapping-capable fd at an offset");
+	dxt_is_int(daxfs_image_probe(mfd, 4096, &d), 0, "probe: through a mapping-capable fd at an offset");
 	{
 		int p[2];
 		char c = 0;
 
-		ok(pipe(p) == 0 && write(p[1], "D", 1) == 1, "probe: a pipe with a byte in it");
-		is_int(daxfs_image_probe(p[0], 0, &d), -ESPIPE, "probe: a pipe refused");
-		ok(read(p[0], &c, 1) == 1 && c == 'D', "probe: the pipe's data not consumed");
+		dxt_ok(pipe(p) == 0 && write(p[1], "D", 1) == 1, "probe: a pipe with a byte in it");
+		dxt_is_int(daxfs_image_probe(p[0], 0, &d), -ESPIPE, "probe: a pipe refused");
+		dxt_ok(read(p[0], &c, 1) == 1 && c == 'D', "probe: the pipe's data not consumed");
 		close(p[0]);
 		close(p[1]);
 	}
-	is_int(daxfs_dmabuf_fill(mfd, fd, 100, NULL, NULL), -EINVAL, "fill: unaligned offset refused");
-	is_int(daxfs_dmabuf_fill(mfd, fd, 6 * 4096, NULL, NULL), -EFBIG, "fill: image past the end refused");
-	ok(strstr(daxfs_last_error(), "does not fit") != NULL, "fill: reason given");
+	dxt_is_int(daxfs_dmabuf_fill(mfd, fd, 100, NULL, NULL), -EINVAL, "fill: unaligned offset refused");
+	dxt_is_int(daxfs_dmabuf_fill(mfd, fd, 6 * 4096, NULL, NULL), -EFBIG, "fill: image past the end refused");
+	dxt_ok(strstr(daxfs_last_error(), "does not fit") != NULL, "fill: reason given");
 	(void)prog;
 	close(mfd);
 	close(fd);
@@ -397,13 +399,13 @@ static void test_fill_large(void)
 	src = malloc(sz);
 	for (size_t i = 0; i < sz; i++)
 		src[i] = (uint8_t)(i * 2654435761u >> 13);
-	ok(write(fd, src, sz) == (ssize_t)sz, "fill large: write source");
+	dxt_ok(write(fd, src, sz) == (ssize_t)sz, "fill large: write source");
 	mfd = memfd_create("fake-dmabuf", MFD_CLOEXEC);
 	ftruncate(mfd, (off_t)sz);
-	is_int(daxfs_dmabuf_fill(mfd, fd, 0, progress_cb, NULL), 0, "fill large: 20 MiB");
-	ok(prog_done == sz && prog_total == sz && prog_calls >= 3, "fill large: progress reported (%d calls)", prog_calls);
+	dxt_is_int(daxfs_dmabuf_fill(mfd, fd, 0, progress_cb, NULL), 0, "fill large: 20 MiB");
+	dxt_ok(prog_done == sz && prog_total == sz && prog_calls >= 3, "fill large: progress reported (%d calls)", prog_calls);
 	m = mmap(NULL, sz, PROT_READ, MAP_SHARED, mfd, 0);
-	ok(m != MAP_FAILED && !memcmp(m, src, sz), "fill large: identical bytes");
+	dxt_ok(m != MAP_FAILED && !memcmp(m, src, sz), "fill large: identical bytes");
 	if (m != MAP_FAILED)
 		munmap(m, sz);
 	free(src);
@@ -507,43 +509,43 @@ static void test_io(void)
 		static const char msg[] = "0123456789abcdefghijklmnopqrstuvwxyz";
 		pid_t f;
 
-		ok(pipe(p) == 0, "io: pipe");
+		dxt_ok(pipe(p) == 0, "io: pipe");
 		f = feeder(p[1], msg, sizeof(msg) - 1, 5, p[0]);
 		close(p[1]);
 		memset(buf, 0, sizeof(buf));
-		is_int(daxfs__read_full(p[0], buf, sizeof(msg) - 1), sizeof(msg) - 1,
+		dxt_is_int(daxfs__read_full(p[0], buf, sizeof(msg) - 1), sizeof(msg) - 1,
 		       "read_full: whole message from 5-byte writes");
-		is_str(buf, msg, "read_full: bytes in order");
-		is_int(daxfs__read_full(p[0], buf, 10), 0, "read_full: 0 at end of file");
+		dxt_is_str(buf, msg, "read_full: bytes in order");
+		dxt_is_int(daxfs__read_full(p[0], buf, 10), 0, "read_full: 0 at end of file");
 		close(p[0]);
-		is_int(child_status(f), 0, "read_full: feeder done");
+		dxt_is_int(child_status(f), 0, "read_full: feeder done");
 	}
 	/* EINTR: blocked in read, interrupted by a signal whose handler writes the rest. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = eintr_handler;	/* no SA_RESTART: read(2) fails with EINTR */
 	sigaction(SIGUSR1, &sa, &old);
-	ok(pipe(p) == 0, "io: pipe");
-	ok(write(p[1], "head-", 5) == 5, "io: first part written");
+	dxt_ok(pipe(p) == 0, "io: pipe");
+	dxt_ok(write(p[1], "head-", 5) == 5, "io: first part written");
 	eintr_wfd = p[1];
 	eintr_rest = "tail";
 	eintr_seen = 0;
 	k = signal_when_blocked(getpid());
 	memset(buf, 0, sizeof(buf));
-	is_int(daxfs__read_full(p[0], buf, 9), 9, "read_full: retried after EINTR");
-	is_str(buf, "head-tail", "read_full: both parts after EINTR");
-	is_int(child_status(k), 0, "read_full: the signal came while blocked in read");
-	ok(eintr_seen, "read_full: the handler ran");
+	dxt_is_int(daxfs__read_full(p[0], buf, 9), 9, "read_full: retried after EINTR");
+	dxt_is_str(buf, "head-tail", "read_full: both parts after EINTR");
+	dxt_is_int(child_status(k), 0, "read_full: the signal came while blocked in read");
+	dxt_ok(eintr_seen, "read_full: the handler ran");
 	close(p[0]);
 	sigaction(SIGUSR1, &old, NULL);
 
 	snprintf(path, sizeof(path), "%s/pread", tmpdir);
 	fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644);
-	ok(write(fd, "abcdefgh", 8) == 8, "io: file written");
+	dxt_ok(write(fd, "abcdefgh", 8) == 8, "io: file written");
 	memset(buf, 0, sizeof(buf));
-	is_int(daxfs__pread_full(fd, buf, 4, 2), 4, "pread_full: 4 bytes at 2");
-	is_str(buf, "cdef", "pread_full: bytes");
-	is_int(daxfs__pread_full(fd, buf, 10, 6), 2, "pread_full: short only at end of file");
-	is_int(daxfs__pread_full(fd, buf, 10, UINT64_MAX - 4), -EOVERFLOW, "pread_full: offset overflow");
+	dxt_is_int(daxfs__pread_full(fd, buf, 4, 2), 4, "pread_full: 4 bytes at 2");
+	dxt_is_str(buf, "cdef", "pread_full: bytes");
+	dxt_is_int(daxfs__pread_full(fd, buf, 10, 6), 2, "pread_full: short only at end of file");
+	dxt_is_int(daxfs__pread_full(fd, buf, 10, UINT64_MAX - 4), -EOVERFLOW, "pread_full: offset overflow");
 	close(fd);
 }
 
@@ -567,33 +569,33 @@ static void test_memavail(void)
 	struct daxfs_mem_env env;
 	uint64_t v;
 
-	is_int(daxfs__meminfo_value("MemTotal: 4 kB\nMemAvailable:    1024 kB\n", "MemAvailable", &v), 0,
+	dxt_is_int(daxfs__meminfo_value("MemTotal: 4 kB\nMemAvailable:    1024 kB\n", "MemAvailable", &v), 0,
 	       "meminfo: MemAvailable");
-	is_int(v, 1 << 20, "meminfo: kB to bytes");
-	is_int(daxfs__meminfo_value("HugePages_Free:       7\n", "HugePages_Free", &v), 0, "meminfo: bare number");
-	is_int(v, 7, "meminfo: bare value");
-	is_int(daxfs__meminfo_value("MemAvailableX: 5 kB\n", "MemAvailable", &v), -ENOENT,
+	dxt_is_int(v, 1 << 20, "meminfo: kB to bytes");
+	dxt_is_int(daxfs__meminfo_value("HugePages_Free:       7\n", "HugePages_Free", &v), 0, "meminfo: bare number");
+	dxt_is_int(v, 7, "meminfo: bare value");
+	dxt_is_int(daxfs__meminfo_value("MemAvailableX: 5 kB\n", "MemAvailable", &v), -ENOENT,
 	       "meminfo: a longer key does not match");
-	is_int(daxfs__meminfo_value("MemAvailable: 5 MB\n", "MemAvailable", &v), -EINVAL, "meminfo: bad unit");
-	is_int(daxfs__meminfo_value("MemAvailable: 99999999999999999999 kB\n", "MemAvailable", &v), -EINVAL,
+	dxt_is_int(daxfs__meminfo_value("MemAvailable: 5 MB\n", "MemAvailable", &v), -EINVAL, "meminfo: bad unit");
+	dxt_is_int(daxfs__meminfo_value("MemAvailable: 99999999999999999999 kB\n", "MemAvailable", &v), -EINVAL,
 	       "meminfo: overflow refused");
-	is_int(daxfs__meminfo_value("MemAvailable: 18014398509481984 kB\n", "MemAvailable", &v), -EINVAL,
+	dxt_is_int(daxfs__meminfo_value("MemAvailable: 18014398509481984 kB\n", "MemAvailable", &v), -EINVAL,
 	       "meminfo: kB overflow refused");
-	is_int(daxfs__meminfo_value("", "MemAvailable", &v), -ENOENT, "meminfo: empty");
+	dxt_is_int(daxfs__meminfo_value("", "MemAvailable", &v), -ENOENT, "meminfo: empty");
 
-	is_int(daxfs__cgroup_path("1:name=systemd:/x\n0::/a/b\n", NULL, path, sizeof(path)), 0, "cgroup: v2 line");
-	is_str(path, "/a/b", "cgroup: v2 path");
-	is_int(daxfs__cgroup_path("4:cpu,memory:/m:x\n0::/a\n", "memory", path, sizeof(path)), 0, "cgroup: v1 memory line");
-	is_str(path, "/m:x", "cgroup: v1 path (colons kept)");
-	is_int(daxfs__cgroup_path("4:memoryx:/m\n", "memory", path, sizeof(path)), -ENOENT, "cgroup: similar controller name");
-	is_int(daxfs__cgroup_path("0::relative\n", NULL, path, sizeof(path)), -EINVAL, "cgroup: relative path refused");
-	is_int(daxfs__cgroup_path("0::/abc\n", NULL, path, 3), -EINVAL, "cgroup: path too long refused");
-	is_int(daxfs__cgroup_number("max\n", &v), 0, "cgroup number: max");
-	ok(v == UINT64_MAX, "cgroup number: max is unlimited");
-	is_int(daxfs__cgroup_number("536870912\n", &v), 0, "cgroup number: decimal");
-	is_int(v, 536870912, "cgroup number: value");
-	is_int(daxfs__cgroup_number("12a\n", &v), -EINVAL, "cgroup number: junk refused");
-	is_int(daxfs__cgroup_number("", &v), -EINVAL, "cgroup number: empty refused");
+	dxt_is_int(daxfs__cgroup_path("1:name=systemd:/x\n0::/a/b\n", NULL, path, sizeof(path)), 0, "cgroup: v2 line");
+	dxt_is_str(path, "/a/b", "cgroup: v2 path");
+	dxt_is_int(daxfs__cgroup_path("4:cpu,memory:/m:x\n0::/a\n", "memory", path, sizeof(path)), 0, "cgroup: v1 memory line");
+	dxt_is_str(path, "/m:x", "cgroup: v1 path (colons kept)");
+	dxt_is_int(daxfs__cgroup_path("4:memoryx:/m\n", "memory", path, sizeof(path)), -ENOENT, "cgroup: similar controller name");
+	dxt_is_int(daxfs__cgroup_path("0::relative\n", NULL, path, sizeof(path)), -EINVAL, "cgroup: relative path refused");
+	dxt_is_int(daxfs__cgroup_path("0::/abc\n", NULL, path, 3), -EINVAL, "cgroup: path too long refused");
+	dxt_is_int(daxfs__cgroup_number("max\n", &v), 0, "cgroup number: max");
+	dxt_ok(v == UINT64_MAX, "cgroup number: max is unlimited");
+	dxt_is_int(daxfs__cgroup_number("536870912\n", &v), 0, "cgroup number: decimal");
+	dxt_is_int(v, 536870912, "cgroup number: value");
+	dxt_is_int(daxfs__cgroup_number("12a\n", &v), -EINVAL, "cgroup number: junk refused");
+	dxt_is_int(daxfs__cgroup_number("", &v), -EINVAL, "cgroup number: empty refused");
 
 	/* A fake /proc and cgroup2 tree: MemAvailable 1 GiB; /a limited to 512 MiB. */
 	snprintf(base, sizeof(base), "%s/mem", tmpdir);
@@ -622,40 +624,40 @@ static void test_memavail(void)
 		env = (struct daxfs_mem_env){ .meminfo = path, .mountinfo = p_mi, .cgroup = p_cg,
 					      .hugepages = base };
 		v = daxfs__mem_available(&env, false, why, sizeof(why));
-		is_int(v, 536870912 - 104857600, "memavail: the ancestor's limit binds");
-		is_str(why, "cgroup /a: memory.max 536870912, memory.current 104857600", "memavail: the reason names it");
+		dxt_is_int(v, 536870912 - 104857600, "memavail: the ancestor's limit binds");
+		dxt_is_str(why, "cgroup /a: memory.max 536870912, memory.current 104857600", "memavail: the reason names it");
 		put_file(d, "memory.max", "2000000\n");
 		v = daxfs__mem_available(&env, false, why, sizeof(why));
-		is_int(v, 2000000 - 1000, "memavail: the own cgroup's lower limit binds");
+		dxt_is_int(v, 2000000 - 1000, "memavail: the own cgroup's lower limit binds");
 		put_file(d, "memory.max", "500\n");
 		v = daxfs__mem_available(&env, false, why, sizeof(why));
-		is_int(v, 0, "memavail: usage above the limit leaves nothing");
+		dxt_is_int(v, 0, "memavail: usage above the limit leaves nothing");
 		put_file(d, "memory.max", "max\n");
 		put_file(base, "cgroup", "0::/\n");
 		v = daxfs__mem_available(&env, false, why, sizeof(why));
-		is_int(v, 1 << 30, "memavail: root cgroup: MemAvailable");
-		is_str(why, "MemAvailable in /proc/meminfo", "memavail: reason MemAvailable");
+		dxt_is_int(v, 1 << 30, "memavail: root cgroup: MemAvailable");
+		dxt_is_str(why, "MemAvailable in /proc/meminfo", "memavail: reason MemAvailable");
 		/* A cgroup mount whose root is /a (a namespace, a bind mount). */
 		snprintf(mi, sizeof(mi), "30 22 0:26 /a %s/a rw - cgroup2 cgroup2 rw\n", cg);
 		put_file(base, "mountinfo", mi);
 		put_file(base, "cgroup", "0::/a/b\n");
 		put_file(d, "memory.max", "3000\n");
 		v = daxfs__mem_available(&env, false, why, sizeof(why));
-		is_int(v, 2000, "memavail: mount root /a: /a/b found as /b");
+		dxt_is_int(v, 2000, "memavail: mount root /a: /a/b found as /b");
 		put_file(base, "cgroup", "0::/../outside\n");
 		v = daxfs__mem_available(&env, false, why, sizeof(why));
-		is_int(v, 1 << 30, "memavail: a cgroup outside the namespace is ignored");
+		dxt_is_int(v, 1 << 30, "memavail: a cgroup outside the namespace is ignored");
 		put_file(base, "free_hugepages", "3\n");
 		v = daxfs__mem_available(&env, true, why, sizeof(why));
-		is_int(v, 3 * (2 << 20), "memavail: hugetlb: free 2 MiB pages");
-		is_str(why, "free 2 MiB huge pages: 3", "memavail: hugetlb reason");
+		dxt_is_int(v, 3 * (2 << 20), "memavail: hugetlb: free 2 MiB pages");
+		dxt_is_str(why, "free 2 MiB huge pages: 3", "memavail: hugetlb reason");
 		env.meminfo = "/nonexistent/meminfo";
 		env.cgroup = "/nonexistent/cgroup";
-		ok(daxfs__mem_available(&env, false, why, sizeof(why)) == UINT64_MAX,
+		dxt_ok(daxfs__mem_available(&env, false, why, sizeof(why)) == UINT64_MAX,
 		   "memavail: nothing known: no limit");
 	}
 	v = daxfs__mem_available(NULL, false, why, sizeof(why));
-	ok(v > 0 && v < UINT64_MAX, "memavail: this machine: %llu bytes (%s)", (unsigned long long)v, why);
+	dxt_ok(v > 0 && v < UINT64_MAX, "memavail: this machine: %llu bytes (%s)", (unsigned long long)v, why);
 }
 
 /* ------------------------------------------------------------ images */
@@ -851,48 +853,48 @@ static void test_fill_sources(void)
 
 	snprintf(img, sizeof(img), "%s/fill.img", tmpdir);
 	isz = build_image(img, 100000, 0);
-	ok(isz == 110592, "fill: test image built (%llu bytes)", (unsigned long long)isz);
+	dxt_ok(isz == 110592, "fill: test image built (%llu bytes)", (unsigned long long)isz);
 
 	/* From a pipe (a stream): every byte, in pieces. */
 	{
 		int src = open(img, O_RDONLY);
 		uint8_t *b = malloc(isz);
 
-		ok(src >= 0 && b && pread(src, b, isz, 0) == (ssize_t)isz, "fill: image read back");
-		ok(pipe(p) == 0, "fill: pipe");
+		dxt_ok(src >= 0 && b && pread(src, b, isz, 0) == (ssize_t)isz, "fill: image read back");
+		dxt_ok(pipe(p) == 0, "fill: pipe");
 		f = feeder(p[1], b, isz, 5000, p[0]);
 		close(p[1]);
 		mfd = memfd_create("fill-pipe", MFD_CLOEXEC);
 		ftruncate(mfd, 2 * isz);
-		is_int(daxfs_dmabuf_fill(mfd, p[0], 4096, NULL, NULL), 0, "fill: from a pipe");
-		ok(same_bytes(mfd, 4096, img), "fill: pipe bytes in place");
+		dxt_is_int(daxfs_dmabuf_fill(mfd, p[0], 4096, NULL, NULL), 0, "fill: from a pipe");
+		dxt_ok(same_bytes(mfd, 4096, img), "fill: pipe bytes in place");
 		close(p[0]);
-		is_int(child_status(f), 0, "fill: feeder done");
+		dxt_is_int(child_status(f), 0, "fill: feeder done");
 		close(mfd);
 
 		/* A pipe with more than the buffer holds. */
-		ok(pipe(p) == 0, "fill: pipe");
+		dxt_ok(pipe(p) == 0, "fill: pipe");
 		f = feeder(p[1], b, isz, 65536, p[0]);
 		close(p[1]);
 		mfd = memfd_create("fill-small", MFD_CLOEXEC);
 		ftruncate(mfd, 65536);
-		is_int(daxfs_dmabuf_fill(mfd, p[0], 0, NULL, NULL), -EFBIG, "fill: pipe larger than the buffer refused");
-		ok(strstr(daxfs_last_error(), "the stream has more than 65536 bytes") != NULL,
+		dxt_is_int(daxfs_dmabuf_fill(mfd, p[0], 0, NULL, NULL), -EFBIG, "fill: pipe larger than the buffer refused");
+		dxt_ok(strstr(daxfs_last_error(), "the stream has more than 65536 bytes") != NULL,
 		   "fill: reason (%s)", daxfs_last_error());
 		close(p[0]);
 		child_status(f);
 		close(mfd);
 
 		/* A pipe that ends before the image does. */
-		ok(pipe(p) == 0, "fill: pipe");
+		dxt_ok(pipe(p) == 0, "fill: pipe");
 		f = feeder(p[1], b, 50000, 7000, p[0]);
 		close(p[1]);
 		mfd = memfd_create("fill-trunc", MFD_CLOEXEC);
 		ftruncate(mfd, isz);
-		is_int(daxfs_dmabuf_fill(mfd, p[0], 0, NULL, NULL), -ENODATA, "fill: truncated image from a pipe refused");
+		dxt_is_int(daxfs_dmabuf_fill(mfd, p[0], 0, NULL, NULL), -ENODATA, "fill: truncated image from a pipe refused");
 		snprintf(want, sizeof(want), "truncated: image_size %llu, stream ended after 50000 bytes",
 			 (unsigned long long)isz);
-		is_str(daxfs_last_error(), want, "fill: pipe truncation message");
+		dxt_is_str(daxfs_last_error(), want, "fill: pipe truncation message");
 		close(p[0]);
 		child_status(f);
 		close(mfd);
@@ -903,15 +905,15 @@ static void test_fill_sources(void)
 	/* A truncated image file: refused before anything is copied. */
 	snprintf(half, sizeof(half), "%s/fill-half.img", tmpdir);
 	isz = build_image(half, 100000, 0);
-	ok(truncate(half, 60000) == 0, "fill: image cut to 60000 bytes");
+	dxt_ok(truncate(half, 60000) == 0, "fill: image cut to 60000 bytes");
 	fd = open(half, O_RDONLY);
 	mfd = memfd_create("fill-half", MFD_CLOEXEC);
 	ftruncate(mfd, isz);
-	is_int(daxfs_dmabuf_fill(mfd, fd, 0, NULL, NULL), -ENODATA, "fill: truncated image file refused");
+	dxt_is_int(daxfs_dmabuf_fill(mfd, fd, 0, NULL, NULL), -ENODATA, "fill: truncated image file refused");
 	snprintf(want, sizeof(want), "truncated: image_size %llu, file has 60000 bytes", (unsigned long long)isz);
-	is_str(daxfs_last_error(), want, "fill: truncation message");
+	dxt_is_str(daxfs_last_error(), want, "fill: truncation message");
 	m = mmap(NULL, isz, PROT_READ, MAP_SHARED, mfd, 0);
-	ok(m != MAP_FAILED && m[0] == 0 && m[4096] == 0, "fill: nothing copied");
+	dxt_ok(m != MAP_FAILED && m[0] == 0 && m[4096] == 0, "fill: nothing copied");
 	if (m != MAP_FAILED)
 		munmap(m, isz);
 	close(fd);
@@ -928,16 +930,16 @@ static void test_fill_sources(void)
 		for (size_t i = 0; i < sz; i++)
 			src[i] = data_byte(i);
 		fd = open(big, O_CREAT | O_RDWR | O_TRUNC, 0644);
-		ok(write(fd, src, sz) == (ssize_t)sz, "fill shrink: source written");
+		dxt_ok(write(fd, src, sz) == (ssize_t)sz, "fill shrink: source written");
 		free(src);
 		mfd = memfd_create("fill-shrink", MFD_CLOEXEC);
 		ftruncate(mfd, (off_t)sz);
 		shrinker_start(&s, big, 12345);
-		is_int(daxfs_dmabuf_fill(mfd, fd, 0, shrink_on_first_progress, &s), -ENODATA,
+		dxt_is_int(daxfs_dmabuf_fill(mfd, fd, 0, shrink_on_first_progress, &s), -ENODATA,
 		       "fill shrink: refused");
 		snprintf(want, sizeof(want), "image shrank while loading: the file had %zu bytes, only 12345 could be read", sz);
-		is_str(daxfs_last_error(), want, "fill shrink: message");
-		is_int(shrinker_end(&s), 0, "fill shrink: the second process truncated the file");
+		dxt_is_str(daxfs_last_error(), want, "fill shrink: message");
+		dxt_is_int(shrinker_end(&s), 0, "fill shrink: the second process truncated the file");
 		close(fd);
 		close(mfd);
 	}
@@ -950,16 +952,16 @@ static void test_fill_sources(void)
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = eintr_handler;
 		sigaction(SIGUSR1, &sa, &old);
-		ok(pipe(p) == 0, "fill eintr: pipe");
+		dxt_ok(pipe(p) == 0, "fill eintr: pipe");
 		eintr_wfd = p[1];
 		eintr_rest = "data after the signal";
 		k = signal_when_blocked(getpid());
 		mfd = memfd_create("fill-eintr", MFD_CLOEXEC);
 		ftruncate(mfd, 4096);
-		is_int(daxfs_dmabuf_fill(mfd, p[0], 0, NULL, NULL), 0, "fill eintr: completed");
-		is_int(child_status(k), 0, "fill eintr: signalled while blocked in read");
+		dxt_is_int(daxfs_dmabuf_fill(mfd, p[0], 0, NULL, NULL), 0, "fill eintr: completed");
+		dxt_is_int(child_status(k), 0, "fill eintr: signalled while blocked in read");
 		m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, mfd, 0);
-		ok(m != MAP_FAILED && !memcmp(m, "data after the signal", 21), "fill eintr: data in place");
+		dxt_ok(m != MAP_FAILED && !memcmp(m, "data after the signal", 21), "fill eintr: data in place");
 		if (m != MAP_FAILED)
 			munmap(m, 4096);
 		close(mfd);
@@ -995,45 +997,45 @@ static void test_load(void)
 	fds0 = count_fds();
 	snprintf(img, sizeof(img), "%s/load.img", tmpdir);
 	isz = build_image(img, 300000, 0);
-	ok(isz > 0, "load: image built (%llu bytes)", (unsigned long long)isz);
+	dxt_ok(isz > 0, "load: image built (%llu bytes)", (unsigned long long)isz);
 
 	RESET();
 	prog_calls = 0;
 	o.progress = progress_cb;
 	fd = load_with(img, &o);
-	ok(fd >= 0, "load: valid image loaded (%s)", daxfs_last_error());
-	ok(fd >= 0 && same_bytes(fd, 0, img), "load: buffer holds the image");
-	is_int(memfd_allocs, 1, "load: one allocation");
-	is_int(info.stage, DAXFS_STAGE_DONE, "load: stage DONE");
-	ok(info.buffer_size == isz && info.desc.image_size == isz && !strcmp(info.desc.label, "unit") &&
+	dxt_ok(fd >= 0, "load: valid image loaded (%s)", daxfs_last_error());
+	dxt_ok(fd >= 0 && same_bytes(fd, 0, img), "load: buffer holds the image");
+	dxt_is_int(memfd_allocs, 1, "load: one allocation");
+	dxt_is_int(info.stage, DAXFS_STAGE_DONE, "load: stage DONE");
+	dxt_ok(info.buffer_size == isz && info.desc.image_size == isz && !strcmp(info.desc.label, "unit") &&
 	   info.desc.inode_count == 2 && !strcmp(info.exporter, "memfd"), "load: info filled in");
-	ok(prog_total == isz && prog_done == isz && prog_calls >= 2, "load: progress to the end (%d calls)", prog_calls);
+	dxt_ok(prog_total == isz && prog_done == isz && prog_calls >= 2, "load: progress to the end (%d calls)", prog_calls);
 	if (fd >= 0)
 		close(fd);
 
 	RESET();
 	o.offset = 8192;
 	fd = load_with(img, &o);
-	ok(fd >= 0 && same_bytes(fd, 8192, img) && info.buffer_size == isz + 8192,
+	dxt_ok(fd >= 0 && same_bytes(fd, 8192, img) && info.buffer_size == isz + 8192,
 	   "load: at offset 8192, buffer exactly offset + image_size");
 	if (fd >= 0)
 		close(fd);
 
 	RESET();
 	o.flags = DAXFS_LOAD_DRY_RUN;
-	is_int(load_with(img, &o), 0, "load: dry run of a valid image");
-	ok(memfd_allocs == 0 && info.stage == DAXFS_STAGE_DONE, "load: dry run allocates nothing");
+	dxt_is_int(load_with(img, &o), 0, "load: dry run of a valid image");
+	dxt_ok(memfd_allocs == 0 && info.stage == DAXFS_STAGE_DONE, "load: dry run allocates nothing");
 
 	/* The image file cut in half. */
 	snprintf(bad, sizeof(bad), "%s/half.img", tmpdir);
 	build_image(bad, 300000, 0);
-	ok(truncate(bad, (off_t)(isz / 2)) == 0, "load: image cut in half");
+	dxt_ok(truncate(bad, (off_t)(isz / 2)) == 0, "load: image cut in half");
 	RESET();
-	is_int(load_with(bad, &o), -ENODATA, "load: truncated file refused");
+	dxt_is_int(load_with(bad, &o), -ENODATA, "load: truncated file refused");
 	snprintf(want, sizeof(want), "truncated: image_size %llu, file has %llu bytes",
 		 (unsigned long long)isz, (unsigned long long)isz / 2);
-	is_str(daxfs_last_error(), want, "load: truncated: message");
-	ok(memfd_allocs == 0 && info.stage == DAXFS_STAGE_IMAGE, "load: truncated: nothing allocated, stage IMAGE");
+	dxt_is_str(daxfs_last_error(), want, "load: truncated: message");
+	dxt_ok(memfd_allocs == 0 && info.stage == DAXFS_STAGE_IMAGE, "load: truncated: nothing allocated, stage IMAGE");
 
 	/* image_size past the end of an intact file. */
 	build_image(bad, 300000, 0);
@@ -1043,11 +1045,11 @@ static void test_load(void)
 		patch_image(bad, offsetof(struct daxfs_super, image_size), &v, sizeof(v), false);
 	}
 	RESET();
-	is_int(load_with(bad, &o), -ENODATA, "load: image_size past the file refused");
+	dxt_is_int(load_with(bad, &o), -ENODATA, "load: image_size past the file refused");
 	snprintf(want, sizeof(want), "truncated: image_size %llu, file has %llu bytes",
 		 (unsigned long long)isz + 4096, (unsigned long long)isz);
-	is_str(daxfs_last_error(), want, "load: image_size past the file: message");
-	is_int(memfd_allocs, 0, "load: image_size past the file: nothing allocated");
+	dxt_is_str(daxfs_last_error(), want, "load: image_size past the file: message");
+	dxt_is_int(memfd_allocs, 0, "load: image_size past the file: nothing allocated");
 
 	/* A superblock that claims 1 TiB. */
 	{
@@ -1056,28 +1058,28 @@ static void test_load(void)
 		patch_image(bad, offsetof(struct daxfs_super, image_size), &v, sizeof(v), true);
 	}
 	RESET();
-	is_int(load_with(bad, &o), -ENODATA, "load: 1 TiB claim in a small file refused");
+	dxt_is_int(load_with(bad, &o), -ENODATA, "load: 1 TiB claim in a small file refused");
 	snprintf(want, sizeof(want), "truncated: image_size %llu, file has %llu bytes",
 		 (unsigned long long)tib, (unsigned long long)isz);
-	is_str(daxfs_last_error(), want, "load: 1 TiB claim: message");
-	is_int(memfd_allocs, 0, "load: 1 TiB claim: nothing allocated");
+	dxt_is_str(daxfs_last_error(), want, "load: 1 TiB claim: message");
+	dxt_is_int(memfd_allocs, 0, "load: 1 TiB claim: nothing allocated");
 
 	/* ... and a sparse file that really is 1 TiB: more than the memory. */
-	ok(truncate(bad, (off_t)tib) == 0, "load: sparse 1 TiB file");
+	dxt_ok(truncate(bad, (off_t)tib) == 0, "load: sparse 1 TiB file");
 	RESET();
 	{
 		char why[512];
 		uint64_t avail = daxfs__mem_available(NULL, false, why, sizeof(why));
 
-		ok(avail < tib, "load: this machine has less than 1 TiB available (%llu)", (unsigned long long)avail);
-		is_int(load_with(bad, &o), -ENOMEM, "load: 1 TiB image refused for memory");
-		ok(!strncmp(daxfs_last_error(), "not enough memory: the buffer needs 1099511627776 bytes, ", 57),
+		dxt_ok(avail < tib, "load: this machine has less than 1 TiB available (%llu)", (unsigned long long)avail);
+		dxt_is_int(load_with(bad, &o), -ENOMEM, "load: 1 TiB image refused for memory");
+		dxt_ok(!strncmp(daxfs_last_error(), "not enough memory: the buffer needs 1099511627776 bytes, ", 57),
 		   "load: memory message (%s)", daxfs_last_error());
-		ok(memfd_allocs == 0 && info.stage == DAXFS_STAGE_MEMORY && info.buffer_size == tib,
+		dxt_ok(memfd_allocs == 0 && info.stage == DAXFS_STAGE_MEMORY && info.buffer_size == tib,
 		   "load: memory: nothing allocated, stage MEMORY");
 		RESET();
 		o.flags = DAXFS_LOAD_NO_MEMCHECK | DAXFS_LOAD_DRY_RUN;
-		is_int(load_with(bad, &o), 0, "load: NO_MEMCHECK: the 1 TiB image validates");
+		dxt_is_int(load_with(bad, &o), 0, "load: NO_MEMCHECK: the 1 TiB image validates");
 	}
 	/* Huge pages come from their pool. */
 	{
@@ -1091,12 +1093,12 @@ static void test_load(void)
 		o.exporter = DAXFS_EXPORTER_UDMABUF;
 		o.flags = DAXFS_LOAD_HUGETLB | DAXFS_LOAD_DRY_RUN;
 		if (freep == 0) {
-			is_int(load_with(img, &o), -ENOMEM, "load: hugetlb without free huge pages refused");
-			ok(strstr(daxfs_last_error(), "(free 2 MiB huge pages: 0)") != NULL,
+			dxt_is_int(load_with(img, &o), -ENOMEM, "load: hugetlb without free huge pages refused");
+			dxt_ok(strstr(daxfs_last_error(), "(free 2 MiB huge pages: 0)") != NULL,
 			   "load: hugetlb reason (%s)", daxfs_last_error());
-			is_int(info.buffer_size, 2 << 20, "load: hugetlb buffer rounded to 2 MiB");
+			dxt_is_int(info.buffer_size, 2 << 20, "load: hugetlb buffer rounded to 2 MiB");
 		} else {
-			is_int(load_with(img, &o), 0, "load: hugetlb dry run (%ld free pages)", freep);
+			dxt_is_int(load_with(img, &o), 0, "load: hugetlb dry run (%ld free pages)", freep);
 		}
 	}
 
@@ -1105,28 +1107,28 @@ static void test_load(void)
 	{
 		int b = open(bad, O_RDWR);
 
-		ok(b >= 0 && pwrite(b, "J", 1, 4096 + 144) == 1, "load: a name byte changed");
+		dxt_ok(b >= 0 && pwrite(b, "J", 1, 4096 + 144) == 1, "load: a name byte changed");
 		if (b >= 0)
 			close(b);
 	}
 	RESET();
-	is_int(load_with(bad, &o), -EUCLEAN, "load: corrupt metadata refused");
-	ok(!strncmp(daxfs_last_error(), "invalid image: superblock: crc32c ", 34), "load: corrupt: message (%s)",
+	dxt_is_int(load_with(bad, &o), -EUCLEAN, "load: corrupt metadata refused");
+	dxt_ok(!strncmp(daxfs_last_error(), "invalid image: superblock: crc32c ", 34), "load: corrupt: message (%s)",
 	   daxfs_last_error());
-	is_int(memfd_allocs, 0, "load: corrupt: nothing allocated");
+	dxt_is_int(memfd_allocs, 0, "load: corrupt: nothing allocated");
 
 	/* A non-zero tail byte after the file's end (R4, read from the file). */
 	build_image(bad, 300000, 0);
 	{
 		int b = open(bad, O_RDWR);
 
-		ok(b >= 0 && pwrite(b, "x", 1, 8192 + 300000 + 7) == 1, "load: a tail byte set");
+		dxt_ok(b >= 0 && pwrite(b, "x", 1, 8192 + 300000 + 7) == 1, "load: a tail byte set");
 		if (b >= 0)
 			close(b);
 	}
 	RESET();
-	is_int(load_with(bad, &o), -EUCLEAN, "load: dirty file tail refused");
-	ok(strstr(daxfs_last_error(), "is not zero") != NULL, "load: tail: message (%s)", daxfs_last_error());
+	dxt_is_int(load_with(bad, &o), -EUCLEAN, "load: dirty file tail refused");
+	dxt_ok(strstr(daxfs_last_error(), "is not zero") != NULL, "load: tail: message (%s)", daxfs_last_error());
 
 	build_image(bad, 1000, 0);
 	{
@@ -1135,8 +1137,8 @@ static void test_load(void)
 		patch_image(bad, 0, &v, sizeof(v), false);
 	}
 	RESET();
-	is_int(load_with(bad, &o), -EINVAL, "load: bad magic refused");
-	ok(!strncmp(daxfs_last_error(), "not a daxfs image (superblock: magic 0x12345678", 47),
+	dxt_is_int(load_with(bad, &o), -EINVAL, "load: bad magic refused");
+	dxt_ok(!strncmp(daxfs_last_error(), "not a daxfs image (superblock: magic 0x12345678", 47),
 	   "load: bad magic: message (%s)", daxfs_last_error());
 	build_image(bad, 1000, 0);
 	{
@@ -1145,24 +1147,24 @@ static void test_load(void)
 		patch_image(bad, offsetof(struct daxfs_super, version), &v, sizeof(v), true);
 	}
 	RESET();
-	is_int(load_with(bad, &o), -EOPNOTSUPP, "load: version 2 refused");
-	is_int(info.stage, DAXFS_STAGE_IMAGE, "load: version 2: stage IMAGE");
-	ok(truncate(bad, 0) == 0, "load: empty file");
+	dxt_is_int(load_with(bad, &o), -EOPNOTSUPP, "load: version 2 refused");
+	dxt_is_int(info.stage, DAXFS_STAGE_IMAGE, "load: version 2: stage IMAGE");
+	dxt_ok(truncate(bad, 0) == 0, "load: empty file");
 	RESET();
-	is_int(load_with(bad, &o), -EINVAL, "load: empty file refused");
-	is_str(daxfs_last_error(), "not a daxfs image (the file is empty)", "load: empty: message");
+	dxt_is_int(load_with(bad, &o), -EINVAL, "load: empty file refused");
+	dxt_is_str(daxfs_last_error(), "not a daxfs image (the file is empty)", "load: empty: message");
 	build_image(bad, 1000, 0);
-	ok(truncate(bad, 100) == 0, "load: file cut inside the superblock");
+	dxt_ok(truncate(bad, 100) == 0, "load: file cut inside the superblock");
 	RESET();
-	is_int(load_with(bad, &o), -ENODATA, "load: cut superblock refused");
+	dxt_is_int(load_with(bad, &o), -ENODATA, "load: cut superblock refused");
 	snprintf(want, sizeof(want), "truncated: image_size 12288, file has 100 bytes");
-	is_str(daxfs_last_error(), want, "load: cut superblock: message");
+	dxt_is_str(daxfs_last_error(), want, "load: cut superblock: message");
 	RESET();
-	is_int(load_with(tmpdir, &o), -EISDIR, "load: a directory refused");
+	dxt_is_int(load_with(tmpdir, &o), -EISDIR, "load: a directory refused");
 	RESET();
 	snprintf(bad, sizeof(bad), "%s/no-such.img", tmpdir);
-	is_int(load_with(bad, &o), -ENOENT, "load: missing file");
-	is_int(info.stage, DAXFS_STAGE_IMAGE, "load: missing file: stage IMAGE");
+	dxt_is_int(load_with(bad, &o), -ENOENT, "load: missing file");
+	dxt_is_int(info.stage, DAXFS_STAGE_IMAGE, "load: missing file: stage IMAGE");
 
 	/* Arguments, checked before anything is opened. */
 	{
@@ -1180,50 +1182,50 @@ static void test_load(void)
 			o.flags = bad_args[i].flags;
 			o.exporter_arg = bad_args[i].arg;
 			o.offset = bad_args[i].off;
-			is_int(load_with(img, &o), -EINVAL, "load args: %s", bad_args[i].why);
-			ok(!strcmp(daxfs_last_error(), bad_args[i].why) && info.stage == DAXFS_STAGE_ARGS,
+			dxt_is_int(load_with(img, &o), -EINVAL, "load args: %s", bad_args[i].why);
+			dxt_ok(!strcmp(daxfs_last_error(), bad_args[i].why) && info.stage == DAXFS_STAGE_ARGS,
 			   "load args: message and stage (%s)", daxfs_last_error());
 		}
 		RESET();
-		is_int(load_with(NULL, &o), -EINVAL, "load args: no image");
+		dxt_is_int(load_with(NULL, &o), -EINVAL, "load args: no image");
 		RESET();
 		o.size = 4;
-		is_int(load_with(img, &o), -EINVAL, "load args: opts size too small");
+		dxt_is_int(load_with(img, &o), -EINVAL, "load args: opts size too small");
 		RESET();
-		is_int(daxfs_mount_image(img, NULL, &o), -EINVAL, "mount_image: no mount point");
+		dxt_is_int(daxfs_mount_image(img, NULL, &o), -EINVAL, "mount_image: no mount point");
 		RESET();
 		o.mount_flags = MS_BIND;
-		is_int(daxfs_mount_image(img, "/mnt", &o), -EINVAL, "mount_image: MS_BIND refused");
-		is_int(info.stage, DAXFS_STAGE_ARGS, "mount_image: stage ARGS");
+		dxt_is_int(daxfs_mount_image(img, "/mnt", &o), -EINVAL, "mount_image: MS_BIND refused");
+		dxt_is_int(info.stage, DAXFS_STAGE_ARGS, "mount_image: stage ARGS");
 	}
 	/* Size-versioned structs: an older caller's opts and info. */
 	{
 		struct { size_t size; unsigned int exporter, flags; } old_o = { sizeof(old_o), 0, DAXFS_LOAD_DRY_RUN };
 
-		is_int(daxfs_load_image(img, (const struct daxfs_load_opts *)&old_o), 0,
+		dxt_is_int(daxfs_load_image(img, (const struct daxfs_load_opts *)&old_o), 0,
 		       "load: opts of an older size (no info field)");
 		RESET();
 		info.size = offsetof(struct daxfs_load_info, stage) + sizeof(info.stage);
 		o.flags = DAXFS_LOAD_DRY_RUN;
-		is_int(load_with(img, &o), 0, "load: info of an older size");
-		ok(info.stage == DAXFS_STAGE_DONE && info.buffer_size == 0xa5a5a5a5a5a5a5a5ull,
+		dxt_is_int(load_with(img, &o), 0, "load: info of an older size");
+		dxt_ok(info.stage == DAXFS_STAGE_DONE && info.buffer_size == 0xa5a5a5a5a5a5a5a5ull,
 		   "load: only the fields of the caller's size written");
 		fd = daxfs__load_image_with(img, NULL, memfd_alloc, NULL);
-		ok(fd >= 0, "load: NULL opts accepted");
+		dxt_ok(fd >= 0, "load: NULL opts accepted");
 		if (fd >= 0)
 			close(fd);
 	}
 	/* mount_image validates first: a truncated file never reaches an exporter. */
 	snprintf(bad, sizeof(bad), "%s/half.img", tmpdir);
 	build_image(bad, 300000, 0);
-	ok(truncate(bad, 20000) == 0, "mount_image: truncated image");
+	dxt_ok(truncate(bad, 20000) == 0, "mount_image: truncated image");
 	RESET();
-	is_int(daxfs_mount_image(bad, "/nonexistent-mnt", &o), -ENODATA, "mount_image: truncated file refused");
+	dxt_is_int(daxfs_mount_image(bad, "/nonexistent-mnt", &o), -ENODATA, "mount_image: truncated file refused");
 	snprintf(want, sizeof(want), "truncated: image_size %llu, file has 20000 bytes", (unsigned long long)isz);
-	is_str(daxfs_last_error(), want, "mount_image: truncated: message");
+	dxt_is_str(daxfs_last_error(), want, "mount_image: truncated: message");
 	RESET();
 	o.flags = DAXFS_LOAD_DRY_RUN;
-	is_int(daxfs_mount_image(img, "/nonexistent-mnt", &o), 0, "mount_image: dry run mounts nothing");
+	dxt_is_int(daxfs_mount_image(img, "/nonexistent-mnt", &o), 0, "mount_image: dry run mounts nothing");
 
 	/* A pipe: validated as it arrives. */
 	{
@@ -1231,54 +1233,54 @@ static void test_load(void)
 		uint8_t *b = malloc(isz);
 		char pp[64];
 
-		ok(src >= 0 && b && pread(src, b, isz, 0) == (ssize_t)isz, "load pipe: image read back");
+		dxt_ok(src >= 0 && b && pread(src, b, isz, 0) == (ssize_t)isz, "load pipe: image read back");
 		close(src);
-		ok(pipe(p) == 0, "load pipe: pipe");
+		dxt_ok(pipe(p) == 0, "load pipe: pipe");
 		f = feeder(p[1], b, isz, 3000, p[0]);
 		close(p[1]);
 		snprintf(pp, sizeof(pp), "/proc/self/fd/%d", p[0]);
 		RESET();
 		fd = load_with(pp, &o);
-		ok(fd >= 0 && same_bytes(fd, 0, img) && info.stage == DAXFS_STAGE_DONE, "load pipe: valid image loaded (%s)",
+		dxt_ok(fd >= 0 && same_bytes(fd, 0, img) && info.stage == DAXFS_STAGE_DONE, "load pipe: valid image loaded (%s)",
 		   daxfs_last_error());
 		if (fd >= 0)
 			close(fd);
 		close(p[0]);
-		is_int(child_status(f), 0, "load pipe: feeder done");
+		dxt_is_int(child_status(f), 0, "load pipe: feeder done");
 
-		ok(pipe(p) == 0, "load pipe: pipe");
+		dxt_ok(pipe(p) == 0, "load pipe: pipe");
 		f = feeder(p[1], b, isz - 8192, 3000, p[0]);
 		close(p[1]);
 		snprintf(pp, sizeof(pp), "/proc/self/fd/%d", p[0]);
 		RESET();
-		is_int(load_with(pp, &o), -ENODATA, "load pipe: truncated stream refused");
+		dxt_is_int(load_with(pp, &o), -ENODATA, "load pipe: truncated stream refused");
 		snprintf(want, sizeof(want), "truncated: image_size %llu, stream ended after %llu bytes",
 			 (unsigned long long)isz, (unsigned long long)isz - 8192);
-		is_str(daxfs_last_error(), want, "load pipe: truncated: message");
-		ok(memfd_allocs == 1 && fcntl(memfd_last, F_GETFD) < 0 && info.stage == DAXFS_STAGE_IMAGE,
+		dxt_is_str(daxfs_last_error(), want, "load pipe: truncated: message");
+		dxt_ok(memfd_allocs == 1 && fcntl(memfd_last, F_GETFD) < 0 && info.stage == DAXFS_STAGE_IMAGE,
 		   "load pipe: truncated: the buffer is gone, stage IMAGE");
 		close(p[0]);
 		child_status(f);
 
 		b[4096 + 144] = 'J';	/* corrupt metadata, seen once it arrived */
-		ok(pipe(p) == 0, "load pipe: pipe");
+		dxt_ok(pipe(p) == 0, "load pipe: pipe");
 		f = feeder(p[1], b, isz, 65536, p[0]);
 		close(p[1]);
 		snprintf(pp, sizeof(pp), "/proc/self/fd/%d", p[0]);
 		RESET();
-		is_int(load_with(pp, &o), -EUCLEAN, "load pipe: corrupt metadata refused");
-		ok(memfd_allocs == 1 && fcntl(memfd_last, F_GETFD) < 0, "load pipe: corrupt: the buffer is gone");
+		dxt_is_int(load_with(pp, &o), -EUCLEAN, "load pipe: corrupt metadata refused");
+		dxt_ok(memfd_allocs == 1 && fcntl(memfd_last, F_GETFD) < 0, "load pipe: corrupt: the buffer is gone");
 		close(p[0]);
 		child_status(f);
 
 		b[0] = 'X';
-		ok(pipe(p) == 0, "load pipe: pipe");
+		dxt_ok(pipe(p) == 0, "load pipe: pipe");
 		f = feeder(p[1], b, isz, 65536, p[0]);
 		close(p[1]);
 		snprintf(pp, sizeof(pp), "/proc/self/fd/%d", p[0]);
 		RESET();
-		is_int(load_with(pp, &o), -EINVAL, "load pipe: not daxfs refused");
-		is_int(memfd_allocs, 0, "load pipe: not daxfs: nothing allocated");
+		dxt_is_int(load_with(pp, &o), -EINVAL, "load pipe: not daxfs refused");
+		dxt_is_int(memfd_allocs, 0, "load pipe: not daxfs: nothing allocated");
 		close(p[0]);
 		child_status(f);
 		free(b);
@@ -1294,15 +1296,15 @@ static void test_load(void)
 		RESET();
 		o.progress = shrink_on_first_progress;
 		o.progress_arg = &s;
-		is_int(load_with(bad, &o), -ENODATA, "load shrink: refused");
+		dxt_is_int(load_with(bad, &o), -ENODATA, "load shrink: refused");
 		snprintf(want, sizeof(want), "image shrank while loading: image_size %llu, only 100000 bytes could be read",
 			 (unsigned long long)isz);
-		is_str(daxfs_last_error(), want, "load shrink: message");
-		ok(memfd_allocs == 1 && fcntl(memfd_last, F_GETFD) < 0 && info.stage == DAXFS_STAGE_IMAGE,
+		dxt_is_str(daxfs_last_error(), want, "load shrink: message");
+		dxt_ok(memfd_allocs == 1 && fcntl(memfd_last, F_GETFD) < 0 && info.stage == DAXFS_STAGE_IMAGE,
 		   "load shrink: the buffer is gone, stage IMAGE");
-		is_int(shrinker_end(&s), 0, "load shrink: the second process truncated the file");
+		dxt_is_int(shrinker_end(&s), 0, "load shrink: the second process truncated the file");
 	}
-	is_int(count_fds(), fds0, "load: no fd leaked");
+	dxt_is_int(count_fds(), fds0, "load: no fd leaked");
 #undef RESET
 }
 
@@ -1507,7 +1509,7 @@ static void test_mountd(void)
 		chown(notmine, 0, 0);
 	snprintf(ptext, sizeof(ptext), "allow uid:%u %s options=label\n", (unsigned)client_uid, allowed);
 	if (daxfs__policy_parse(ptext, strlen(ptext), &pol, why, sizeof(why))) {
-		ok(0, "mountd: policy: %s", why);
+		dxt_ok(0, "mountd: policy: %s", why);
 		return;
 	}
 
@@ -1516,7 +1518,7 @@ static void test_mountd(void)
 	listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(sock_path, 0666) ||
 	    listen(listen_fd, 4)) {
-		ok(0, "mountd: listen: %s", strerror(errno));
+		dxt_ok(0, "mountd: listen: %s", strerror(errno));
 		return;
 	}
 	fds_before = count_fds();
@@ -1526,11 +1528,11 @@ static void test_mountd(void)
 		struct client_job j = { .target = mnt, .options = "label=w", .flags = MS_NOATIME };
 
 		rc = run_case(&cfg, &j, &served);
-		is_int(rc, 0, "mountd: allowed request mounted");
-		ok(fake.calls == 1 && !strcmp(fake.target, mnt) && !strcmp(fake.options, "label=w"),
+		dxt_is_int(rc, 0, "mountd: allowed request mounted");
+		dxt_ok(fake.calls == 1 && !strcmp(fake.target, mnt) && !strcmp(fake.options, "label=w"),
 		   "mountd: backend got target and options");
 		if (nonroot_client)
-			ok((fake.flags & (MS_NOSUID | MS_NODEV | MS_NOATIME)) == (MS_NOSUID | MS_NODEV | MS_NOATIME),
+			dxt_ok((fake.flags & (MS_NOSUID | MS_NODEV | MS_NOATIME)) == (MS_NOSUID | MS_NODEV | MS_NOATIME),
 			   "mountd: nosuid,nodev forced for non-root (flags %#lx)", fake.flags);
 	}
 	fake.calls = 0;
@@ -1538,9 +1540,9 @@ static void test_mountd(void)
 		struct client_job j = { .target = other };
 
 		rc = run_case(&cfg, &j, &served);
-		is_int(rc, nonroot_client ? EPERM : 0, "mountd: target outside the allowed prefix refused");
+		dxt_is_int(rc, nonroot_client ? EPERM : 0, "mountd: target outside the allowed prefix refused");
 		if (nonroot_client)
-			ok(fake.calls == 0 && strstr(logbuf, "refused") && strstr(logbuf, "outside"),
+			dxt_ok(fake.calls == 0 && strstr(logbuf, "refused") && strstr(logbuf, "outside"),
 			   "mountd: refusal logged with the reason, backend not called");
 	}
 	fake.calls = 0;
@@ -1551,25 +1553,25 @@ static void test_mountd(void)
 		snprintf(escape, sizeof(escape), "%s/m", linkp);
 		mkdir_owned(other, client_uid);
 		rc = run_case(&cfg, &j, &served);
-		is_int(rc, ELOOP, "mountd: symlink escape refused");
-		ok(fake.calls == 0, "mountd: symlink escape: backend not called");
+		dxt_is_int(rc, ELOOP, "mountd: symlink escape refused");
+		dxt_ok(fake.calls == 0, "mountd: symlink escape: backend not called");
 		j.target = linkp;
 		rc = run_case(&cfg, &j, &served);
-		is_int(rc, ELOOP, "mountd: target that is a symlink refused");
+		dxt_is_int(rc, ELOOP, "mountd: target that is a symlink refused");
 		snprintf(escape, sizeof(escape), "%s/m/../../other", allowed);
 		j.target = escape;
 		rc = run_case(&cfg, &j, &served);
-		is_int(rc, EINVAL, "mountd: .. in the target refused");
+		dxt_is_int(rc, EINVAL, "mountd: .. in the target refused");
 	}
 	if (nonroot_client) {
 		struct client_job j = { .target = notmine };
 
 		rc = run_case(&cfg, &j, &served);
-		is_int(rc, EPERM, "mountd: directory owned by someone else refused");
+		dxt_is_int(rc, EPERM, "mountd: directory owned by someone else refused");
 		j.target = mnt;
 		j.options = "phys=0x100000,size=4096";
 		rc = run_case(&cfg, &j, &served);
-		is_int(rc, EPERM, "mountd: option not in the policy (phys=) refused");
+		dxt_is_int(rc, EPERM, "mountd: option not in the policy (phys=) refused");
 	}
 	{
 		struct daxfs_policy empty = { 0 };
@@ -1578,7 +1580,7 @@ static void test_mountd(void)
 
 		cfg.policy = &empty;
 		rc = run_case(&cfg, &j, &served);
-		is_int(rc, nonroot_client ? EPERM : 0, "mountd: no rule for the client refused");
+		dxt_is_int(rc, nonroot_client ? EPERM : 0, "mountd: no rule for the client refused");
 		cfg.policy = save;
 	}
 	fake.calls = 0;
@@ -1587,7 +1589,7 @@ static void test_mountd(void)
 		struct client_job j = { .target = mnt };
 
 		rc = run_case(&cfg, &j, &served);
-		is_int(rc, EUCLEAN, "mountd: backend error returned to the client");
+		dxt_is_int(rc, EUCLEAN, "mountd: backend error returned to the client");
 	}
 	fake.ret = 0;
 	fake.calls = 0;
@@ -1602,23 +1604,23 @@ static void test_mountd(void)
 			struct client_job j = { .raw = raws[i].k, .target = mnt };
 
 			rc = run_case(&cfg, &j, &served);
-			is_int(rc, raws[i].want, "mountd: %s refused cleanly", raws[i].name);
+			dxt_is_int(rc, raws[i].want, "mountd: %s refused cleanly", raws[i].name);
 		}
-		ok(fake.calls == 0, "mountd: no bad request reached the backend");
+		dxt_ok(fake.calls == 0, "mountd: no bad request reached the backend");
 	}
 	{
 		struct client_job j = { .raw = RAW_DISCONNECT, .target = mnt };
 
 		run_case(&cfg, &j, &served);
-		is_int(served, -ECONNRESET, "mountd: client gone before the request");
+		dxt_is_int(served, -ECONNRESET, "mountd: client gone before the request");
 		j.raw = RAW_CLOSE_EARLY;
 		run_case(&cfg, &j, &served);
-		ok(served == 0 || served > 0, "mountd: client gone before the reply: handled (%d)", served);
+		dxt_ok(served == 0 || served > 0, "mountd: client gone before the reply: handled (%d)", served);
 		j.raw = RAW_SILENT;
 		run_case(&cfg, &j, &served);
-		is_int(served, ETIMEDOUT, "mountd: silent client times out");
+		dxt_is_int(served, ETIMEDOUT, "mountd: silent client times out");
 	}
-	is_int(count_fds(), fds_before, "mountd: no fd leaked by the server side");
+	dxt_is_int(count_fds(), fds_before, "mountd: no fd leaked by the server side");
 	close(listen_fd);
 	daxfs__policy_free(&pol);
 	printf("# log:\n");
@@ -1628,35 +1630,34 @@ static void test_mountd(void)
 
 static void test_public_errors(void)
 {
-	is_int(daxfs_mount_dmabuf(-1, "/mnt"), -EBADF, "mount: bad fd");
-	is_int(daxfs_mount_dmabuf(0, NULL), -EINVAL, "mount: no target");
+	dxt_is_int(daxfs_mount_dmabuf(-1, "/mnt"), -EBADF, "mount: bad fd");
+	dxt_is_int(daxfs_mount_dmabuf(0, NULL), -EINVAL, "mount: no target");
 	{
 		struct daxfs_mount_opts o = { .size = sizeof(o), .flags = MS_BIND };
 
-		is_int(daxfs_mount_dmabuf_opts(0, "/mnt", &o), -EINVAL, "mount: unsupported flag refused");
+		dxt_is_int(daxfs_mount_dmabuf_opts(0, "/mnt", &o), -EINVAL, "mount: unsupported flag refused");
 		o.size = 2;
-		is_int(daxfs_mount_dmabuf_opts(0, "/mnt", &o), -EINVAL, "mount: opts size too small");
+		dxt_is_int(daxfs_mount_dmabuf_opts(0, "/mnt", &o), -EINVAL, "mount: opts size too small");
 	}
-	is_int(daxfs_umount("/"), -EINVAL, "umount: not a daxfs mount refused");
-	ok(strstr(daxfs_last_error(), "not a daxfs mount") != NULL, "umount: reason");
-	is_int(daxfs_dmabuf_alloc_heap("../x", 4096), -EINVAL, "heap: bad name");
-	is_int(daxfs_dmabuf_alloc_heap("system", 0), -EINVAL, "heap: zero size");
-	is_int(daxfs_dmabuf_alloc_udmabuf(4096, 0x80), -EINVAL, "udmabuf: unknown flag");
-	is_int(daxfs_dmabuf_alloc_drm(NULL, 4096), -EINVAL, "drm: no device");
-	ok(daxfs_dmabuf_alloc_drm("/nonexistent/card", 4096) == -ENOENT, "drm: missing device");
-	is_int(daxfs_mountd_request("/nonexistent/sock", 0, "/mnt", NULL), -ENOENT, "mountd_request: no daemon");
-	ok(strstr(daxfs_last_error(), "daxfs-mountd") != NULL, "mountd_request: reason");
-	is_str(daxfs_version(), DAXFS_DMABUF_VERSION_STRING, "version string");
+	dxt_is_int(daxfs_umount("/"), -EINVAL, "umount: not a daxfs mount refused");
+	dxt_ok(strstr(daxfs_last_error(), "not a daxfs mount") != NULL, "umount: reason");
+	dxt_is_int(daxfs_dmabuf_alloc_heap("../x", 4096), -EINVAL, "heap: bad name");
+	dxt_is_int(daxfs_dmabuf_alloc_heap("system", 0), -EINVAL, "heap: zero size");
+	dxt_is_int(daxfs_dmabuf_alloc_udmabuf(4096, 0x80), -EINVAL, "udmabuf: unknown flag");
+	dxt_is_int(daxfs_dmabuf_alloc_drm(NULL, 4096), -EINVAL, "drm: no device");
+	dxt_ok(daxfs_dmabuf_alloc_drm("/nonexistent/card", 4096) == -ENOENT, "drm: missing device");
+	dxt_is_int(daxfs_mountd_request("/nonexistent/sock", 0, "/mnt", NULL), -ENOENT, "mountd_request: no daemon");
+	dxt_ok(strstr(daxfs_last_error(), "daxfs-mountd") != NULL, "mountd_request: reason");
+	dxt_is_str(daxfs_version(), DAXFS_DMABUF_VERSION_STRING, "version string");
 }
 
 int main(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/daxfs-unit.XXXXXX");
-	if (!mkdtemp(tmpdir)) {
-		printf("not ok 1 - mkdtemp\n");
+	dxt_tap_init();
+	if (dxt_make_workdir("daxfs-unit", tmpdir, sizeof(tmpdir))) {
+		dxt_tap_ok(false, "mkdtemp");
 		return 1;
 	}
-	printf("TAP version 13\n");
 	test_options();
 	test_paths();
 	test_policy();
@@ -1670,12 +1671,7 @@ int main(void)
 	test_load();
 	test_public_errors();
 	test_mountd();
-	{
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-		if (system(cmd))
-			printf("# could not remove %s\n", tmpdir);
-	}
-	return tap_done();
+	if (dxt_rm_rf(tmpdir))
+		dxt_tap_note("could not remove %s", tmpdir);
+	return dxt_tap_done();
 }

@@ -5,7 +5,7 @@
  *
  * Every fixture that runs per exporter declares
  *
- *	FIXTURE_VARIANT(name) { enum daxfs_exporter kind; };
+ *	FIXTURE_VARIANT(name) { enum dxt_exporter kind; };
  *	DAXFS_EXPORTER_VARIANTS(name);
  *
  * and calls REQUIRE_EXPORTER(variant->kind) first in its setup: a missing
@@ -22,14 +22,14 @@
 #include "daxfs_test.h"
 
 #define DAXFS_EXPORTER_VARIANTS(f)					\
-	FIXTURE_VARIANT_ADD(f, udmabuf) { .kind = EXP_UDMABUF };	\
-	FIXTURE_VARIANT_ADD(f, heap) { .kind = EXP_HEAP };		\
-	FIXTURE_VARIANT_ADD(f, vgem) { .kind = EXP_VGEM }
+	FIXTURE_VARIANT_ADD(f, udmabuf) { .kind = DXT_EXP_UDMABUF };	\
+	FIXTURE_VARIANT_ADD(f, heap) { .kind = DXT_EXP_HEAP };		\
+	FIXTURE_VARIANT_ADD(f, vgem) { .kind = DXT_EXP_VGEM }
 
 #define REQUIRE_EXPORTER(k) do {					\
 	char _why[ERRLEN];						\
-	if (!exporter_available((k), _why, sizeof(_why))) {		\
-		if (exporter_required(k)) {				\
+	if (!dxt_exporter_available((k), _why, sizeof(_why))) {		\
+		if (dxt_exporter_required(k)) {				\
 			TH_LOG("CI=true and kernel %s must provide it: %s", \
 			       getenv("DAXFS_KERNEL") ?: "?", _why);	\
 			ASSERT_TRUE(false);				\
@@ -80,7 +80,7 @@ static inline int dxt_errno_check(struct __test_metadata *_metadata, int err, in
  * mnt/.  self->work[0] must be 0 before, so that the teardown knows.
  */
 #define WORKDIR_SETUP(self) do {					\
-	ASSERT_EQ(0, make_workdir((self)->work, sizeof((self)->work)));	\
+	ASSERT_EQ(0, dxt_make_workdir("daxfs-test", (self)->work, sizeof((self)->work)));	\
 	snprintf((self)->src, sizeof((self)->src), "%s/src", (self)->work); \
 	snprintf((self)->img, sizeof((self)->img), "%s/img", (self)->work); \
 	snprintf((self)->mnt, sizeof((self)->mnt), "%s/mnt", (self)->work); \
@@ -95,7 +95,7 @@ static inline int dxt_errno_check(struct __test_metadata *_metadata, int err, in
 #define WORKDIR_TEARDOWN(self) do {					\
 	if ((self)->work[0]) {						\
 		umount_all_under((self)->work);				\
-		rm_rf((self)->work);					\
+		dxt_rm_rf((self)->work);					\
 		EXPECT_BASELINE((self)->base);				\
 	}								\
 } while (0)
@@ -125,7 +125,7 @@ static inline int dxt_errno_check(struct __test_metadata *_metadata, int err, in
 
 #define MKIMAGE(img, src, opts) do {					\
 	char _e[ERRLEN];						\
-	int _r = mkimage((img), (src), (opts), _e, sizeof(_e));		\
+	int _r = dxt_mkimage((img), (src), (opts), _e, sizeof(_e));		\
 	if (_r)								\
 		TH_LOG("%s", _e);					\
 	ASSERT_EQ(0, _r);						\
@@ -146,7 +146,7 @@ struct daxfs_baseline {
 static inline void baseline_take(struct daxfs_baseline *b)
 {
 	b->refcnt = module_refcnt();
-	b->bufs = dmabuf_count();
+	b->bufs = dxt_dmabuf_count();
 }
 
 /*
@@ -154,7 +154,7 @@ static inline void baseline_take(struct daxfs_baseline *b)
  * be set by an ASSERT of the test's process, which would run any handler.
  */
 #define EXPECT_BASELINE(b) do {						\
-	long _r = module_refcnt(), _c = dmabuf_count();			\
+	long _r = module_refcnt(), _c = dxt_dmabuf_count();			\
 	if ((b).refcnt >= 0 && _r >= 0 && _r != (b).refcnt)		\
 		TH_LOG("daxfs module refcnt %ld after the test, %ld before: " \
 		       "a module reference leaked", _r, (b).refcnt);	\
@@ -169,5 +169,18 @@ static inline void baseline_take(struct daxfs_baseline *b)
 
 /* a libc call returning -1/errno as 0/-errno */
 #define SYS(x) ((x) < 0 ? -errno : 0)
+
+/* Skip (fail under CI=true) when the VM lacks something the test needs. */
+#define NEED(cond, ...) do {						\
+	if (!(cond)) {							\
+		char _w[512];						\
+		snprintf(_w, sizeof(_w), __VA_ARGS__);			\
+		if (dxt_ci()) {						\
+			TH_LOG("CI=true: %s", _w);			\
+			ASSERT_TRUE(false);				\
+		}							\
+		SKIP(return, "%s", _w);					\
+	}								\
+} while (0)
 
 #endif

@@ -35,382 +35,13 @@
 
 #define ERR(...) do { if (err) snprintf(err, len, __VA_ARGS__); } while (0)
 
-static size_t round_up_page(size_t n)
-{
-	return (n + PAGE - 1) & ~(PAGE - 1);
-}
-
 /* ------------------------------------------------------------ exporters */
-
-const char *exporter_name(enum daxfs_exporter kind)
-{
-	switch (kind) {
-	case EXP_UDMABUF: return "udmabuf";
-	case EXP_HEAP: return "heap";
-	case EXP_VGEM: return "vgem";
-	default: return "?";
-	}
-}
-
-const char *exporter_kname(enum daxfs_exporter kind)
-{
-	switch (kind) {
-	case EXP_UDMABUF: return "udmabuf";
-	case EXP_HEAP: return "system";
-	case EXP_VGEM: return "drm";	/* drm_gem_prime_export's "white lie" */
-	default: return "?";
-	}
-}
-
-static void try_modprobe(const char *mod)
-{
-	const char *argv[] = { "modprobe", "-q", mod, NULL };
-
-	run_cmd(argv, NULL, 0);
-}
-
-static int vgem_open(void)
-{
-	static bool probed;
-	char path[64];
-	int i, fd;
-
-	for (int pass = 0; pass < 2; pass++) {
-		for (i = 0; i < 16; i++) {
-			drmVersionPtr v;
-
-			snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-			fd = open(path, O_RDWR | O_CLOEXEC);
-			if (fd < 0)
-				continue;
-			v = drmGetVersion(fd);
-			if (v && v->name && !strcmp(v->name, "vgem")) {
-				drmFreeVersion(v);
-				return fd;
-			}
-			if (v)
-				drmFreeVersion(v);
-			close(fd);
-		}
-		if (probed)
-			break;
-		probed = true;
-		try_modprobe("vgem");
-	}
-	return -ENODEV;
-}
-
-bool exporter_available(enum daxfs_exporter kind, char *why, size_t len)
-{
-	char *err = why;
-	int fd;
-
-	switch (kind) {
-	case EXP_UDMABUF:
-		if (access("/dev/udmabuf", F_OK))
-			try_modprobe("udmabuf");
-		if (access("/dev/udmabuf", R_OK | W_OK)) {
-			ERR("udmabuf: /dev/udmabuf: %s (CONFIG_UDMABUF not set?)", strerror(errno));
-			return false;
-		}
-		return true;
-	case EXP_HEAP:
-		if (access("/dev/dma_heap/system", R_OK)) {
-			ERR("dma-heap: /dev/dma_heap/system: %s (CONFIG_DMABUF_HEAPS_SYSTEM not set?)",
-			    strerror(errno));
-			return false;
-		}
-		return true;
-	case EXP_VGEM:
-		fd = vgem_open();
-		if (fd < 0) {
-			ERR("vgem: no /dev/dri/card* driven by vgem (CONFIG_DRM_VGEM not set or module missing)");
-			return false;
-		}
-		close(fd);
-		return true;
-	default:
-		ERR("unknown exporter %d", kind);
-		return false;
-	}
-}
-
-bool exporter_required(enum daxfs_exporter kind)
-{
-	const char *ci = getenv("CI"), *k = getenv("DAXFS_KERNEL");
-
-	if (!ci || strcmp(ci, "true"))
-		return false;
-	if (kind == EXP_VGEM)
-		return true;
-	/* bookworm's 6.1 has neither UDMABUF nor DMABUF_HEAPS_SYSTEM */
-	return !(k && !strcmp(k, "bookworm"));
-}
-
-static int udmabuf_alloc(size_t size, struct dbuf *b, char *err, size_t len)
-{
-	struct udmabuf_create c = { 0 };
-	char lim[32];
-	int dev, fd, e;
-
-	/* udmabuf refuses buffers above size_limit_mb (default 64): raise it */
-	if (!read_sysfs("/sys/module/udmabuf/parameters/size_limit_mb", lim, sizeof(lim)) &&
-	    (size_t)atol(lim) * 1024 * 1024 < size) {
-		snprintf(lim, sizeof(lim), "%zu", size / (1024 * 1024) + 1);
-		write_sysfs("/sys/module/udmabuf/parameters/size_limit_mb", lim);
-	}
-	b->memfd = memfd_create("daxfs-test", MFD_ALLOW_SEALING | MFD_CLOEXEC);
-	if (b->memfd < 0) {
-		e = -errno;
-		ERR("memfd_create: %s", strerror(errno));
-		return e;
-	}
-	if (ftruncate(b->memfd, size) || fcntl(b->memfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
-		e = -errno;
-		ERR("memfd ftruncate/seal: %s", strerror(errno));
-		return e;
-	}
-	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
-	if (dev < 0) {
-		e = -errno;
-		ERR("open /dev/udmabuf: %s", strerror(errno));
-		return e == -ENOENT ? -ENODEV : e;
-	}
-	c.memfd = b->memfd;
-	c.flags = UDMABUF_FLAGS_CLOEXEC;
-	c.offset = 0;
-	c.size = size;
-	fd = ioctl(dev, UDMABUF_CREATE, &c);
-	e = -errno;
-	close(dev);
-	if (fd < 0) {
-		ERR("UDMABUF_CREATE size %zu: %s", size, strerror(-e));
-		return e;
-	}
-	b->fd = fd;
-	return 0;
-}
-
-static int heap_alloc(size_t size, struct dbuf *b, char *err, size_t len)
-{
-	struct dma_heap_allocation_data d = { 0 };
-	int heap, e;
-
-	heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
-	if (heap < 0) {
-		e = -errno;
-		ERR("open /dev/dma_heap/system: %s", strerror(errno));
-		return e == -ENOENT ? -ENODEV : e;
-	}
-	d.len = size;
-	d.fd_flags = O_RDWR | O_CLOEXEC;
-	e = ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &d) ? -errno : 0;
-	close(heap);
-	if (e) {
-		ERR("DMA_HEAP_IOCTL_ALLOC %zu: %s", size, strerror(-e));
-		return e;
-	}
-	b->fd = d.fd;
-	return 0;
-}
-
-static int vgem_alloc(size_t size, struct dbuf *b, char *err, size_t len)
-{
-	struct drm_mode_create_dumb c = { 0 };
-	int fd, e;
-
-	b->drmfd = vgem_open();
-	if (b->drmfd < 0) {
-		ERR("no vgem device");
-		return -ENODEV;
-	}
-	c.width = 1024;
-	c.bpp = 32;		/* pitch 4096 */
-	c.height = size / 4096;
-	if (drmIoctl(b->drmfd, DRM_IOCTL_MODE_CREATE_DUMB, &c)) {
-		e = -errno;
-		ERR("vgem CREATE_DUMB %zu: %s", size, strerror(errno));
-		return e;
-	}
-	b->handle = c.handle;
-	if (c.size < size) {
-		ERR("vgem dumb buffer of %llu bytes < %zu", (unsigned long long)c.size, size);
-		return -EINVAL;
-	}
-	if (drmPrimeHandleToFD(b->drmfd, c.handle, DRM_CLOEXEC | DRM_RDWR, &fd)) {
-		e = -errno;
-		ERR("vgem PRIME export: %s", strerror(errno));
-		return e;
-	}
-	b->fd = fd;
-	return 0;
-}
-
-int dbuf_alloc(enum daxfs_exporter kind, size_t size, struct dbuf *b, char *err, size_t len)
-{
-	int r;
-
-	memset(b, 0, sizeof(*b));
-	b->kind = kind;
-	b->fd = b->memfd = b->drmfd = -1;
-	size = round_up_page(size);
-	b->size = size;
-	switch (kind) {
-	case EXP_UDMABUF: r = udmabuf_alloc(size, b, err, len); break;
-	case EXP_HEAP: r = heap_alloc(size, b, err, len); break;
-	case EXP_VGEM: r = vgem_alloc(size, b, err, len); break;
-	default: r = -EINVAL;
-	}
-	if (r) {
-		dbuf_free(b);
-		b->size = 0;
-	}
-	return r;
-}
-
-void dbuf_free(struct dbuf *b)
-{
-	if (b->fd >= 0)
-		close(b->fd);
-	if (b->drmfd >= 0 && b->handle) {
-		struct drm_mode_destroy_dumb d = { .handle = b->handle };
-
-		drmIoctl(b->drmfd, DRM_IOCTL_MODE_DESTROY_DUMB, &d);
-	}
-	if (b->drmfd >= 0)
-		close(b->drmfd);
-	if (b->memfd >= 0)
-		close(b->memfd);
-	b->fd = b->drmfd = b->memfd = -1;
-	b->handle = 0;
-}
-
-void *dbuf_mmap(struct dbuf *b, int prot)
-{
-	void *p = mmap(NULL, b->size, prot, MAP_SHARED, b->fd, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
-int dbuf_sync(int fd, uint64_t flags)
-{
-	struct dma_buf_sync s = { .flags = flags };
-
-	while (ioctl(fd, DMA_BUF_IOCTL_SYNC, &s)) {
-		if (errno != EINTR && errno != EAGAIN)
-			return -errno;
-	}
-	return 0;
-}
-
-static int dbuf_rw(struct dbuf *b, size_t off, void *p, size_t n, bool wr)
-{
-	uint64_t dir = wr ? DMA_BUF_SYNC_WRITE : DMA_BUF_SYNC_READ;
-	char *m;
-	int r;
-
-	if (off > b->size || n > b->size - off)
-		return -ERANGE;
-	m = dbuf_mmap(b, PROT_READ | (wr ? PROT_WRITE : 0));
-	if (!m)
-		return -errno;
-	r = dbuf_sync(b->fd, DMA_BUF_SYNC_START | dir);
-	if (!r) {
-		if (wr)
-			memcpy(m + off, p, n);
-		else
-			memcpy(p, m + off, n);
-		r = dbuf_sync(b->fd, DMA_BUF_SYNC_END | dir);
-	}
-	munmap(m, b->size);
-	return r;
-}
-
-int dbuf_write(struct dbuf *b, size_t off, const void *p, size_t n)
-{
-	return dbuf_rw(b, off, (void *)p, n, true);
-}
-
-int dbuf_read(struct dbuf *b, size_t off, void *p, size_t n)
-{
-	return dbuf_rw(b, off, p, n, false);
-}
-
-int dbuf_write_file(struct dbuf *b, const char *path, size_t off)
-{
-	struct stat st;
-	char *m;
-	size_t done = 0;
-	int fd, r;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	if (off > b->size || (size_t)st.st_size > b->size - off) {
-		close(fd);
-		return -EFBIG;
-	}
-	m = dbuf_mmap(b, PROT_READ | PROT_WRITE);
-	if (!m) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	r = dbuf_sync(b->fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
-	while (!r && done < (size_t)st.st_size) {
-		ssize_t k = read(fd, m + off + done, st.st_size - done);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			r = k < 0 ? -errno : -EIO;
-		else
-			done += k;
-	}
-	if (dbuf_sync(b->fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE) && !r)
-		r = -EIO;
-	munmap(m, b->size);
-	close(fd);
-	return r;
-}
-
-long dmabuf_count(void)
-{
-	FILE *f = fopen("/sys/kernel/debug/dma_buf/bufinfo", "re");
-	char line[512];
-	long n = -1;
-
-	if (!f)
-		return -1;
-	/*
-	 * The last line is "Total N objects, M bytes"; every buffer's entry
-	 * has a "Total N devices attached" line first, which a plain
-	 * sscanf("Total %ld objects") would take (it stops at the first
-	 * mismatch after the number): require the whole word.
-	 */
-	while (fgets(line, sizeof(line), f)) {
-		long v;
-		int end = 0;
-
-		if (sscanf(line, "Total %ld objects%n", &v, &end) == 1 && end > 0) {
-			n = v;
-			break;
-		}
-	}
-	fclose(f);
-	return n;
-}
 
 long module_refcnt(void)
 {
 	char b[32];
 
-	return read_sysfs("/sys/module/daxfs/refcnt", b, sizeof(b)) ? -1 : atol(b);
+	return dxt_read_sysfs("/sys/module/daxfs/refcnt", b, sizeof(b)) ? -1 : atol(b);
 }
 
 /* ------------------------------------------------------------ /dev/daxfs */
@@ -605,153 +236,8 @@ int proc_mounts_find(const char *target, char *src, char *fstype, char *opts, si
 
 /* ------------------------------------------------------------ images */
 
-/*
- * The source tree: $DAXFS_SRC, else the tree this test binary was built in,
- * found from /proc/self/exe (build/vmtests/NAME: two levels up; the first
- * ancestor that holds format/daxfs_format.h, so that the ASan twins in
- * build/selftests/driver/san/ find it too).  Neither: a message and exit 2.
- */
-const char *dxt_src_dir(void)
-{
-	static char dir[PATH_MAX];
-	const char *s = getenv("DAXFS_SRC");
-	char probe[PATH_MAX + 32];
-	ssize_t n;
 
-	if (s && *s)
-		return s;
-	if (dir[0])
-		return dir;
-	n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
-	if (n > 0) {
-		char *slash;
 
-		dir[n] = '\0';
-		while ((slash = strrchr(dir, '/')) && slash != dir) {
-			*slash = '\0';
-			snprintf(probe, sizeof(probe), "%s/format/daxfs_format.h", dir);
-			if (access(probe, F_OK) == 0)
-				return dir;
-		}
-	}
-	fprintf(stderr, "daxfs_test: DAXFS_SRC is not set and no source tree (one with "
-		"format/daxfs_format.h) holds this program (/proc/self/exe: %s); "
-		"set DAXFS_SRC to the daxfs-dmabuf tree\n",
-		n > 0 ? "not below one" : strerror(errno));
-	dir[0] = '\0';
-	exit(2);
-}
-
-const char *mkdaxfs_path(void)
-{
-	static char p[PATH_MAX];
-	const char *e = getenv("DAXFS_MKDAXFS");
-
-	if (e && *e)
-		return e;
-	snprintf(p, sizeof(p), "%s/build/tools/mkdaxfs", dxt_src_dir());
-	return p;
-}
-
-int run_cmd(const char *const argv[], char *out, size_t len)
-{
-	int pfd[2], st;
-	size_t used = 0;
-	pid_t pid;
-
-	if (pipe2(pfd, O_CLOEXEC))
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return -errno;
-	}
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDONLY);
-
-		dup2(nul, 0);
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
-		execvp(argv[0], (char *const *)argv);
-		dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(pfd[1]);
-	for (;;) {
-		char tmp[1024];
-		ssize_t k = read(pfd[0], tmp, sizeof(tmp));
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		if (out && len > 1 && used < len - 1) {
-			size_t c = (size_t)k < len - 1 - used ? (size_t)k : len - 1 - used;
-
-			memcpy(out + used, tmp, c);
-			used += c;
-		}
-	}
-	if (out && len)
-		out[used] = 0;
-	close(pfd[0]);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-int mkimage(const char *img, const char *src, const char *const *opts, char *err, size_t len)
-{
-	const char *argv[32];
-	char out[2048];
-	int n = 0, r;
-
-	argv[n++] = mkdaxfs_path();
-	for (; opts && *opts && n < 28; opts++)
-		argv[n++] = *opts;
-	argv[n++] = img;
-	argv[n++] = src;
-	argv[n] = NULL;
-	if (access(argv[0], X_OK)) {
-		ERR("%s: %s (is the format part built? make -C format)", argv[0], strerror(errno));
-		return -1;
-	}
-	r = run_cmd(argv, out, sizeof(out));
-	if (r) {
-		ERR("%s %s %s: exit %d: %s", argv[0], img, src, r, out);
-		return -1;
-	}
-	return 0;
-}
-
-off_t file_size(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) ? -errno : st.st_size;
-}
-
-void *map_file(const char *path, size_t *len)
-{
-	struct stat st;
-	void *p;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) || st.st_size <= 0) {
-		close(fd);
-		return NULL;
-	}
-	p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED)
-		return NULL;
-	*len = st.st_size;
-	return p;
-}
 
 static uint32_t crc_table[256];
 
@@ -892,61 +378,12 @@ int fill_file(const char *path, size_t size, unsigned int seed, mode_t mode)
 		}
 		done += n;
 	}
-	if (fchmod(fd, mode))	/* umask-proof */
-		r = -errno;
-	close(fd);
-	return r;
+	return dxt_close_file(fd, mode, r);
 }
 
-int copy_file(const char *from, const char *to, mode_t mode)
-{
-	char buf[1 << 16];
-	int in, out, r = 0;
-	ssize_t k;
 
-	in = open(from, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return -errno;
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (out < 0) {
-		r = -errno;
-		close(in);
-		return r;
-	}
-	while ((k = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, k) != k) {
-			r = -EIO;
-			break;
-		}
-	if (k < 0)
-		r = -errno;
-	if (fchmod(out, mode))
-		r = -errno;
-	close(in);
-	close(out);
-	return r;
-}
 
-static int rm_cb(const char *p, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st; (void)ftw;
-	if (type == FTW_DP)
-		rmdir(p);
-	else
-		unlink(p);
-	return 0;
-}
 
-int rm_rf(const char *path)
-{
-	return nftw(path, rm_cb, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-}
-
-int make_workdir(char *out, size_t len)
-{
-	snprintf(out, len, "/tmp/daxfs-test.XXXXXX");
-	return mkdtemp(out) ? 0 : -errno;
-}
 
 /*
  * Trees and images shared by the tests of one program (see shared_image()):
@@ -973,7 +410,7 @@ __attribute__((destructor)) static void shared_fini(void)
 		return;
 	shared_root(root, sizeof(root));
 	if (!access(root, F_OK))
-		rm_rf(root);
+		dxt_rm_rf(root);
 }
 
 int shared_image(const char *name, const struct gen_opts *o, tree_add_fn add,
@@ -997,7 +434,7 @@ int shared_image(const char *name, const struct gen_opts *o, tree_add_fn add,
 	}
 	/* built aside and renamed: a test killed half-way leaves no half tree */
 	snprintf(tmp, sizeof(tmp), "%s/.%s.%d", root, name, (int)getpid());
-	rm_rf(tmp);
+	dxt_rm_rf(tmp);
 	if (mkdir(tmp, 0755)) {
 		ERR("mkdir %s: %s", tmp, strerror(errno));
 		return -1;
@@ -1010,7 +447,7 @@ int shared_image(const char *name, const struct gen_opts *o, tree_add_fn add,
 	if ((o && gen_tree(p, o, err, len)) || (add && add(p, err, len)))
 		return -1;
 	snprintf(q, sizeof(q), "%s/img", tmp);
-	if (mkimage(q, p, mkopts, err, len))
+	if (dxt_mkimage(q, p, mkopts, err, len))
 		return -1;
 	if (rename(tmp, dir)) {
 		ERR("rename %s %s: %s", tmp, dir, strerror(errno));
@@ -1041,6 +478,32 @@ static int set_times_cb(const char *p, const struct stat *st, int type, struct F
 #define TRYR(x) do { int _r = (x); if (_r < 0) { \
 	ERR("gen_tree: %s: %s", #x, strerror(-_r)); return -1; } } while (0)
 
+int fill_files(const char *dir, const struct tree_file *f, size_t n, char *err, size_t len)
+{
+	char path[PATH_MAX];
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, f[i].name);
+		r = fill_file(path, f[i].size, f[i].seed, f[i].mode);
+		if (r) {
+			ERR("%s: %s", path, strerror(-r));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* gen_tree's plain files: sizes around pages, every mode bit, odd names. */
+static const struct tree_file files[] = {
+	{ "empty", 0, 0, 0644 }, { "tiny", 1, 1, 0644 }, { "small", 100, 2, 0600 },
+	{ "page", 4096, 3, 0644 }, { "page-plus-1", 4097, 4, 0444 },
+	{ "three-pages-and-100", 3 * 4096 + 100, 5, 0644 }, { "odd", 12345, 6, 0640 },
+	{ "exec.sh", 0, 0, 0755 }, { "suid", 10, 7, 04755 }, { "sgid", 10, 8, 02711 },
+	{ "mode000", 10, 9, 0 }, { "old", 10, 10, 0644 }, { "sp ace", 5, 12, 0644 },
+	{ "\xc3\xbc" "n\xc3\xaf" "c\xc3\xb6" "d\xc3\xa9", 5, 13, 0644 },
+};
+
 int gen_tree(const char *dir, const struct gen_opts *o, char *err, size_t len)
 {
 	char path[PATH_MAX], p2[PATH_MAX], name[300];
@@ -1050,23 +513,11 @@ int gen_tree(const char *dir, const struct gen_opts *o, char *err, size_t len)
 	umask(old);
 	mkdir(dir, 0755);
 	TRY(chmod(dir, 0755));
-	TRYR(fill_file(P("empty"), 0, 0, 0644));
-	TRYR(fill_file(P("tiny"), 1, 1, 0644));
-	TRYR(fill_file(P("small"), 100, 2, 0600));
-	TRYR(fill_file(P("page"), 4096, 3, 0644));
-	TRYR(fill_file(P("page-plus-1"), 4097, 4, 0444));
-	TRYR(fill_file(P("three-pages-and-100"), 3 * 4096 + 100, 5, 0644));
-	TRYR(fill_file(P("odd"), 12345, 6, 0640));
-	TRYR(fill_file(P("exec.sh"), 0, 0, 0755));
-	TRYR(fill_file(P("suid"), 10, 7, 04755));
-	TRYR(fill_file(P("sgid"), 10, 8, 02711));
-	TRYR(fill_file(P("mode000"), 10, 9, 0));
-	TRYR(fill_file(P("old"), 10, 10, 0644));
+	if (fill_files(dir, files, sizeof(files) / sizeof(files[0]), err, len))
+		return -1;
 	memset(name, 'L', 255);
 	name[255] = 0;
 	TRYR(fill_file(P(name), 5, 11, 0644));
-	TRYR(fill_file(P("sp ace"), 5, 12, 0644));
-	TRYR(fill_file(P("\xc3\xbc" "n\xc3\xaf" "c\xc3\xb6" "d\xc3\xa9"), 5, 13, 0644));
 	if (o->big)
 		TRYR(fill_file(P("big"), (1 << 20) + 3 * 4096 + 77, 14, 0644));
 	TRY(mkdir(P("sub"), 0750));
@@ -1402,28 +853,11 @@ uint64_t pagemap_pfn(const void *addr)
 	return e & ((1ull << 55) - 1);
 }
 
-long meminfo_kb(const char *key)
-{
-	FILE *f = fopen("/proc/meminfo", "re");
-	char line[256];
-	size_t kl = strlen(key);
-	long v = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, kl)) {
-			v = atol(line + kl);
-			break;
-		}
-	fclose(f);
-	return v;
-}
 
 int drop_caches(void)
 {
 	sync();
-	return write_sysfs("/proc/sys/vm/drop_caches", "3");
+	return dxt_write_sysfs("/proc/sys/vm/drop_caches", "3");
 }
 
 int kmsg_open(void)
@@ -1464,48 +898,21 @@ bool kmsg_find(int fd, const char *const *needles, char *line, size_t len)
 	}
 }
 
-int read_sysfs(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t k;
 
-	if (fd < 0)
-		return -errno;
-	k = read(fd, buf, len - 1);
-	close(fd);
-	if (k < 0)
-		return -errno;
-	buf[k] = 0;
-	while (k > 0 && buf[k - 1] == '\n')
-		buf[--k] = 0;
-	return 0;
-}
-
-int write_sysfs(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		r = -errno;
-	close(fd);
-	return r;
-}
 
 /* ------------------------------------------------------------ dxmount */
 
 void dxm_init(struct dxmount *m)
 {
 	memset(m, 0, sizeof(*m));
-	m->buf.fd = m->buf.memfd = m->buf.drmfd = -1;
+	dxt_buf_init(&m->buf);
 	m->dev = -1;
 }
 
-int dxm_setup(struct dxmount *m, enum daxfs_exporter kind, const char *img, size_t extra,
+int dxm_setup(struct dxmount *m, enum dxt_exporter kind, const char *img, size_t extra,
 	      const char *mnt, char *err, size_t len)
 {
-	off_t sz = file_size(img);
+	off_t sz = dxt_file_size(img);
 	char e2[ERRLEN];
 	int r;
 
@@ -1513,12 +920,12 @@ int dxm_setup(struct dxmount *m, enum daxfs_exporter kind, const char *img, size
 		ERR("image %s: %s", img, strerror(-sz));
 		return sz;
 	}
-	r = dbuf_alloc(kind, round_up_page(sz) + extra, &m->buf, e2, sizeof(e2));
+	r = dxt_buf_alloc(kind, dxt_round_up_page(sz) + extra, &m->buf, e2, sizeof(e2));
 	if (r) {
-		ERR("allocating a %s buffer: %s", exporter_name(kind), e2);
+		ERR("allocating a %s buffer: %s", dxt_exporter_name(kind), e2);
 		return r;
 	}
-	r = dbuf_write_file(&m->buf, img, 0);
+	r = dxt_buf_write_file(&m->buf, img, 0);
 	if (r) {
 		ERR("copying %s into the buffer: %s", img, strerror(-r));
 		return r;
@@ -1560,7 +967,7 @@ void dxm_teardown(struct dxmount *m)
 	if (m->dev >= 0)
 		close(m->dev);
 	m->dev = -1;
-	dbuf_free(&m->buf);
+	dxt_buf_free(&m->buf);
 }
 
 /* ------------------------------------------------------------ small helpers */
@@ -1593,12 +1000,6 @@ int touch(const volatile char *p, char *out)
 	return 0;
 }
 
-bool dxt_ci(void)
-{
-	const char *c = getenv("CI");
-
-	return c && !strcmp(c, "true");
-}
 
 int dxt_kernel_version(void)
 {

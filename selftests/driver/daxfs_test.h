@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by the driver-* tests: dma-buf exporters, image building,
+ * Helpers shared by the driver-* tests (buffers, commands, files and probes
+ * come from the test bed's library, selftests/lib/): image building,
  * /dev/daxfs ioctls, mounting (mount(2) and the fsopen/fsconfig API), tree
  * generation and comparison, pagemap/meminfo/kmsg probes.
  *
@@ -19,30 +20,12 @@
 
 #include <linux/daxfs.h>
 
+#include "dxt_dmabuf.h"
+#include "dxt_util.h"
+
 #define ERRLEN 512
 #define PAGE 4096UL
 
-enum daxfs_exporter { EXP_UDMABUF, EXP_HEAP, EXP_VGEM, EXP_COUNT };
-
-/* A dma-buf and what keeps it alive. */
-struct dbuf {
-	enum daxfs_exporter kind;
-	int fd;			/* the dma-buf */
-	size_t size;
-	int memfd;		/* udmabuf: backing memfd, else -1 */
-	int drmfd;		/* vgem: the DRM device, else -1 */
-	uint32_t handle;	/* vgem: GEM handle */
-};
-
-const char *exporter_name(enum daxfs_exporter kind);	/* udmabuf, heap, vgem */
-/* The name the kernel gives the exporter (dma_buf->exp_name). */
-const char *exporter_kname(enum daxfs_exporter kind);
-/* true if buffers can be allocated; else a reason in why. */
-bool exporter_available(enum daxfs_exporter kind, char *why, size_t len);
-/* true if CI=true and this kernel of the matrix must provide it. */
-bool exporter_required(enum daxfs_exporter kind);
-/* CI=true: a test must not skip for lack of what the matrix provides. */
-bool dxt_ci(void);
 /* The running kernel as major * 100 + minor (612 for 6.12), 0 if unknown. */
 int dxt_kernel_version(void);
 /*
@@ -54,18 +37,6 @@ bool dxt_iomem_has(const char *name, uint64_t addr, uint64_t size, bool nested);
 #define DXT_MEMMAP_HINT \
 	"boot with DAXFS_VM_APPEND='memmap=64M$0x60000000 memmap=64M!0x70000000'"
 
-int dbuf_alloc(enum daxfs_exporter kind, size_t size, struct dbuf *b, char *err, size_t len);
-void dbuf_free(struct dbuf *b);
-/* MAP_SHARED mapping of the dma-buf fd itself (the exporter's mmap). */
-void *dbuf_mmap(struct dbuf *b, int prot);
-int dbuf_sync(int fd, uint64_t flags);
-/* Copy n bytes into the buffer at off (mmap + DMA_BUF_IOCTL_SYNC bracket). */
-int dbuf_write(struct dbuf *b, size_t off, const void *p, size_t n);
-int dbuf_read(struct dbuf *b, size_t off, void *p, size_t n);
-/* Copy a whole file into the buffer at off. */
-int dbuf_write_file(struct dbuf *b, const char *path, size_t off);
-/* Number of live dma-bufs per debugfs bufinfo, or -1 if unavailable. */
-long dmabuf_count(void);
 /* /sys/module/daxfs/refcnt, or -1 */
 long module_refcnt(void);
 
@@ -91,16 +62,6 @@ int umount_path(const char *target, int flags);
 int umount_all_under(const char *prefix);
 /* The /proc/self/mounts line of target: fields into the caller's buffers. */
 int proc_mounts_find(const char *target, char *src, char *fstype, char *opts, size_t len);
-
-/* Images */
-/* The source tree: $DAXFS_SRC, else found from /proc/self/exe (exits if neither). */
-const char *dxt_src_dir(void);
-const char *mkdaxfs_path(void);
-/* mkdaxfs [opts...] IMAGE SOURCE; returns 0 or -1 with the output in err. */
-int mkimage(const char *img, const char *src, const char *const *opts, char *err, size_t len);
-off_t file_size(const char *path);
-/* A private read-only mapping of a whole non-empty file, or NULL. */
-void *map_file(const char *path, size_t *len);
 
 /* Parse an image in memory: find path (relative, no leading '/'). */
 struct daxfs_inode;
@@ -133,23 +94,24 @@ int shared_image(const char *name, const struct gen_opts *o, tree_add_fn add,
 int compare_trees(const char *src, const char *mnt, char *err, size_t len, long *nentries);
 int compare_files(const char *a, const char *b, char *err, size_t len);
 int fill_file(const char *path, size_t size, unsigned int seed, mode_t mode);
+/* A table of files (fill_file) to make in a directory. */
+struct tree_file {
+	const char *name;	/* relative to the directory */
+	size_t size;
+	unsigned int seed;
+	mode_t mode;
+};
+int fill_files(const char *dir, const struct tree_file *f, size_t n, char *err, size_t len);
 void pattern(void *p, size_t n, unsigned int seed, uint64_t off);
-int copy_file(const char *from, const char *to, mode_t mode);
-int rm_rf(const char *path);
-int make_workdir(char *out, size_t len);	/* /tmp/daxfs-test.XXXXXX */
 
 /* Probes */
 int count_fds(void);
 /* PFN backing addr in this process (page touched first), 0 if none shown. */
 uint64_t pagemap_pfn(const void *addr);
-long meminfo_kb(const char *key);
 int drop_caches(void);
 /* /dev/kmsg positioned at its end; kmsg_find reads new records. */
 int kmsg_open(void);
 bool kmsg_find(int fd, const char *const *needles, char *line, size_t len);
-int read_sysfs(const char *path, char *buf, size_t len);
-int write_sysfs(const char *path, const char *val);
-int run_cmd(const char *const argv[], char *out, size_t len);	/* exit status or -errno */
 
 /*
  * A mounted image in a buffer: the usual setup of most tests.
@@ -158,7 +120,7 @@ int run_cmd(const char *const argv[], char *out, size_t len);	/* exit status or 
  * as -errno with a message.
  */
 struct dxmount {
-	struct dbuf buf;
+	struct dxt_buf buf;
 	int dev;
 	struct daxfs_import imp;
 	char mnt[4096];
@@ -166,7 +128,7 @@ struct dxmount {
 	bool imported;
 };
 void dxm_init(struct dxmount *m);
-int dxm_setup(struct dxmount *m, enum daxfs_exporter kind, const char *img, size_t extra,
+int dxm_setup(struct dxmount *m, enum dxt_exporter kind, const char *img, size_t extra,
 	      const char *mnt, char *err, size_t len);
 void dxm_teardown(struct dxmount *m);
 

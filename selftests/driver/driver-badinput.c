@@ -196,13 +196,13 @@ FIXTURE(bad) {
 	char src[128], img[128], mnt[128];
 	uint8_t *image;		/* a valid image, in memory */
 	size_t len;
-	struct dbuf buf;	/* holds the valid image at offset 0 (+ 2 spare pages) */
+	struct dxt_buf buf;	/* holds the valid image at offset 0 (+ 2 spare pages) */
 	int dev;
 	struct daxfs_baseline base;
 };
 
 FIXTURE_VARIANT(bad) {
-	enum daxfs_exporter kind;
+	enum dxt_exporter kind;
 };
 
 DAXFS_EXPORTER_VARIANTS(bad);
@@ -223,7 +223,7 @@ FIXTURE_SETUP(bad)
 	WORKDIR_SETUP(self);
 	/* one tree and image for all tests: they change only their copy */
 	SHARED_IMAGE("bad", &o, NULL, NULL, self->src, self->img);
-	self->len = file_size(self->img);
+	self->len = dxt_file_size(self->img);
 	ASSERT_LT(3 * PAGE, self->len);
 	self->image = malloc(self->len);
 	ASSERT_NE(NULL, self->image);
@@ -238,10 +238,10 @@ FIXTURE_SETUP(bad)
 		ASSERT_EQ(0, image_fix_crc(self->image, self->len));
 		ASSERT_EQ(crc, ((struct daxfs_super *)self->image)->crc32c);
 	}
-	if (dbuf_alloc(variant->kind, self->len + 2 * PAGE, &self->buf, err, sizeof(err)))
+	if (dxt_buf_alloc(variant->kind, self->len + 2 * PAGE, &self->buf, err, sizeof(err)))
 		TH_LOG("%s", err);
 	ASSERT_LE(0, self->buf.fd);
-	ASSERT_EQ(0, dbuf_write(&self->buf, 0, self->image, self->len));
+	ASSERT_EQ(0, dxt_buf_write(&self->buf, 0, self->image, self->len));
 	self->dev = dev_or_fail(_metadata);
 }
 
@@ -258,28 +258,28 @@ FIXTURE_TEARDOWN_PARENT(bad)
  * success.
  */
 static int try_image(struct __test_metadata *_metadata, FIXTURE_DATA(bad) *self,
-		     enum daxfs_exporter kind, const void *img, size_t len, size_t bufsize,
+		     enum dxt_exporter kind, const void *img, size_t len, size_t bufsize,
 		     size_t at, uint64_t off)
 {
 	struct daxfs_import imp;
 	char err[ERRLEN];
-	struct dbuf b;
+	struct dxt_buf b;
 	int r;
 
 	if (!bufsize)
 		bufsize = (at + len + PAGE - 1) & ~(PAGE - 1);
-	r = dbuf_alloc(kind, bufsize, &b, err, sizeof(err));
+	r = dxt_buf_alloc(kind, bufsize, &b, err, sizeof(err));
 	if (r)
 		TH_LOG("%s", err);
 	if (r)
 		return r;
 	if (len)
-		r = dbuf_write(&b, at, img, len);
+		r = dxt_buf_write(&b, at, img, len);
 	if (!r)
 		r = dxt_import(self->dev, b.fd, off, &imp);
 	if (!r)
 		dxt_release(self->dev, imp.id);
-	dbuf_free(&b);
+	dxt_buf_free(&b);
 	return r;
 }
 
@@ -475,10 +475,10 @@ TEST_F_TIMEOUT(bad, offset_mount_compare, 120)
 	struct daxfs_import imp;
 	struct daxfs_info info;
 	char err[ERRLEN];
-	struct dbuf b;
+	struct dxt_buf b;
 
-	ASSERT_EQ(0, dbuf_alloc(variant->kind, self->len + 4 * PAGE, &b, err, sizeof(err)));
-	ASSERT_EQ(0, dbuf_write(&b, 3 * PAGE, self->image, self->len));
+	ASSERT_EQ(0, dxt_buf_alloc(variant->kind, self->len + 4 * PAGE, &b, err, sizeof(err)));
+	ASSERT_EQ(0, dxt_buf_write(&b, 3 * PAGE, self->image, self->len));
 	ASSERT_EQ(0, dxt_import(self->dev, b.fd, 3 * PAGE, &imp));
 	ASSERT_EQ(0, dxt_info(self->dev, imp.id, &info));
 	EXPECT_EQ(3 * PAGE, info.offset);
@@ -506,7 +506,7 @@ TEST_F_TIMEOUT(bad, offset_mount_compare, 120)
 		EXPECT_EQ(0, umount_path(self->mnt, 0));
 	}
 	EXPECT_EQ(0, dxt_release(self->dev, imp.id));
-	dbuf_free(&b);
+	dxt_buf_free(&b);
 }
 
 TEST_F_TIMEOUT(bad, buffer_smaller_than_image, 120)
@@ -519,13 +519,13 @@ TEST_F_TIMEOUT(bad, buffer_smaller_than_image, 120)
 	EXPECT_ERRNO(EFBIG, TRY(self->image, self->len - PAGE, self->len, PAGE, PAGE));
 	/* the fsconfig path */
 	{
-		struct dbuf b;
+		struct dxt_buf b;
 		char err[ERRLEN];
 
-		ASSERT_EQ(0, dbuf_alloc(variant->kind, self->len - PAGE, &b, err, sizeof(err)));
-		ASSERT_EQ(0, dbuf_write(&b, 0, self->image, self->len - PAGE));
+		ASSERT_EQ(0, dxt_buf_alloc(variant->kind, self->len - PAGE, &b, err, sizeof(err)));
+		ASSERT_EQ(0, dxt_buf_write(&b, 0, self->image, self->len - PAGE));
 		EXPECT_ERRNO(EFBIG, mount_fd(b.fd, self->mnt, NULL));
-		dbuf_free(&b);
+		dxt_buf_free(&b);
 	}
 }
 

@@ -32,7 +32,7 @@ FIXTURE(content) {
 };
 
 FIXTURE_VARIANT(content) {
-	enum daxfs_exporter kind;
+	enum dxt_exporter kind;
 };
 
 DAXFS_EXPORTER_VARIANTS(content);
@@ -84,9 +84,9 @@ TEST_F_TIMEOUT(content, mount_compare, 120)
 	       (unsigned long long)self->m.imp.id, (unsigned long long)self->m.imp.image_size,
 	       (unsigned long long)self->m.imp.buffer_size, self->m.imp.exporter);
 	EXPECT_LT(0, self->m.imp.id);
-	EXPECT_EQ(file_size(self->img), (off_t)self->m.imp.image_size);
+	EXPECT_EQ(dxt_file_size(self->img), (off_t)self->m.imp.image_size);
 	EXPECT_EQ(self->m.buf.size, self->m.imp.buffer_size);
-	EXPECT_STREQ(exporter_kname(variant->kind), self->m.imp.exporter);
+	EXPECT_STREQ(dxt_exporter_kname(variant->kind), self->m.imp.exporter);
 
 	if (compare_trees(self->src, self->mnt, err, sizeof(err), &n))
 		TH_LOG("%s", err);
@@ -113,7 +113,7 @@ TEST_F_TIMEOUT(content, mount_compare, 120)
 	EXPECT_EQ(self->m.imp.image_size, info.image_size);
 	EXPECT_EQ(self->m.imp.buffer_size, info.buffer_size);
 	EXPECT_EQ(0, info.offset);
-	EXPECT_STREQ(exporter_kname(variant->kind), info.exporter);
+	EXPECT_STREQ(dxt_exporter_kname(variant->kind), info.exporter);
 	for (size_t i = 0; i < sizeof(info.reserved1); i++)
 		EXPECT_EQ(0, info.reserved1[i]);
 
@@ -123,15 +123,15 @@ TEST_F_TIMEOUT(content, mount_compare, 120)
 
 TEST_F_TIMEOUT(content, fsconfig_compare, 120)
 {
-	struct dbuf b;
+	struct dxt_buf b;
 	char err[ERRLEN], src[256], ty[256], opts[256];
-	long n = 0, bufs0 = dmabuf_count();
+	long n = 0, bufs0 = dxt_dmabuf_count();
 	int fds0 = count_fds();
 
-	if (dbuf_alloc(variant->kind, file_size(self->img), &b, err, sizeof(err)))
+	if (dxt_buf_alloc(variant->kind, dxt_file_size(self->img), &b, err, sizeof(err)))
 		TH_LOG("%s", err);
 	ASSERT_NE(-1, b.fd);
-	ASSERT_EQ(0, dbuf_write_file(&b, self->img, 0));
+	ASSERT_EQ(0, dxt_buf_write_file(&b, self->img, 0));
 	ASSERT_OK_MSG(mount_fd(b.fd, self->mnt, NULL), "fsopen/fsconfig(FSCONFIG_SET_FD)/fsmount");
 	ASSERT_EQ(0, proc_mounts_find(self->mnt, src, ty, opts, sizeof(src)));
 	TH_LOG("/proc/mounts: %s %s %s", src, ty, opts);
@@ -140,12 +140,12 @@ TEST_F_TIMEOUT(content, fsconfig_compare, 120)
 		TH_LOG("%s", err);
 	EXPECT_EQ(0, compare_trees(self->src, self->mnt, err, sizeof(err), &n));
 	/* the mount holds its own reference: drop ours and read again */
-	dbuf_free(&b);
+	dxt_buf_free(&b);
 	EXPECT_EQ(0, compare_trees(self->src, self->mnt, err, sizeof(err), &n));
 	ASSERT_EQ(0, umount_path(self->mnt, 0));
 	EXPECT_EQ(fds0, count_fds());
 	if (bufs0 >= 0)
-		EXPECT_EQ(bufs0, dmabuf_count());	/* the buffer went with the mount */
+		EXPECT_EQ(bufs0, dxt_dmabuf_count());	/* the buffer went with the mount */
 }
 
 /* getdents64 with a buffer that holds one long entry at most */
@@ -203,20 +203,20 @@ static void getdents_check(struct __test_metadata *_metadata, const char *dir,
 /* mount -o dmabuf=FD: the fd given as a string through mount(2) */
 TEST_F_TIMEOUT(content, mount_option_fd, 120)
 {
-	struct dbuf b;
+	struct dxt_buf b;
 	char err[ERRLEN], opts[64];
 
-	if (dbuf_alloc(variant->kind, file_size(self->img), &b, err, sizeof(err)))
+	if (dxt_buf_alloc(variant->kind, dxt_file_size(self->img), &b, err, sizeof(err)))
 		TH_LOG("%s", err);
 	ASSERT_NE(-1, b.fd);
-	ASSERT_EQ(0, dbuf_write_file(&b, self->img, 0));
+	ASSERT_EQ(0, dxt_buf_write_file(&b, self->img, 0));
 	snprintf(opts, sizeof(opts), "dmabuf=%d", b.fd);
 	ASSERT_OK_MSG(mount_src("none", self->mnt, MS_RDONLY, opts), opts);
 	EXPECT_EQ(0, compare_trees(self->src, self->mnt, err, sizeof(err), NULL)) {
 		TH_LOG("%s", err);
 	}
 	ASSERT_EQ(0, umount_path(self->mnt, 0));
-	dbuf_free(&b);
+	dxt_buf_free(&b);
 }
 
 TEST_F_TIMEOUT(content, readdir_positions, 120)
@@ -326,7 +326,7 @@ TEST_F_TIMEOUT(content, proc_mounts, 120)
 	 * size= (that is a phys= range's size on input): statfs gives the
 	 * image's.  driver-review mounts again with these options.
 	 */
-	snprintf(want, sizeof(want), ",exporter=%s,", exporter_kname(variant->kind));
+	snprintf(want, sizeof(want), ",exporter=%s,", dxt_exporter_kname(variant->kind));
 	{
 		char o2[300];
 
@@ -425,7 +425,7 @@ TEST_F_TIMEOUT(content, sendfile_splice, 120)
 	char copy[256], err[ERRLEN];
 	static char buf[1 << 16], want[1 << 16];
 	int in, out, p[2];
-	off_t size = file_size(P(self->src, "big")), done = 0, off;
+	off_t size = dxt_file_size(P(self->src, "big")), done = 0, off;
 
 	MOUNT_IMAGE();
 	snprintf(copy, sizeof(copy), "%s/copy", self->work);

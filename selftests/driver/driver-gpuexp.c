@@ -86,14 +86,14 @@ static const char *kind_name(uint32_t kind)
 	}
 }
 
-/* A buffer of the exporter as a struct dbuf (dbuf_* helpers work on it). */
-static int gx_create(int gdev, uint32_t kind, uint64_t size, struct dbuf *b)
+/* A buffer of the exporter as a struct dxt_buf (dbuf_* helpers work on it). */
+static int gx_create(int gdev, uint32_t kind, uint64_t size, struct dxt_buf *b)
 {
 	struct daxfs_gpuexp_create c = { .size = size, .kind = kind };
 	int fd = ioctl(gdev, DAXFS_GPUEXP_IOC_CREATE, &c);
 
 	memset(b, 0, sizeof(*b));
-	b->kind = EXP_COUNT;
+	b->kind = DXT_EXP_COUNT;
 	b->memfd = b->drmfd = -1;
 	b->fd = fd < 0 ? -1 : fd;
 	b->size = fd < 0 ? 0 : size;
@@ -153,7 +153,7 @@ FIXTURE_SETUP(gx)
 	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
 	WORKDIR_SETUP(self);
 	SHARED_IMAGE("gpuexp", &o, NULL, NULL, self->src, self->img);
-	self->image = map_file(self->img, &self->image_len);
+	self->image = dxt_map_file(self->img, &self->image_len);
 	ASSERT_NE(NULL, self->image);
 }
 
@@ -165,7 +165,7 @@ FIXTURE_TEARDOWN_PARENT(gx)
 
 /* A buffer of @kind holding the image, written through the exporter's mmap. */
 static void filled_buffer(struct __test_metadata *_metadata, FIXTURE_DATA(gx) *self,
-			  uint32_t kind, struct dbuf *b)
+			  uint32_t kind, struct dxt_buf *b)
 {
 	size_t size = (self->image_len + PAGE - 1) & ~(PAGE - 1);
 	int r;
@@ -173,7 +173,7 @@ static void filled_buffer(struct __test_metadata *_metadata, FIXTURE_DATA(gx) *s
 	ASSERT_EQ(0, gx_create(self->gdev, kind, size, b)) {
 		TH_LOG("CREATE %s of %zu bytes: %s", kind_name(kind), size, strerror(errno));
 	}
-	r = dbuf_write_file(b, self->img, 0);
+	r = dxt_buf_write_file(b, self->img, 0);
 	ASSERT_EQ(0, r) {
 		TH_LOG("writing the image through the exporter's mmap: %s", strerror(-r));
 	}
@@ -181,12 +181,12 @@ static void filled_buffer(struct __test_metadata *_metadata, FIXTURE_DATA(gx) *s
 
 /* The buffer (read through the exporter's mmap) still holds the image. */
 static void expect_image_in(struct __test_metadata *_metadata, FIXTURE_DATA(gx) *self,
-			    struct dbuf *b, const char *when)
+			    struct dxt_buf *b, const char *when)
 {
 	char *got = malloc(self->image_len);
 
 	ASSERT_NE(NULL, got);
-	EXPECT_EQ(0, dbuf_read(b, 0, got, self->image_len));
+	EXPECT_EQ(0, dxt_buf_read(b, 0, got, self->image_len));
 	EXPECT_EQ(0, memcmp(got, self->image, self->image_len)) {
 		TH_LOG("%s: the buffer no longer holds the image", when);
 	}
@@ -291,7 +291,7 @@ TEST_F_TIMEOUT(gx, exporter_basics, 180)
 
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		struct daxfs_gpuexp_status st;
-		struct dbuf b;
+		struct dxt_buf b;
 		char *m;
 		int r;
 
@@ -304,10 +304,10 @@ TEST_F_TIMEOUT(gx, exporter_basics, 180)
 		/* the exporter's mmap: MAP_SHARED only */
 		EXPECT_EQ(MAP_FAILED, mmap(NULL, size, PROT_READ, MAP_PRIVATE, b.fd, 0));
 		pattern(want, size, 100 + k, 0);
-		EXPECT_EQ(0, dbuf_write(&b, 0, want, size));
-		EXPECT_EQ(0, dbuf_read(&b, 0, got, size));
+		EXPECT_EQ(0, dxt_buf_write(&b, 0, want, size));
+		EXPECT_EQ(0, dxt_buf_read(&b, 0, got, size));
 		EXPECT_EQ(0, memcmp(got, want, size));
-		m = dbuf_mmap(&b, PROT_READ | PROT_WRITE);
+		m = dxt_buf_mmap(&b, PROT_READ | PROT_WRITE);
 		ASSERT_NE(NULL, m);
 		EXPECT_EQ(0, memcmp(m, want, size));
 		r = gx_move(self->gdev, b.fd);
@@ -323,7 +323,7 @@ TEST_F_TIMEOUT(gx, exporter_basics, 180)
 			m[5 * PAGE + 3] ^= 0x5a;
 			want[5 * PAGE + 3] ^= 0x5a;
 			EXPECT_EQ(0, gx_move(self->gdev, b.fd));
-			EXPECT_EQ(0, dbuf_read(&b, 0, got, size));
+			EXPECT_EQ(0, dxt_buf_read(&b, 0, got, size));
 			EXPECT_EQ(0, memcmp(got, want, size)) {
 				TH_LOG("a write through the old mapping after a move is "
 				       "lost: the move did not zap the exporter's mmap");
@@ -332,7 +332,7 @@ TEST_F_TIMEOUT(gx, exporter_basics, 180)
 			EXPECT_EQ(2, st.moves);
 		}
 		munmap(m, size);
-		dbuf_free(&b);
+		dxt_buf_free(&b);
 	}
 	free(want);
 	free(got);
@@ -355,24 +355,24 @@ TEST_F_TIMEOUT(gx, static_importer, 180)
 	size_t size = 8 * PAGE;
 	char *want = malloc(size), *got = malloc(size);
 	char why[ERRLEN];
-	struct dbuf v;
+	struct dxt_buf v;
 
 	ASSERT_NE(NULL, want);
 	ASSERT_NE(NULL, got);
-	REQUIRE_EXPORTER(EXP_VGEM);
-	ASSERT_EQ(0, dbuf_alloc(EXP_VGEM, PAGE, &v, why, sizeof(why))) {
+	REQUIRE_EXPORTER(DXT_EXP_VGEM);
+	ASSERT_EQ(0, dxt_buf_alloc(DXT_EXP_VGEM, PAGE, &v, why, sizeof(why))) {
 		TH_LOG("a vgem buffer (for its DRM fd): %s", why);
 	}
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		struct daxfs_gpuexp_status st;
 		struct drm_gem_close gc = { 0 };
 		uint32_t handle = 0;
-		struct dbuf b;
+		struct dxt_buf b;
 		int r;
 
 		ASSERT_EQ(0, gx_create(self->gdev, kinds[k], size, &b));
 		pattern(want, size, 200 + k, 0);
-		ASSERT_EQ(0, dbuf_write(&b, 0, want, size));
+		ASSERT_EQ(0, dxt_buf_write(&b, 0, want, size));
 		r = drmPrimeFDToHandle(v.drmfd, b.fd, &handle) ? -errno : 0;
 		ASSERT_EQ(0, gx_status(self->gdev, b.fd, &st));
 		TH_LOG("%s imported by vgem: %s; %u pins, %u attachments, %u sg tables",
@@ -382,7 +382,7 @@ TEST_F_TIMEOUT(gx, static_importer, 180)
 			/* the core pins a static importer's attachment: 6.1, 6.12 */
 			EXPECT_EQ(DAXFS_GPUEXP_DYNAMIC_UNPINNABLE, kinds[k]);
 			EXPECT_EQ(0, st.attachments + st.pin_count + st.sg_mappings);
-			dbuf_free(&b);
+			dxt_buf_free(&b);
 			continue;
 		}
 		EXPECT_EQ(1, st.attachments);
@@ -401,7 +401,7 @@ TEST_F_TIMEOUT(gx, static_importer, 180)
 			EXPECT_EQ(0, gx_move(self->gdev, b.fd));
 		}
 		/* begin/end_cpu_access with the importer's table live */
-		EXPECT_EQ(0, dbuf_read(&b, 0, got, size));
+		EXPECT_EQ(0, dxt_buf_read(&b, 0, got, size));
 		EXPECT_EQ(0, memcmp(got, want, size));
 		gc.handle = handle;
 		EXPECT_EQ(0, drmIoctl(v.drmfd, DRM_IOCTL_GEM_CLOSE, &gc));
@@ -413,9 +413,9 @@ TEST_F_TIMEOUT(gx, static_importer, 180)
 		}
 		if (kinds[k] == DAXFS_GPUEXP_DYNAMIC_PINNABLE)
 			EXPECT_EQ(0, gx_move(self->gdev, b.fd));
-		dbuf_free(&b);
+		dxt_buf_free(&b);
 	}
-	dbuf_free(&v);
+	dxt_buf_free(&v);
 	free(want);
 	free(got);
 }
@@ -429,7 +429,7 @@ TEST_F_TIMEOUT(gx, pinnable_pinned_while_used, 300)
 	struct daxfs_gpuexp_status st;
 	struct daxfs_import imp;
 	struct maps mp;
-	struct dbuf b;
+	struct dxt_buf b;
 	int dev, r;
 
 	filled_buffer(_metadata, self, DAXFS_GPUEXP_DYNAMIC_PINNABLE, &b);
@@ -485,7 +485,7 @@ TEST_F_TIMEOUT(gx, pinnable_pinned_while_used, 300)
 	}
 	expect_image_in(_metadata, self, &b, "after the last move");
 	close(dev);
-	dbuf_free(&b);
+	dxt_buf_free(&b);
 }
 
 /*
@@ -495,7 +495,7 @@ TEST_F_TIMEOUT(gx, pinnable_pinned_while_used, 300)
 TEST_F_TIMEOUT(gx, pinnable_other_orders, 300)
 {
 	struct daxfs_import imp;
-	struct dbuf b;
+	struct dxt_buf b;
 	int dev, r;
 
 	filled_buffer(_metadata, self, DAXFS_GPUEXP_DYNAMIC_PINNABLE, &b);
@@ -543,7 +543,7 @@ TEST_F_TIMEOUT(gx, pinnable_other_orders, 300)
 	EXPECT_PINNED(self->gdev, b.fd, 0, 0, "/dev/daxfs closed");
 	EXPECT_EQ(0, gx_move(self->gdev, b.fd));
 	expect_image_in(_metadata, self, &b, "after the last move");
-	dbuf_free(&b);
+	dxt_buf_free(&b);
 }
 
 /* A dynamic buffer that cannot be pinned cannot be imported. */
@@ -553,7 +553,7 @@ TEST_F_TIMEOUT(gx, unpinnable_refused, 180)
 	struct daxfs_gpuexp_status st;
 	struct daxfs_import imp;
 	char line[1024] = "";
-	struct dbuf b;
+	struct dxt_buf b;
 	int dev, kmsg, r;
 
 	filled_buffer(_metadata, self, DAXFS_GPUEXP_DYNAMIC_UNPINNABLE, &b);
@@ -595,7 +595,7 @@ TEST_F_TIMEOUT(gx, unpinnable_refused, 180)
 	expect_image_in(_metadata, self, &b, "after a move");
 	close(kmsg);
 	close(dev);
-	dbuf_free(&b);
+	dxt_buf_free(&b);
 }
 
 /* An I/O-memory vmap: read() works, mmap() is refused with ENODEV. */
@@ -603,7 +603,7 @@ TEST_F_TIMEOUT(gx, iomem_read_no_mmap, 300)
 {
 	struct daxfs_gpuexp_status st;
 	struct daxfs_import imp;
-	struct dbuf b;
+	struct dxt_buf b;
 	int dev, fd, r;
 	void *p;
 
@@ -653,7 +653,7 @@ TEST_F_TIMEOUT(gx, iomem_read_no_mmap, 300)
 	/* I/O memory does not move */
 	EXPECT_ERRNO(EOPNOTSUPP, gx_move(self->gdev, b.fd));
 	close(dev);
-	dbuf_free(&b);
+	dxt_buf_free(&b);
 }
 
 TEST_HARNESS_MAIN

@@ -181,7 +181,7 @@ FIXTURE(huge) {
 	long nr_huge0;		/* nr_hugepages to put back, or -1 */
 	int memfd, dmabuf, dev;
 	char *bufmap;		/* the memfd or heap buffer, mapped: its PFNs are the buffer's */
-	struct dbuf hbuf;	/* SRC_HEAP */
+	struct dxt_buf hbuf;	/* SRC_HEAP */
 	size_t buf_size;
 	bool pmd;		/* kernel_has_pmd() */
 };
@@ -227,14 +227,14 @@ FIXTURE_SETUP(huge)
 	self->hbuf.fd = self->hbuf.memfd = self->hbuf.drmfd = -1;
 	self->pmd = kernel_has_pmd();
 	if (variant->src == SRC_HEAP)
-		REQUIRE_EXPORTER(EXP_HEAP);
+		REQUIRE_EXPORTER(DXT_EXP_HEAP);
 	else if (variant->src != SRC_PHYS)
-		REQUIRE_EXPORTER(EXP_UDMABUF);
+		REQUIRE_EXPORTER(DXT_EXP_UDMABUF);
 	baseline_take(&self->base);
 	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
 	WORKDIR_SETUP(self);
 	SHARED_IMAGE("huge", NULL, add_big_tail, opts, self->src, self->img);
-	self->image_len = file_size(self->img);
+	self->image_len = dxt_file_size(self->img);
 	self->image = malloc(self->image_len);
 	ASSERT_NE(NULL, self->image);
 	{
@@ -256,7 +256,7 @@ FIXTURE_TEARDOWN_PARENT(huge)
 	WORKDIR_TEARDOWN(self);
 	if (self->nr_huge0 >= 0) {
 		snprintf(v, sizeof(v), "%ld", self->nr_huge0);
-		write_sysfs("/proc/sys/vm/nr_hugepages", v);
+		dxt_write_sysfs("/proc/sys/vm/nr_hugepages", v);
 	}
 }
 
@@ -313,22 +313,22 @@ static int reserve_hugepages(FIXTURE_DATA(huge) *self, long n, char *why, size_t
 	char v[32];
 	long cur, free_;
 
-	if (read_sysfs("/proc/sys/vm/nr_hugepages", v, sizeof(v))) {
+	if (dxt_read_sysfs("/proc/sys/vm/nr_hugepages", v, sizeof(v))) {
 		snprintf(why, len, "/proc/sys/vm/nr_hugepages: %s", strerror(errno));
 		return -1;
 	}
 	cur = atol(v);
-	free_ = meminfo_kb("HugePages_Free:");
-	if (meminfo_kb("Hugepagesize:") != (long)(HUGE / 1024)) {
-		snprintf(why, len, "default huge page size is %ld kB, not 2048", meminfo_kb("Hugepagesize:"));
+	free_ = dxt_meminfo_kb("HugePages_Free:");
+	if (dxt_meminfo_kb("Hugepagesize:") != (long)(HUGE / 1024)) {
+		snprintf(why, len, "default huge page size is %ld kB, not 2048", dxt_meminfo_kb("Hugepagesize:"));
 		return -1;
 	}
 	if (free_ >= n)
 		return 0;
 	self->nr_huge0 = cur;
 	snprintf(v, sizeof(v), "%ld", cur + n - free_);
-	write_sysfs("/proc/sys/vm/nr_hugepages", v);
-	free_ = meminfo_kb("HugePages_Free:");
+	dxt_write_sysfs("/proc/sys/vm/nr_hugepages", v);
+	free_ = dxt_meminfo_kb("HugePages_Free:");
 	if (free_ < n) {
 		snprintf(why, len, "asked for %ld free 2 MiB pages, the kernel has %ld", n, free_);
 		return -1;
@@ -410,13 +410,13 @@ static bool setup_source(struct __test_metadata *_metadata, FIXTURE_DATA(huge) *
 		char err[ERRLEN];
 		struct daxfs_import imp;
 
-		r = dbuf_alloc(EXP_HEAP, self->image_len, &self->hbuf, err, sizeof(err));
+		r = dxt_buf_alloc(DXT_EXP_HEAP, self->image_len, &self->hbuf, err, sizeof(err));
 		ASSERT_EQ(0, r) {
 			TH_LOG("%s", err);
 		}
 		self->buf_size = self->hbuf.size;
-		ASSERT_EQ(0, dbuf_write(&self->hbuf, 0, self->image, self->image_len));
-		self->bufmap = dbuf_mmap(&self->hbuf, PROT_READ);
+		ASSERT_EQ(0, dxt_buf_write(&self->hbuf, 0, self->image, self->image_len));
+		self->bufmap = dxt_buf_mmap(&self->hbuf, PROT_READ);
 		ASSERT_NE(NULL, self->bufmap);
 		self->dev = dxt_dev_open();
 		ASSERT_LE(0, self->dev);
@@ -749,7 +749,7 @@ static int loop_open(struct __test_metadata *_metadata, const char *backing, int
 	if (ctl < 0) {
 		const char *const argv[] = { "modprobe", "-q", "loop", NULL };
 
-		run_cmd(argv, NULL, 0);
+		dxt_run_cmd(argv, NULL, 0);
 		ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
 	}
 	if (ctl < 0) {
@@ -857,10 +857,10 @@ TEST_F_TIMEOUT(huge, gup_paths, 300)
 	close(lfd);
 
 	/* a core dump of a process with the mapping (coredump_filter: shared file maps) */
-	ASSERT_EQ(0, read_sysfs("/proc/sys/kernel/core_pattern", core_pat, sizeof(core_pat)));
+	ASSERT_EQ(0, dxt_read_sysfs("/proc/sys/kernel/core_pattern", core_pat, sizeof(core_pat)));
 	core_pat[strcspn(core_pat, "\n")] = 0;
 	snprintf(path, sizeof(path), "%s/core", self->work);
-	ASSERT_EQ(0, write_sysfs("/proc/sys/kernel/core_pattern", path));
+	ASSERT_EQ(0, dxt_write_sysfs("/proc/sys/kernel/core_pattern", path));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -877,12 +877,12 @@ TEST_F_TIMEOUT(huge, gup_paths, 300)
 		abort();
 	}
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
-	write_sysfs("/proc/sys/kernel/core_pattern", core_pat);
+	dxt_write_sysfs("/proc/sys/kernel/core_pattern", core_pat);
 	EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
 	EXPECT_TRUE(WCOREDUMP(st));
 	TH_LOG("core dump of a process with the mapping: %lld bytes at %s",
-	       (long long)file_size(path), path);
-	EXPECT_LT(0, file_size(path));
+	       (long long)dxt_file_size(path), path);
+	EXPECT_LT(0, dxt_file_size(path));
 	unlink(path);
 
 	/* the buffer is intact: the mapping and read() still see the file */
@@ -918,7 +918,7 @@ FIXTURE(cpu) {
 };
 
 FIXTURE_VARIANT(cpu) {
-	enum daxfs_exporter kind;
+	enum dxt_exporter kind;
 };
 
 DAXFS_EXPORTER_VARIANTS(cpu);
@@ -1009,7 +1009,7 @@ TEST_F_TIMEOUT(cpu, cpu_access_mount, 300)
 	t_each = read_4k(P(self->mnt2, DATA), DATA_SIZE, DATA_SEED);
 	t_mount = read_4k(P(self->mnt, DATA), DATA_SIZE, DATA_SEED);
 	TH_LOG("%s: 4 KiB read()s of a %lu MiB file: %.3f s with cpu_access=each, "
-	       "%.3f s with cpu_access=mount", exporter_name(variant->kind), DATA_SIZE >> 20,
+	       "%.3f s with cpu_access=mount", dxt_exporter_name(variant->kind), DATA_SIZE >> 20,
 	       t_each, t_mount);
 	EXPECT_LT(0, t_each);
 	EXPECT_LT(0, t_mount);
@@ -1019,7 +1019,7 @@ TEST_F_TIMEOUT(cpu, cpu_access_mount, 300)
 		static char want[SMALL_SIZE], flip[16], got[16];
 		struct daxfs_inode in;
 		void *image;
-		size_t len = file_size(self->img);
+		size_t len = dxt_file_size(self->img);
 		int fd = open(self->img, O_RDONLY | O_CLOEXEC);
 
 		ASSERT_LE(0, fd);
@@ -1031,13 +1031,13 @@ TEST_F_TIMEOUT(cpu, cpu_access_mount, 300)
 		pattern(want, SMALL_SIZE, SMALL_SEED, 0);
 		for (int i = 0; i < 16; i++)
 			flip[i] = ~want[100 + i];
-		ASSERT_EQ(0, dbuf_write(&self->m.buf, le64toh(in.offset) + 100, flip, 16));
+		ASSERT_EQ(0, dxt_buf_write(&self->m.buf, le64toh(in.offset) + 100, flip, 16));
 		fd = open(P(self->mnt, SMALL), O_RDONLY | O_CLOEXEC);
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(16, pread(fd, got, 16, 100));
 		close(fd);
 		EXPECT_EQ(0, memcmp(got, flip, 16));
-		ASSERT_EQ(0, dbuf_write(&self->m.buf, le64toh(in.offset) + 100, want + 100, 16));
+		ASSERT_EQ(0, dxt_buf_write(&self->m.buf, le64toh(in.offset) + 100, want + 100, 16));
 	}
 
 	/* a remount may repeat the option, not change it */

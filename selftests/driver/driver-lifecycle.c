@@ -43,7 +43,7 @@ FIXTURE(life) {
 };
 
 FIXTURE_VARIANT(life) {
-	enum daxfs_exporter kind;
+	enum dxt_exporter kind;
 };
 
 DAXFS_EXPORTER_VARIANTS(life);
@@ -75,10 +75,10 @@ FIXTURE_SETUP(life)
 	REQUIRE_EXPORTER(variant->kind);
 	baseline_take(&self->base);
 	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
-	self->bufs0 = dmabuf_count();
+	self->bufs0 = dxt_dmabuf_count();
 	WORKDIR_SETUP(self);
 	SHARED_IMAGE("life", &o, add_a5, NULL, self->src, self->img);
-	self->image = map_file(self->img, &self->image_len);
+	self->image = dxt_map_file(self->img, &self->image_len);
 	ASSERT_NE(NULL, self->image);
 }
 
@@ -91,7 +91,7 @@ FIXTURE_TEARDOWN_PARENT(life)
 /* after everything of ours is gone, the module must have let the buffer go */
 #define EXPECT_BUFFERS_FREED() do {					\
 	if (self->bufs0 >= 0) {						\
-		EXPECT_EQ(self->bufs0, dmabuf_count()) {		\
+		EXPECT_EQ(self->bufs0, dxt_dmabuf_count()) {		\
 			TH_LOG("the dma-buf outlived its last user");	\
 		}							\
 	}								\
@@ -108,7 +108,7 @@ TEST_F_TIMEOUT(life, close_everything_then_read, 120)
 	self->m.imported = false;
 	close(self->m.dev);
 	self->m.dev = -1;
-	dbuf_free(&self->m.buf);
+	dxt_buf_free(&self->m.buf);
 	EXPECT_EQ(fds0, count_fds());
 	EXPECT_EQ(0, compare_trees(self->src, self->mnt, err, sizeof(err), NULL)) {
 		TH_LOG("%s", err);
@@ -142,7 +142,7 @@ TEST_F_TIMEOUT(life, umount_while_mapped, 120)
 	self->m.imported = false;
 	close(self->m.dev);
 	self->m.dev = -1;
-	dbuf_free(&self->m.buf);
+	dxt_buf_free(&self->m.buf);
 	/* untouched pages fault in after the unmount */
 	EXPECT_EQ(0, memcmp(map, want, DATA_SIZE));
 	EXPECT_EQ(DATA_SIZE, pread(fd2, got, sizeof(got), 0));
@@ -191,7 +191,7 @@ TEST_F_TIMEOUT(life, rmmod_refused_while_used, 120)
 	int r;
 
 	MOUNT_IMAGE();
-	ASSERT_EQ(0, read_sysfs("/sys/module/daxfs/refcnt", rc, sizeof(rc)));
+	ASSERT_EQ(0, dxt_read_sysfs("/sys/module/daxfs/refcnt", rc, sizeof(rc)));
 	TH_LOG("refcnt while mounted and /dev/daxfs open: %s", rc);
 	EXPECT_LT(0, atoi(rc));
 	/* delete_module(2) of a module in use: EWOULDBLOCK (rmmod(8) says "in use") */
@@ -308,7 +308,7 @@ TEST_F_TIMEOUT(life, one_buffer_many_mounts, 120)
 	ASSERT_NE(MAP_FAILED, f2);
 	EXPECT_NE(0, pagemap_pfn(f1));
 	EXPECT_EQ(pagemap_pfn(f1), pagemap_pfn(f2));
-	bm = dbuf_mmap(&self->m.buf, PROT_READ | PROT_WRITE);
+	bm = dxt_buf_mmap(&self->m.buf, PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, bm);
 	bm[off + 123] = 0x3c;
 	EXPECT_EQ(0x3c, f1[123]);
@@ -528,7 +528,7 @@ TEST_F_TIMEOUT(life, scribble_while_reading, 200)
 	ASSERT_LE(s.data_off, s.a5off);
 	snprintf(s.a5path, sizeof(s.a5path), "%s/a5", self->mnt);
 	s.bsize = self->m.buf.size;
-	s.bm = dbuf_mmap(&self->m.buf, PROT_READ | PROT_WRITE);
+	s.bm = dxt_buf_mmap(&self->m.buf, PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, s.bm);
 	atomic_store(&s.phase, 1);
 	ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));

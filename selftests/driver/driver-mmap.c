@@ -38,7 +38,7 @@ FIXTURE(mm) {
 };
 
 FIXTURE_VARIANT(mm) {
-	enum daxfs_exporter kind;
+	enum dxt_exporter kind;
 };
 
 DAXFS_EXPORTER_VARIANTS(mm);
@@ -64,7 +64,7 @@ static int add_binaries(const char *src, char *err, size_t len)
 			snprintf(from, sizeof(from), "%s", files[i][0]);
 		else
 			snprintf(from, sizeof(from), "%s/%s", dxt_src_dir(), files[i][0]);
-		r = copy_file(from, P(src, files[i][1]), 0755);
+		r = dxt_copy_file(from, P(src, files[i][1]), -1, 0755);
 		if (r) {
 			snprintf(err, len, "copy %s: %s%s", from, strerror(-r),
 				 files[i][0][0] == '/' ? "" : " (make -C selftests/driver)");
@@ -87,7 +87,7 @@ FIXTURE_SETUP(mm)
 	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
 	WORKDIR_SETUP(self);
 	SHARED_IMAGE("mmap", &o, add_binaries, NULL, self->src, self->img);
-	self->image = map_file(self->img, &self->image_len);
+	self->image = dxt_map_file(self->img, &self->image_len);
 	ASSERT_NE(NULL, self->image);
 }
 
@@ -124,9 +124,9 @@ TEST_F_TIMEOUT(mm, pfn_match, 120)
 	pattern(want, DATA_SIZE, DATA_SEED, 0);
 	ASSERT_EQ(0, memcmp(fm, want, DATA_SIZE));
 	ASSERT_EQ(0, memcmp(pm, want, DATA_SIZE));
-	bm = dbuf_mmap(&self->m.buf, PROT_READ);
+	bm = dxt_buf_mmap(&self->m.buf, PROT_READ);
 	ASSERT_NE(NULL, bm);
-	if (variant->kind == EXP_UDMABUF) {
+	if (variant->kind == DXT_EXP_UDMABUF) {
 		mm = mmap(NULL, self->m.buf.size, PROT_READ, MAP_SHARED, self->m.buf.memfd, 0);
 		ASSERT_NE(MAP_FAILED, mm);
 	}
@@ -164,10 +164,10 @@ TEST_F_TIMEOUT(mm, pfn_match, 120)
 	}
 	if (!shown)
 		TH_LOG("the %s exporter's own mmap shows no PFNs in pagemap (VM_PFNMAP)%s",
-		       exporter_name(variant->kind),
+		       dxt_exporter_name(variant->kind),
 		       mm ? "; compared with the memfd's pages instead" :
 		       "; PFN equality not checkable for this exporter, write_visible covers it");
-	if (variant->kind == EXP_UDMABUF)
+	if (variant->kind == DXT_EXP_UDMABUF)
 		EXPECT_LT(0, compared);
 	munmap(fm, 4 * PAGE);
 	munmap(pm, 4 * PAGE);
@@ -190,13 +190,13 @@ TEST_F_TIMEOUT(mm, write_visible, 120)
 	fm = mmap(NULL, 4 * PAGE, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, fm);
 	(void)*(volatile char *)fm;	/* mapped before the write */
-	bm = dbuf_mmap(&self->m.buf, PROT_READ | PROT_WRITE);
+	bm = dxt_buf_mmap(&self->m.buf, PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, bm);
 	for (int round = 0; round < 3; round++) {
 		pattern(want, DATA_SIZE, 1000 + round, 0);
-		ASSERT_EQ(0, dbuf_sync(self->m.buf.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE));
+		ASSERT_EQ(0, dxt_buf_sync(self->m.buf.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE));
 		memcpy(bm + off, want, DATA_SIZE);
-		ASSERT_EQ(0, dbuf_sync(self->m.buf.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE));
+		ASSERT_EQ(0, dxt_buf_sync(self->m.buf.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE));
 		EXPECT_EQ(0, memcmp(fm, want, DATA_SIZE)) {
 			TH_LOG("round %d: the file mapping does not show the exporter's write", round);
 		}
@@ -248,7 +248,7 @@ TEST_F_TIMEOUT(mm, no_page_cache, 280)
 	}
 	close(fd);
 	MKIMAGE(bimg, bsrc, NULL);
-	rm_rf(bsrc);
+	dxt_rm_rf(bsrc);
 	if (dxm_setup(&self->big, variant->kind, bimg, 0, bmnt, err, sizeof(err)))
 		TH_LOG("%s", err);
 	ASSERT_EQ(0, self->big.mounted ? 0 : -1);
@@ -257,7 +257,7 @@ TEST_F_TIMEOUT(mm, no_page_cache, 280)
 	fd = open(P(bmnt, "big"), O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	drop_caches();
-	c0 = meminfo_kb("Cached:");
+	c0 = dxt_meminfo_kb("Cached:");
 	while (done < size) {
 		ssize_t k = read(fd, buf, sizeof(buf));
 
@@ -270,12 +270,12 @@ TEST_F_TIMEOUT(mm, no_page_cache, 280)
 		done += k;
 	}
 	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
-	c1 = meminfo_kb("Cached:");
+	c1 = dxt_meminfo_kb("Cached:");
 	map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, map);
 	for (size_t o = 0; o < size; o += PAGE)
 		sum += map[o];
-	c2 = meminfo_kb("Cached:");
+	c2 = dxt_meminfo_kb("Cached:");
 	TH_LOG("%zu MiB file: Cached %ld kB before, %ld kB after read(), %ld kB after mmap "
 	       "touch (sum %ld)", mb, c0, c1, c2, sum);
 	EXPECT_GT(8192, c1 - c0) {
@@ -330,9 +330,9 @@ TEST_F_TIMEOUT(mm, private_cow, 120)
 	EXPECT_EQ(0, sm[3 * PAGE + 200]);
 	EXPECT_EQ(1, pread(fd, &b, 1, 10));
 	EXPECT_EQ(orig[10], b);
-	ASSERT_EQ(0, dbuf_read(&self->m.buf, off + 10, &b, 1));
+	ASSERT_EQ(0, dxt_buf_read(&self->m.buf, off + 10, &b, 1));
 	EXPECT_EQ(orig[10], b);
-	ASSERT_EQ(0, dbuf_read(&self->m.buf, off + 3 * PAGE + 200, &b, 1));
+	ASSERT_EQ(0, dxt_buf_read(&self->m.buf, off + 3 * PAGE + 200, &b, 1));
 	EXPECT_EQ(0, b);
 	EXPECT_EQ(0, memcmp(sm, orig, DATA_SIZE));
 	munmap(pm, 4 * PAGE);
@@ -473,7 +473,7 @@ TEST_F_TIMEOUT(mm, sigbus_past_eof, 120)
 /* run argv, return exit status (or 128+signal), output in out */
 static int run(const char *const argv[], char *out, size_t len)
 {
-	return run_cmd(argv, out, len);
+	return dxt_run_cmd(argv, out, len);
 }
 
 TEST_F_TIMEOUT(mm, exec_static, 120)

@@ -73,7 +73,7 @@ FIXTURE_SETUP(phys)
 	WORKDIR_SETUP(self);
 	GEN_TREE(self->src, &o);
 	MKIMAGE(self->img, self->src, NULL);
-	self->image_len = file_size(self->img);
+	self->image_len = dxt_file_size(self->img);
 	self->image = malloc(self->image_len);
 	ASSERT_NE(NULL, self->image);
 	fd = open(self->img, O_RDONLY | O_CLOEXEC);
@@ -88,17 +88,6 @@ FIXTURE_TEARDOWN_PARENT(phys)
 	WORKDIR_TEARDOWN(self);
 }
 
-#define NEED(cond, ...) do {						\
-	if (!(cond)) {							\
-		char _w[512];						\
-		snprintf(_w, sizeof(_w), __VA_ARGS__);			\
-		if (dxt_ci()) {						\
-			TH_LOG("CI=true: %s", _w);			\
-			ASSERT_TRUE(false);				\
-		}							\
-		SKIP(return, "%s", _w);					\
-	}								\
-} while (0)
 
 /* The mounted tree is the source; a file's pages are the range's own. */
 static void check_mount(struct __test_metadata *_metadata, FIXTURE_DATA(phys) *self,
@@ -216,8 +205,8 @@ TEST_F_TIMEOUT(phys, pmem_dax, 120)
 	NEED(dxt_iomem_has("Persistent Memory (legacy)", addr, size, false),
 	     "no legacy pmem at 0x%llx+0x%llx in /proc/iomem: %s",
 	     (unsigned long long)addr, (unsigned long long)size, DXT_MEMMAP_HINT);
-	run_cmd(mp, NULL, 0);
-	run_cmd(mp2, NULL, 0);
+	dxt_run_cmd(mp, NULL, 0);
+	dxt_run_cmd(mp2, NULL, 0);
 	ASSERT_EQ(0, wait_for("/dev/pmem0", 10)) {
 		TH_LOG("no /dev/pmem0 after modprobe nd_e820 nd_pmem");
 	}

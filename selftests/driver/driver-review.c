@@ -54,18 +54,6 @@ struct review_fsuuid2 {
 #define PMEM_ADDR	0x70000000ULL
 #define RANGE_SIZE	(64ULL << 20)
 
-/* Skip (fail under CI=true) when the VM lacks something the test needs. */
-#define NEED(cond, ...) do {						\
-	if (!(cond)) {							\
-		char _w[512];						\
-		snprintf(_w, sizeof(_w), __VA_ARGS__);			\
-		if (dxt_ci()) {						\
-			TH_LOG("CI=true: %s", _w);			\
-			ASSERT_TRUE(false);				\
-		}							\
-		SKIP(return, "%s", _w);					\
-	}								\
-} while (0)
 
 static bool kernel_at_least(int maj, int min)
 {
@@ -230,13 +218,13 @@ TEST_F(api, command_direction_and_size)
 FIXTURE(buf) {
 	char work[64];
 	char src[128], img[128], mnt[128], mnt2[160];
-	struct dbuf b;
+	struct dxt_buf b;
 	int dev;
 	struct daxfs_baseline base;
 };
 
 FIXTURE_VARIANT(buf) {
-	enum daxfs_exporter kind;
+	enum dxt_exporter kind;
 };
 
 DAXFS_EXPORTER_VARIANTS(buf);
@@ -272,14 +260,14 @@ TEST_F_TIMEOUT(buf, proc_mounts_options_mount_again, 120)
 {
 	char err[ERRLEN], src[256], opts[2048], opts2[2048], bad[2100];
 	struct daxfs_import imp;
-	off_t sz = file_size(self->img);
+	off_t sz = dxt_file_size(self->img);
 
 	ASSERT_LT(0, sz);
 	/* the image one page into the buffer: offset= is shown */
-	ASSERT_EQ(0, dbuf_alloc(variant->kind, PAGE + sz, &self->b, err, sizeof(err))) {
+	ASSERT_EQ(0, dxt_buf_alloc(variant->kind, PAGE + sz, &self->b, err, sizeof(err))) {
 		TH_LOG("%s", err);
 	}
-	ASSERT_EQ(0, dbuf_write_file(&self->b, self->img, PAGE));
+	ASSERT_EQ(0, dxt_buf_write_file(&self->b, self->img, PAGE));
 	self->dev = dxt_dev_open();
 	ASSERT_LE(0, self->dev);
 	ASSERT_EQ(0, dxt_import(self->dev, self->b.fd, PAGE, &imp));
@@ -290,7 +278,7 @@ TEST_F_TIMEOUT(buf, proc_mounts_options_mount_again, 120)
 	{
 		char want[64];
 
-		snprintf(want, sizeof(want), "exporter=%s", exporter_kname(variant->kind));
+		snprintf(want, sizeof(want), "exporter=%s", dxt_exporter_kname(variant->kind));
 		EXPECT_TRUE(has_opt(opts, want));
 	}
 	EXPECT_EQ(NULL, strstr(opts, "size=")) {
@@ -317,7 +305,7 @@ TEST_F_TIMEOUT(buf, proc_mounts_options_mount_again, 120)
 		const char *sz4k[] = { "offset=4096", "size=4096", NULL };
 		char ex[64];
 
-		snprintf(ex, sizeof(ex), "exporter=%s", exporter_kname(variant->kind));
+		snprintf(ex, sizeof(ex), "exporter=%s", dxt_exporter_kname(variant->kind));
 		ok[1] = ex;
 		EXPECT_EQ(0, mount_fd(self->b.fd, self->mnt2, ok));
 		EXPECT_EQ(0, umount_path(self->mnt2, 0));
@@ -328,7 +316,7 @@ TEST_F_TIMEOUT(buf, proc_mounts_options_mount_again, 120)
 	EXPECT_EQ(0, dxt_release(self->dev, imp.id));
 	close(self->dev);
 	self->dev = -1;
-	dbuf_free(&self->b);
+	dxt_buf_free(&self->b);
 }
 
 /* --------------------------------------------------- one (any exporter) */
@@ -337,17 +325,17 @@ FIXTURE(one) {
 	char work[64];
 	char src[128], img[128], mnt[128];
 	struct dxmount m;
-	enum daxfs_exporter kind;
+	enum dxt_exporter kind;
 	struct daxfs_baseline base;
 };
 
 /* The first exporter this kernel has (every kernel of the matrix has one). */
-static bool first_exporter(enum daxfs_exporter *kind, char *why, size_t len)
+static bool first_exporter(enum dxt_exporter *kind, char *why, size_t len)
 {
-	static const enum daxfs_exporter order[] = { EXP_HEAP, EXP_UDMABUF, EXP_VGEM };
+	static const enum dxt_exporter order[] = { DXT_EXP_HEAP, DXT_EXP_UDMABUF, DXT_EXP_VGEM };
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-		if (exporter_available(order[i], why, len)) {
+		if (dxt_exporter_available(order[i], why, len)) {
 			*kind = order[i];
 			return true;
 		}
@@ -580,7 +568,7 @@ static long long cg_read(const char *cg, const char *file)
 	char p[PATH_MAX + 64], b[64];
 
 	snprintf(p, sizeof(p), "%s/%s", cg, file);
-	return read_sysfs(p, b, sizeof(b)) ? -1 : atoll(b);
+	return dxt_read_sysfs(p, b, sizeof(b)) ? -1 : atoll(b);
 }
 
 static int cg_write(const char *cg, const char *file, const char *val)
@@ -588,7 +576,7 @@ static int cg_write(const char *cg, const char *file, const char *val)
 	char p[PATH_MAX + 64];
 
 	snprintf(p, sizeof(p), "%s/%s", cg, file);
-	return write_sysfs(p, val);
+	return dxt_write_sysfs(p, val);
 }
 
 TEST_F_TIMEOUT(one, symlinks_charged_to_memcg, 180)
@@ -618,7 +606,7 @@ TEST_F_TIMEOUT(one, symlinks_charged_to_memcg, 180)
 	}
 	snprintf(child, sizeof(child), "%s/driver-review", root);
 	snprintf(ctl, sizeof(ctl), "%s/cgroup.subtree_control", root);
-	if (read_sysfs(ctl, ctl, sizeof(ctl)) || !strstr(ctl, "memory")) {
+	if (dxt_read_sysfs(ctl, ctl, sizeof(ctl)) || !strstr(ctl, "memory")) {
 		ASSERT_EQ(0, cg_write(root, "cgroup.subtree_control", "+memory"));
 		enabled = true;
 	}
@@ -675,7 +663,7 @@ FIXTURE_SETUP(phys)
 	NEED(dxt_iomem_has("Reserved", PHYS_ADDR, RANGE_SIZE, false),
 	     "no reserved RAM at 0x%llx+64M in /proc/iomem: %s", PHYS_ADDR, DXT_MEMMAP_HINT);
 	SHARED_IMAGE("review", &o, NULL, NULL, self->src, self->img);
-	image = map_file(self->img, &len);
+	image = dxt_map_file(self->img, &len);
 	ASSERT_NE(NULL, image);
 	fd = open("/dev/mem", O_RDWR | O_SYNC | O_CLOEXEC);
 	ASSERT_LE(0, fd);
@@ -746,8 +734,8 @@ TEST_F_TIMEOUT(phys, driver_range_refused, 120)
 
 	NEED(dxt_iomem_has("Persistent Memory (legacy)", PMEM_ADDR, RANGE_SIZE, false),
 	     "no legacy pmem at 0x%llx+64M in /proc/iomem: %s", PMEM_ADDR, DXT_MEMMAP_HINT);
-	run_cmd(mp, NULL, 0);
-	run_cmd(mp2, NULL, 0);
+	dxt_run_cmd(mp, NULL, 0);
+	dxt_run_cmd(mp2, NULL, 0);
 	NEED(!wait_for("/dev/pmem0", 10), "no /dev/pmem0 after modprobe nd_e820 nd_pmem");
 	phys_opts(o, sizeof(o), PMEM_ADDR, RANGE_SIZE, 0);
 	EXPECT_ERRNO(EBUSY, mount_src("none", self->mnt, MS_RDONLY, o));
@@ -900,8 +888,8 @@ FIXTURE_SETUP(pmem)
 	ASSERT_EQ(0, mkdir(self->mnt2, 0755));
 	NEED(dxt_iomem_has("Persistent Memory (legacy)", PMEM_ADDR, RANGE_SIZE, false),
 	     "no legacy pmem at 0x%llx+64M in /proc/iomem: %s", PMEM_ADDR, DXT_MEMMAP_HINT);
-	run_cmd(mp, NULL, 0);
-	run_cmd(mp2, NULL, 0);
+	dxt_run_cmd(mp, NULL, 0);
+	dxt_run_cmd(mp2, NULL, 0);
 	ASSERT_EQ(0, wait_for("/dev/pmem0", 10)) {
 		TH_LOG("no /dev/pmem0 after modprobe nd_e820 nd_pmem");
 	}
@@ -915,7 +903,7 @@ FIXTURE_SETUP(pmem)
 	snprintf(self->drv, sizeof(self->drv), "/sys/bus/nd/drivers/nd_pmem");
 	TH_LOG("/dev/pmem0 is %s", self->ns);
 	SHARED_IMAGE("review-pmem", &o, NULL, NULL, self->src, self->img);
-	self->image = map_file(self->img, &self->len);
+	self->image = dxt_map_file(self->img, &self->len);
 	ASSERT_NE(NULL, self->image);
 	ASSERT_EQ(0, write_image(self->image, self->len, 0));
 	ASSERT_EQ(0, write_image(self->image, self->len, 2 << 20));
@@ -929,7 +917,7 @@ FIXTURE_TEARDOWN_PARENT(pmem)
 	/* a test that unbound the namespace and stopped half-way */
 	if (self->ns[0] && access("/dev/pmem0", F_OK)) {
 		snprintf(p, sizeof(p), "%s/bind", self->drv);
-		write_sysfs(p, self->ns);
+		dxt_write_sysfs(p, self->ns);
 	}
 }
 
@@ -979,7 +967,7 @@ static int unbind(FIXTURE_DATA(pmem) *self, bool bind)
 	char p[PATH_MAX + 16];
 
 	snprintf(p, sizeof(p), "%s/%s", self->drv, bind ? "bind" : "unbind");
-	return write_sysfs(p, self->ns);
+	return dxt_write_sysfs(p, self->ns);
 }
 
 /*
@@ -1013,7 +1001,7 @@ TEST_F_TIMEOUT(pmem, media_error_is_eio, 120)
 	/* one bad sector in the file's fourth page */
 	snprintf(bb, sizeof(bb), "%llu 1",
 		 (unsigned long long)((data_off + bad_in_file + 512) / 512));
-	ASSERT_EQ(0, write_sysfs("/sys/block/pmem0/badblocks", bb));
+	ASSERT_EQ(0, dxt_write_sysfs("/sys/block/pmem0/badblocks", bb));
 	k = pread(fd, buf, le64toh(in.size), 0);
 	TH_LOG("read of %llu bytes over a bad sector at file byte %llu: %zd",
 	       (unsigned long long)le64toh(in.size), (unsigned long long)bad_in_file + 512, k);

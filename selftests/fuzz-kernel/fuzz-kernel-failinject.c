@@ -38,7 +38,7 @@
 
 static const char *mnt = "/tmp/fuzz-failinject-mnt";
 static int nth_fd = -1;
-static struct dbuf buf;
+static struct dxt_buf buf;
 static int dev = -1;
 static uint64_t cur_id;
 
@@ -47,16 +47,16 @@ static int fi_set(const char *attr, const char *file, const char *val)
 	char p[256];
 
 	snprintf(p, sizeof(p), DBG "/%s/%s", attr, file);
-	return write_sysfs(p, val);
+	return dxt_write_sysfs(p, val);
 }
 
-/* write_sysfs(), retried while injected failures make it fail. */
+/* dxt_write_sysfs(), retried while injected failures make it fail. */
 static int write_retried(const char *path, const char *val)
 {
 	int r = -1;
 
 	for (int k = 0; k < 1000 && r; k++)
-		r = write_sysfs(path, val);
+		r = dxt_write_sysfs(path, val);
 	return r;
 }
 
@@ -74,7 +74,7 @@ static void nth_arm(unsigned int n)
 	int l = snprintf(s, sizeof(s), "%u", n);
 
 	if (pwrite(nth_fd, s, l, 0) != l)
-		tap_note("writing fail-nth: %s", strerror(errno));
+		dxt_tap_note("writing fail-nth: %s", strerror(errno));
 }
 
 /* true if the armed failure was injected */
@@ -87,7 +87,7 @@ static bool nth_fired(void)
 		return false;
 	fired = atoi(s) == 0;
 	if (pwrite(nth_fd, "0", 1, 0) != 1)
-		tap_note("resetting fail-nth: %s", strerror(errno));
+		dxt_tap_note("resetting fail-nth: %s", strerror(errno));
 	return fired;
 }
 
@@ -357,7 +357,7 @@ static void expect_warn(const char *what)
 	/* one write() per record: /dev/kmsg refuses a record in pieces */
 	len = snprintf(msg, sizeof(msg), "daxfs-vm: expect-warn %s dma_buf_vmap\n", what);
 	if (fd < 0 || write(fd, msg, len) != len)
-		tap_ok(false, "announce the expected dma_buf_vmap warning in /dev/kmsg: %s",
+		dxt_tap_ok(false, "announce the expected dma_buf_vmap warning in /dev/kmsg: %s",
 		       strerror(errno));
 	if (fd >= 0)
 		close(fd);
@@ -417,7 +417,7 @@ static int cycle(void)
 		}
 		r = umount_retry();
 		if (r && r != -ENOMEM && !bad) {
-			tap_note("cycle: umount failed: %s", strerror(-r));
+			dxt_tap_note("cycle: umount failed: %s", strerror(-r));
 			bad = r;
 		}
 	} else if (r != -ENOMEM) {
@@ -432,14 +432,14 @@ static int cycle(void)
 int main(void)
 {
 	const char *k = getenv("DAXFS_KERNEL") ?: "?";
-	bool must = ci_strict() && !strcmp(k, "debug");
+	bool must = dxt_ci() && !strcmp(k, "debug");
 	char work[PATH_MAX], err[2 * ERRLEN];
 	uint8_t *image;
 	size_t ilen;
 	long dmabufs0;
-	int kind;
+	int kind, rc;
 
-	tap_init();
+	dxt_tap_init();
 	alarm(900);
 	/*
 	 * This program is read over 9p from the host: lock what it has mapped
@@ -448,42 +448,33 @@ int main(void)
 	 * same boot).  Not MCL_FUTURE: the file mappings under test must fault.
 	 */
 	if (mlockall(MCL_CURRENT))
-		tap_note("mlockall: %s", strerror(errno));
+		dxt_tap_note("mlockall: %s", strerror(errno));
 	if (!have("failslab") || access("/proc/thread-self/fail-nth", W_OK)) {
 		if (must) {
-			tap_ok(false, "fault injection: %s/failslab or /proc/thread-self/fail-nth missing on the debug kernel",
+			dxt_tap_ok(false, "fault injection: %s/failslab or /proc/thread-self/fail-nth missing on the debug kernel",
 			       DBG);
-			return tap_done();
+			return dxt_tap_done();
 		}
-		tap_skip("fuzz-kernel-failinject", "no fault injection on kernel %s "
+		dxt_tap_skip("fuzz-kernel-failinject", "no fault injection on kernel %s "
 			 "(CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION_DEBUG_FS)", k);
-		return tap_done() ? 1 : 4;
+		return dxt_tap_done() ? 1 : 4;
 	}
-	kind = pick_exporter(err, sizeof(err));
-	if (kind < 0) {
-		if (must) {
-			tap_ok(false, "no dma-buf exporter: %s", err);
-			return tap_done();
-		}
-		tap_skip("fuzz-kernel-failinject", "no dma-buf exporter: %s", err);
-		return tap_done() ? 1 : 4;
-	}
-	if (make_workdir(work, sizeof(work)) ||
-	    seed_image(work, 0, NULL, &image, &ilen, err, sizeof(err))) {
-		tap_ok(false, "the image: %s", err);
-		return tap_done();
-	}
-	if (dbuf_alloc(kind, ilen, &buf, err, sizeof(err)) || dbuf_write(&buf, 0, image, ilen)) {
-		tap_ok(false, "a %s buffer: %s", exporter_name(kind), err);
-		return tap_done();
+	kind = fuzzk_begin(&(struct fuzzk_start){ .prog = "fuzz-kernel-failinject", .must = must,
+						  .flavor = 0, .what = "the image" },
+			   work, sizeof(work), &image, &ilen, &rc);
+	if (kind < 0)
+		return rc;
+	if (dxt_buf_alloc(kind, ilen, &buf, err, sizeof(err)) || dxt_buf_write(&buf, 0, image, ilen)) {
+		dxt_tap_ok(false, "a %s buffer: %s", dxt_exporter_name(kind), err);
+		return dxt_tap_done();
 	}
 	dev = dxt_dev_open();
 	if (dev < 0) {
-		tap_ok(false, "open /dev/daxfs: %s", strerror(-dev));
-		return tap_done();
+		dxt_tap_ok(false, "open /dev/daxfs: %s", strerror(-dev));
+		return dxt_tap_done();
 	}
 	mkdir(mnt, 0755);
-	dmabufs0 = dmabuf_count();
+	dmabufs0 = dxt_dmabuf_count();
 
 	/* Allocations that may sleep fail too; no stack dumps in the log. */
 	fi_set("failslab", "ignore-gfp-wait", "N");
@@ -498,7 +489,7 @@ int main(void)
 		fi_set("fail_page_alloc", "probability", "0");
 		fi_set("fail_page_alloc", "task-filter", "Y");
 	}
-	tap_note("exporter %s, fail_page_alloc %s", exporter_name(kind),
+	dxt_tap_note("exporter %s, fail_page_alloc %s", dxt_exporter_name(kind),
 		 have("fail_page_alloc") ? "yes" : "no");
 	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
 	kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -542,7 +533,7 @@ int main(void)
 			if (!fired)
 				break;
 		}
-		tap_ok(!bad && n <= MAXN, "%s: %d allocations failed in turn: %d ENOMEM, %d succeeded anyway%s%s",
+		dxt_tap_ok(!bad && n <= MAXN, "%s: %d allocations failed in turn: %d ENOMEM, %d succeeded anyway%s%s",
 		       o->name, n - 1, enomem, oks, bad ? "; " : "", first);
 	}
 	close(nth_fd);
@@ -561,7 +552,7 @@ int main(void)
 			fi_set("fail_page_alloc", "space", "0");
 			fi_set("fail_page_alloc", "probability", "5");
 		}
-		write_sysfs("/proc/self/make-it-fail", "1");
+		dxt_write_sysfs("/proc/self/make-it-fail", "1");
 		for (int c = 0; c < RANDOM_CYCLES; c++) {
 			r = cycle();
 			if (r && !bad++)
@@ -575,13 +566,13 @@ int main(void)
 		write_retried(DBG "/failslab/probability", "0");
 		if (have("fail_page_alloc"))
 			write_retried(DBG "/fail_page_alloc/probability", "0");
-		tap_ok(!bad, "%d import-mount-walk-release cycles with random failures: %d with an errno other than ENOMEM%s%s",
+		dxt_tap_ok(!bad, "%d import-mount-walk-release cycles with random failures: %d with an errno other than ENOMEM%s%s",
 		       RANDOM_CYCLES, bad, bad ? ", first " : "", bad ? strerrorname_np(-first) ?: "?" : "");
 	}
 
 	expect_warn("end");
 	if (vmap_einval)
-		tap_note("%d of the failures came back as EINVAL from udmabuf's vmap (vm_map_ram failed)",
+		dxt_tap_note("%d of the failures came back as EINVAL from udmabuf's vmap (vm_map_ram failed)",
 			 vmap_einval);
 	if (kfd >= 0)
 		close(kfd);
@@ -592,32 +583,32 @@ int main(void)
 
 		while (!umount2(mnt, MNT_DETACH))
 			left++;
-		tap_ok(left == 0, "no mount left on %s (%d)", mnt, left);
+		dxt_tap_ok(left == 0, "no mount left on %s (%d)", mnt, left);
 	}
 	close(dev);
 	{
 		int e;
 		long n = count_free_imports(buf.fd, &e);
 
-		tap_ok(n == 1024 && e == -ENOSPC, "all 1024 import slots free afterwards (%ld, then %s)",
+		dxt_tap_ok(n == 1024 && e == -ENOSPC, "all 1024 import slots free afterwards (%ld, then %s)",
 		       n, strerrorname_np(-e) ?: "?");
 	}
-	dbuf_free(&buf);
+	dxt_buf_free(&buf);
 	if (dmabufs0 >= 0) {
-		long n = dmabuf_count();
+		long n = dxt_dmabuf_count();
 
-		tap_ok(n == dmabufs0 - 1, "no dma-buf left behind (%ld now, %ld with ours before)",
+		dxt_tap_ok(n == dmabufs0 - 1, "no dma-buf left behind (%ld now, %ld with ours before)",
 		       n, dmabufs0);
 		if (n != dmabufs0 - 1) {
 			FILE *f = fopen("/sys/kernel/debug/dma_buf/bufinfo", "re");
 			char line[512];
 
 			while (f && fgets(line, sizeof(line), f))
-				tap_note("bufinfo: %s", strtok(line, "\n") ?: "");
+				dxt_tap_note("bufinfo: %s", strtok(line, "\n") ?: "");
 			if (f)
 				fclose(f);
 		}
 	}
-	rm_rf(work);
-	return tap_done();
+	dxt_rm_rf(work);
+	return dxt_tap_done();
 }

@@ -28,7 +28,6 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -72,20 +71,20 @@ static double deadline;
 /* ------------------------------------------------------------ the buffer */
 
 struct fbuf {
-	struct dbuf d;
+	struct dxt_buf d;
 	uint8_t *map;
 };
 
 static int fbuf_alloc(int kind, size_t size, struct fbuf *fb, char *err, size_t len)
 {
-	int r = dbuf_alloc(kind, size, &fb->d, err, len);
+	int r = dxt_buf_alloc(kind, size, &fb->d, err, len);
 
 	if (r)
 		return r;
-	fb->map = dbuf_mmap(&fb->d, PROT_READ | PROT_WRITE);
+	fb->map = dxt_buf_mmap(&fb->d, PROT_READ | PROT_WRITE);
 	if (!fb->map) {
 		snprintf(err, len, "mmap of the dma-buf: %s", strerror(errno));
-		dbuf_free(&fb->d);
+		dxt_buf_free(&fb->d);
 		return -ENODEV;
 	}
 	return 0;
@@ -96,17 +95,17 @@ static void fbuf_free(struct fbuf *fb)
 	if (fb->map)
 		munmap(fb->map, fb->d.size);
 	fb->map = NULL;
-	dbuf_free(&fb->d);
+	dxt_buf_free(&fb->d);
 }
 
 static int fbuf_put(struct fbuf *fb, size_t off, const uint8_t *p, size_t n)
 {
-	int r = dbuf_sync(fb->d.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	int r = dxt_buf_sync(fb->d.fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
 
 	if (r)
 		return r;
 	memcpy(fb->map + off, p, n);
-	return dbuf_sync(fb->d.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	return dxt_buf_sync(fb->d.fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
 }
 
 /* ------------------------------------------------------------ one image */
@@ -153,7 +152,7 @@ static bool run_one(int dev, struct fbuf *fb, size_t off, const uint8_t *view,
 	t->runs++;
 	r = fbuf_put(fb, off, view, avail);
 	if (r) {
-		tap_ok(false, "%s: writing the dma-buf: %s", tag, strerror(-r));
+		dxt_tap_ok(false, "%s: writing the dma-buf: %s", tag, strerror(-r));
 		t->failures++;
 		return false;
 	}
@@ -164,17 +163,17 @@ static bool run_one(int dev, struct fbuf *fb, size_t off, const uint8_t *view,
 		kmsg_last_daxfs(kfd, kmsg, sizeof(kmsg));
 		t->disagree++;
 		if (t->disagree + t->failures <= MAX_REPORTS)
-			tap_ok(false, "%s: kernel %s, user space %s (%s)", tag, ename(kv),
+			dxt_tap_ok(false, "%s: kernel %s, user space %s (%s)", tag, ename(kv),
 			       ename(uv), desc);
-		tap_note("  user space: %s", uv ? umsg : "valid");
-		tap_note("  kernel:     %s", kv ? kmsg : "imported");
+		dxt_tap_note("  user space: %s", uv ? umsg : "valid");
+		dxt_tap_note("  kernel:     %s", kv ? kmsg : "imported");
 		save_image(tag, view, avail);
 		if (!kv)
 			dxt_release(dev, imp.id);
 		return false;
 	}
 	if (verbose)
-		tap_note("%s: %s (%s) %s", tag, ename(kv), desc, uv ? umsg : "");
+		dxt_tap_note("%s: %s (%s) %s", tag, ename(kv), desc, uv ? umsg : "");
 	if (kv) {
 		t->rejected++;
 		t->by_errno[errno_slot(-kv)]++;
@@ -219,7 +218,7 @@ out:
 	if (!ok) {
 		t->failures++;
 		if (t->disagree + t->failures <= MAX_REPORTS)
-			tap_ok(false, "%s: accepted image: %s (%s)", tag, err, desc);
+			dxt_tap_ok(false, "%s: accepted image: %s (%s)", tag, err, desc);
 		save_image(tag, view, avail);
 	}
 	return ok;
@@ -620,7 +619,7 @@ static void *watchdog(void *arg)
 		if (now_s() - since > STALL_SECS || now_s() > deadline) {
 			bool stall = now_s() - since > STALL_SECS;
 
-			tap_ok(false, "%s at %s (%s)", stall ? "no progress for 120 s" :
+			dxt_tap_ok(false, "%s at %s (%s)", stall ? "no progress for 120 s" :
 			       "time limit reached", cur_tag, cur_desc);
 			if (stall && cur_view)
 				save_image(cur_tag, (const void *)cur_view, cur_len);
@@ -629,7 +628,7 @@ static void *watchdog(void *arg)
 			 * its mount, or it would hold the module after _exit().
 			 */
 			umount2(mnt, MNT_DETACH);
-			tap_done();
+			dxt_tap_done();
 			fflush(stdout);
 			_exit(1);
 		}
@@ -655,7 +654,7 @@ static void replay_corpus(int dev, int kind, const char *dir, struct tally *t)
 
 	dd = opendir(dir);
 	if (!dd) {
-		tap_skip("regression corpus", "%s: %s", dir, strerror(errno));
+		dxt_tap_skip("regression corpus", "%s: %s", dir, strerror(errno));
 		return;
 	}
 	while ((d = readdir(dd))) {
@@ -676,16 +675,16 @@ static void replay_corpus(int dev, int kind, const char *dir, struct tally *t)
 
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		snprintf(tag, sizeof(tag), "corpus-%.*s", (int)strlen(names[i]) - 4, names[i]);
-		r = slurp(path, &img, &len);
+		r = dxt_slurp(path, &img, &len);
 		if (r || !len) {
-			tap_ok(false, "%s: %s", path, r ? strerror(-r) : "empty");
+			dxt_tap_ok(false, "%s: %s", path, r ? strerror(-r) : "empty");
 			continue;
 		}
 		avail = (len + PAGE - 1) & ~(PAGE - 1);
 		view = calloc(1, avail);
 		memcpy(view, img, len);
 		if (fbuf_alloc(kind, avail, &fb, err, sizeof(err))) {
-			tap_ok(false, "%s: buffer of %zu bytes: %s", path, avail, err);
+			dxt_tap_ok(false, "%s: buffer of %zu bytes: %s", path, avail, err);
 		} else {
 			progress++;
 			run_one(dev, &fb, 0, view, avail, tag, names[i], t);
@@ -696,7 +695,7 @@ static void replay_corpus(int dev, int kind, const char *dir, struct tally *t)
 		free(names[i]);
 	}
 	free(names);
-	tap_ok(t->disagree + t->failures == before,
+	dxt_tap_ok(t->disagree + t->failures == before,
 	       "regression corpus: %zu images replayed from %s", n, dir);
 }
 
@@ -724,14 +723,14 @@ static bool build_seeds(const char *work)
 
 		if (seed_image(work, spec[i].flavor, spec[i].opts, &s->p, &s->len, err,
 			       sizeof(err))) {
-			tap_ok(false, "seed image %zu: %s", i, err);
+			dxt_tap_ok(false, "seed image %zu: %s", i, err);
 			return false;
 		}
 		snprintf(s->what, sizeof(s->what), "tree %d%s%s", spec[i].flavor,
 			 spec[i].opts[0] ? " " : "", spec[i].opts[0] ?: "");
 		v = user_verdict(s->p, (s->len + PAGE - 1) & ~(PAGE - 1), 0, vmsg, sizeof(vmsg));
 		if (v || s->len % PAGE) {
-			tap_ok(false, "seed image %zu (%s) not valid: %s", i, s->what, vmsg);
+			dxt_tap_ok(false, "seed image %zu (%s) not valid: %s", i, s->what, vmsg);
 			return false;
 		}
 		nseeds++;
@@ -769,7 +768,7 @@ static bool validator_sane(void)
 	}
 	r2 = user_verdict(v, len, 0, msg, sizeof(msg));
 	free(v);
-	tap_ok(r1 == -EUCLEAN && r2 == -EUCLEAN,
+	dxt_tap_ok(r1 == -EUCLEAN && r2 == -EUCLEAN,
 	       "user-space validator sane: stale CRC %s, non-zero file tail %s (expected EUCLEAN)",
 	       ename(r1), ename(r2));
 	return r1 == -EUCLEAN && r2 == -EUCLEAN;
@@ -777,15 +776,6 @@ static bool validator_sane(void)
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "seed", required_argument, NULL, 's' },
-		{ "iter", required_argument, NULL, 'n' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "corpus", required_argument, NULL, 'c' },
-		{ "only", required_argument, NULL, 'o' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *kernel = getenv("DAXFS_KERNEL") ?: "?";
 	const char *e;
 	char work[PATH_MAX], why[2 * ERRLEN], corpus[PATH_MAX], tag[64];
@@ -814,54 +804,47 @@ int main(int argc, char **argv)
 	if ((e = getenv("FUZZ_KERNEL_TIMEOUT")) && *e)
 		timeout = atof(e);
 	snprintf(corpus, sizeof(corpus), "%s/selftests/fuzz-kernel/corpus", dxt_src_dir());
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (c) {
-		case 's': seed = strtoull(optarg, NULL, 0); break;
-		case 'n': iter = atol(optarg); break;
-		case 't': timeout = atof(optarg); break;
-		case 'c': snprintf(corpus, sizeof(corpus), "%s", optarg); break;
-		case 'o': only = atol(optarg); break;
-		case 'v': verbose = true; break;
-		default:
-			fprintf(stderr, "usage: %s [--seed N] [--iter N] [--timeout SECS] "
-				"[--corpus DIR] [--only I] [--verbose]\n", argv[0]);
+	{
+		const struct fuzzk_opt opts[] = {
+			{ "seed", FUZZK_ULL, &seed }, { "iter", FUZZK_LONG, &iter },
+			{ "timeout", FUZZK_DOUBLE, &timeout },
+			{ "corpus", FUZZK_PATH, corpus }, { "only", FUZZK_LONG, &only },
+			{ "verbose", FUZZK_FLAG, &verbose }, { NULL, 0, NULL },
+		};
+
+		if (fuzzk_options(argc, argv, opts))
 			return 2;
-		}
 	}
-	tap_init();
-	tap_note("fuzz-kernel-images: kernel %s, seed %llu, %ld iterations, time limit %.0f s",
+	dxt_tap_init();
+	dxt_tap_note("fuzz-kernel-images: kernel %s, seed %llu, %ld iterations, time limit %.0f s",
 		 kernel, seed, iter, timeout);
 	t0 = now_s();
 	deadline = t0 + timeout;
 	pthread_create(&wd, NULL, watchdog, NULL);
 
-	kind = pick_exporter(why, sizeof(why));
-	if (kind < 0) {
-		tap_skip("fuzz-kernel-images", "no dma-buf exporter: %s", why);
-		return tap_done() ? 1 : 4;
-	}
+	kind = fuzzk_begin(&(struct fuzzk_start){ .prog = "fuzz-kernel-images", .flavor = -1,
+						  .what = "setup" },
+			   work, sizeof(work), NULL, NULL, &r);
+	if (kind < 0)
+		return r;
 	dev = dxt_dev_open();
 	if (dev < 0) {
-		tap_ok(false, "open /dev/daxfs: %s (module not loaded?)", strerror(-dev));
-		return tap_done();
+		dxt_tap_ok(false, "open /dev/daxfs: %s (module not loaded?)", strerror(-dev));
+		return dxt_tap_done();
 	}
 	kfd = kmsg_open();
 	mkdir(mnt, 0755);
-	if (make_workdir(work, sizeof(work))) {
-		tap_ok(false, "workdir: %s", strerror(errno));
-		return tap_done();
-	}
 	if (!build_seeds(work))
-		return tap_done();
+		return dxt_tap_done();
 	for (int i = 0; i < nseeds; i++) {
 		maxlen = seeds[i].len > maxlen ? seeds[i].len : maxlen;
-		tap_note("seed %d: %s, %zu bytes", i, seeds[i].what, seeds[i].len);
+		dxt_tap_note("seed %d: %s, %zu bytes", i, seeds[i].what, seeds[i].len);
 	}
-	tap_ok(true, "%d seed images built with mkdaxfs and valid (exporter %s)", nseeds,
-	       exporter_name(kind));
+	dxt_tap_ok(true, "%d seed images built with mkdaxfs and valid (exporter %s)", nseeds,
+	       dxt_exporter_name(kind));
 	if (!validator_sane())
-		return tap_done();
-	dmabufs0 = dmabuf_count();
+		return dxt_tap_done();
+	dmabufs0 = dxt_dmabuf_count();
 
 	/* Regression images first. */
 	replay_corpus(dev, kind, corpus, &tc);
@@ -869,8 +852,8 @@ int main(int argc, char **argv)
 	bsize = maxlen + 8 * PAGE;
 	r = fbuf_alloc(kind, bsize, &fb, why, sizeof(why));
 	if (r) {
-		tap_ok(false, "a %zu-byte %s buffer: %s", bsize, exporter_name(kind), why);
-		return tap_done();
+		dxt_tap_ok(false, "a %zu-byte %s buffer: %s", bsize, dxt_exporter_name(kind), why);
+		return dxt_tap_done();
 	}
 	view = malloc(bsize);
 
@@ -887,14 +870,14 @@ int main(int argc, char **argv)
 
 			r = dxt_import(dev, fb.d.fd, off, &imp);
 			if (r != -EINVAL) {
-				tap_note("import at offset %llu: %s, expected EINVAL",
+				dxt_tap_note("import at offset %llu: %s, expected EINVAL",
 					 (unsigned long long)off, ename(r));
 				if (!r)
 					dxt_release(dev, imp.id);
 				good = false;
 			}
 		}
-		tap_ok(good, "imports at unaligned offsets and at or beyond the buffer's end: EINVAL");
+		dxt_tap_ok(good, "imports at unaligned offsets and at or beyond the buffer's end: EINVAL");
 	}
 
 	for (long i = only >= 0 ? only : 0; i < (only >= 0 ? only + 1 : iter); i++) {
@@ -955,14 +938,14 @@ int main(int argc, char **argv)
 	progress++;
 	snprintf(cur_tag, sizeof(cur_tag), "after the loop");
 	cur_view = NULL;
-	tap_ok(!t.disagree && !t.failures,
+	dxt_tap_ok(!t.disagree && !t.failures,
 	       "%ld mutated images: %ld rejected, %ld accepted, %ld disagreements, %ld failures (%.0f s)",
 	       t.runs, t.rejected, t.accepted, t.disagree, t.failures, now_s() - t0);
-	tap_note("rejections: EINVAL %ld, EOPNOTSUPP %ld, EFBIG %ld, EUCLEAN %ld, other %ld",
+	dxt_tap_note("rejections: EINVAL %ld, EOPNOTSUPP %ld, EFBIG %ld, EUCLEAN %ld, other %ld",
 		 t.by_errno[0], t.by_errno[1], t.by_errno[2], t.by_errno[3], t.by_errno[4]);
-	tap_note("walked: %ld dirs, %ld files (%ld bytes read, %ld pages touched), %ld symlinks, %ld special",
+	dxt_tap_note("walked: %ld dirs, %ld files (%ld bytes read, %ld pages touched), %ld symlinks, %ld special",
 		 t.ws.dirs, t.ws.files, t.ws.bytes, t.ws.pages, t.ws.links, t.ws.specials);
-	tap_note("replay with: fuzz-kernel-images --seed %llu --only I", seed);
+	dxt_tap_note("replay with: fuzz-kernel-images --seed %llu --only I", seed);
 
 	/* Nothing kept: every import slot free, every dma-buf gone. */
 	close(dev);
@@ -976,15 +959,15 @@ int main(int argc, char **argv)
 		fbuf_put(&fb, 0, view, bsize);
 		n = count_free_imports(fb.d.fd, &err);
 
-		tap_ok(n == 1024 && err == -ENOSPC,
+		dxt_tap_ok(n == 1024 && err == -ENOSPC,
 		       "afterwards all 1024 import slots are free (%ld, then %s)", n, ename(err));
 	}
 	fbuf_free(&fb);
 	if (dmabufs0 >= 0) {
-		long n = dmabuf_count();
+		long n = dxt_dmabuf_count();
 
-		tap_ok(n == dmabufs0, "dma-bufs back to %ld (now %ld)", dmabufs0, n);
+		dxt_tap_ok(n == dmabufs0, "dma-bufs back to %ld (now %ld)", dmabufs0, n);
 	}
-	rm_rf(work);
-	return tap_done();
+	dxt_rm_rf(work);
+	return dxt_tap_done();
 }

@@ -60,7 +60,7 @@ static long pcp_kb(void)
 static long avail_kb(void)
 {
 	drop_caches();
-	return meminfo_kb("MemAvailable:") + pcp_kb();
+	return dxt_meminfo_kb("MemAvailable:") + pcp_kb();
 }
 
 /* Import into @dev until it fails; how many, and the errno in *err. */
@@ -72,23 +72,23 @@ static long avail_kb(void)
  * zeros.  The other tests keep their mapping; this one must too.
  */
 static int load_buffer(int kind, const void *image, size_t len,
-		       struct dbuf *b, void **keep, char *err, size_t elen)
+		       struct dxt_buf *b, void **keep, char *err, size_t elen)
 {
 	int r;
 
-	if (dbuf_alloc(kind, len, b, err, elen))
+	if (dxt_buf_alloc(kind, len, b, err, elen))
 		return -1;
-	*keep = dbuf_mmap(b, PROT_READ);
+	*keep = dxt_buf_mmap(b, PROT_READ);
 	if (!*keep) {
 		snprintf(err, elen, "mmap: %s", strerror(errno));
-		dbuf_free(b);
+		dxt_buf_free(b);
 		return -1;
 	}
-	r = dbuf_write(b, 0, image, len);
+	r = dxt_buf_write(b, 0, image, len);
 	if (r) {
 		snprintf(err, elen, "writing the image: %s", strerror(-r));
 		munmap(*keep, b->size);
-		dbuf_free(b);
+		dxt_buf_free(b);
 		return -1;
 	}
 	return 0;
@@ -138,7 +138,7 @@ static long long read_ll(const char *path)
 {
 	char buf[64];
 
-	if (read_sysfs(path, buf, sizeof(buf)))
+	if (dxt_read_sysfs(path, buf, sizeof(buf)))
 		return -1;
 	return atoll(buf);
 }
@@ -152,7 +152,7 @@ static char saved_max[32];
 static void restore_max(void)
 {
 	if (saved_max[0])
-		write_sysfs(P_MAX, saved_max);
+		dxt_write_sysfs(P_MAX, saved_max);
 }
 
 static void restore_max_and_die(int sig)
@@ -179,7 +179,7 @@ static int import_ids(int dev, int fd, uint64_t *ids, int max, int *err)
  * does not fit fails with ENOSPC and a log line; release, close and unmount
  * give the bytes back, to the byte.
  */
-static void budget(struct dbuf *b, uint64_t meta, const char *mnt)
+static void budget(struct dxt_buf *b, uint64_t meta, const char *mnt)
 {
 	long long lim0, used0, used, def, lim;
 	char line[1024], s_meta[64], s_lim[64], s_budget[64], val[32];
@@ -191,17 +191,17 @@ static void budget(struct dbuf *b, uint64_t meta, const char *mnt)
 	bool found;
 
 	if (stat(P_MAX, &st_max) || stat(P_USED, &st_used)) {
-		tap_ok(false, "module parameters %s and %s: %s", P_MAX, P_USED, strerror(errno));
+		dxt_tap_ok(false, "module parameters %s and %s: %s", P_MAX, P_USED, strerror(errno));
 		return;
 	}
-	tap_ok((st_max.st_mode & 0777) == 0644 && (st_used.st_mode & 0777) == 0444,
+	dxt_tap_ok((st_max.st_mode & 0777) == 0644 && (st_used.st_mode & 0777) == 0444,
 	       "max_meta_mb is 0%o (want 0644), meta_bytes 0%o (want 0444)",
 	       st_max.st_mode & 0777, st_used.st_mode & 0777);
 	lim0 = read_ll(P_MAX);
 	used0 = read_ll(P_USED);
-	tap_note("max_meta_mb %lld, meta_bytes %lld before", lim0, used0);
+	dxt_tap_note("max_meta_mb %lld, meta_bytes %lld before", lim0, used0);
 	if (lim0 <= 0 || used0 < 0) {
-		tap_ok(false, "reading the budget parameters");
+		dxt_tap_ok(false, "reading the budget parameters");
 		return;
 	}
 	snprintf(saved_max, sizeof(saved_max), "%lld", lim0);
@@ -210,83 +210,83 @@ static void budget(struct dbuf *b, uint64_t meta, const char *mnt)
 	signal(SIGTERM, restore_max_and_die);
 
 	/* 0 means the default: an eighth of the RAM (MemTotal/8 in MiB). */
-	def = meminfo_kb("MemTotal:") / (8 * 1024);
+	def = dxt_meminfo_kb("MemTotal:") / (8 * 1024);
 	if (def < 1)
 		def = 1;
-	r = write_sysfs(P_MAX, "0");
-	tap_ok(!r && read_ll(P_MAX) == def, "max_meta_mb=0 reads back as RAM/8: %lld MiB (want %lld)",
+	r = dxt_write_sysfs(P_MAX, "0");
+	dxt_tap_ok(!r && read_ll(P_MAX) == def, "max_meta_mb=0 reads back as RAM/8: %lld MiB (want %lld)",
 	       read_ll(P_MAX), def);
-	r = write_sysfs(P_MAX, "12x");
-	tap_ok(r == -EINVAL, "max_meta_mb=12x refused: %s (expected EINVAL)",
+	r = dxt_write_sysfs(P_MAX, "12x");
+	dxt_tap_ok(r == -EINVAL, "max_meta_mb=12x refused: %s (expected EINVAL)",
 	       r ? strerrorname_np(-r) : "accepted");
-	r = write_sysfs(P_MAX, "18446744073709551615");
-	tap_ok(r == -ERANGE, "max_meta_mb=2^64-1 refused: %s (expected ERANGE)",
+	r = dxt_write_sysfs(P_MAX, "18446744073709551615");
+	dxt_tap_ok(r == -ERANGE, "max_meta_mb=2^64-1 refused: %s (expected ERANGE)",
 	       r ? strerrorname_np(-r) : "accepted");
-	r = write_sysfs(P_USED, "0");
-	tap_ok(r == -EACCES, "meta_bytes is read-only: %s (expected EACCES)",
+	r = dxt_write_sysfs(P_USED, "0");
+	dxt_tap_ok(r == -EACCES, "meta_bytes is read-only: %s (expected EACCES)",
 	       r ? strerrorname_np(-r) : "written");
 
 	/* Room for exactly (lim MiB - used0) / meta imports. */
 	lim = used0 / MIB + 4;
 	expect = (int)((lim * MIB - used0) / (long long)meta);
 	snprintf(val, sizeof(val), "%lld", lim);
-	r = write_sysfs(P_MAX, val);
-	tap_ok(!r && read_ll(P_MAX) == lim, "max_meta_mb=%lld set: %s", lim, r ? strerror(-r) : "ok");
+	r = dxt_write_sysfs(P_MAX, val);
+	dxt_tap_ok(!r && read_ll(P_MAX) == lim, "max_meta_mb=%lld set: %s", lim, r ? strerror(-r) : "ok");
 	snprintf(s_meta, sizeof(s_meta), "metadata of %llu bytes refused", (unsigned long long)meta);
 	snprintf(s_lim, sizeof(s_lim), "max_meta_mb=%lld", lim);
 	snprintf(s_budget, sizeof(s_budget), "%lld bytes", lim * MIB);
 	kfd = kmsg_open();
 	dev = dxt_dev_open();
 	n = import_ids(dev, b->fd, ids, 64, &e);
-	tap_ok(n == expect && e == -ENOSPC,
+	dxt_tap_ok(n == expect && e == -ENOSPC,
 	       "budget %lld MiB, %llu bytes of metadata per import: %d imports, then %s (expected %d, ENOSPC)",
 	       lim, (unsigned long long)meta, n, e ? strerrorname_np(-e) ?: "?" : "none", expect);
 	used = read_ll(P_USED);
-	tap_ok(used == used0 + n * (long long)meta, "meta_bytes %lld = %lld + %d x %llu",
+	dxt_tap_ok(used == used0 + n * (long long)meta, "meta_bytes %lld = %lld + %d x %llu",
 	       used, used0, n, (unsigned long long)meta);
 	line[0] = 0;
 	found = kfd >= 0 && kmsg_find(kfd, needles, line, sizeof(line));
 	line[strcspn(line, "\n")] = 0;
-	tap_ok(found && strstr(line, s_budget) && strstr(line, "(dmabuf:"),
+	dxt_tap_ok(found && strstr(line, s_budget) && strstr(line, "(dmabuf:"),
 	       "the kernel log names the buffer and the numbers: %s", line[0] ? line : "(no line)");
 	r = mount_fd(b->fd, mnt, NULL);
-	tap_ok(r == -ENOSPC, "a mount from the dma-buf fd is held to the budget too: %s (expected ENOSPC)",
+	dxt_tap_ok(r == -ENOSPC, "a mount from the dma-buf fd is held to the budget too: %s (expected ENOSPC)",
 	       r ? strerrorname_np(-r) : "mounted");
 	if (!r)
 		umount2(mnt, 0);
-	tap_ok(read_ll(P_USED) == used, "the refused loads left meta_bytes at %lld (%lld)", used,
+	dxt_tap_ok(read_ll(P_USED) == used, "the refused loads left meta_bytes at %lld (%lld)", used,
 	       read_ll(P_USED));
 	if (n < 2) {
-		tap_ok(false, "need two imports within the budget to go on, got %d", n);
+		dxt_tap_ok(false, "need two imports within the budget to go on, got %d", n);
 		close(dev);
 		goto out;
 	}
 
 	/* Mounting an import copies nothing more. */
 	r = mount_id(ids[0], mnt, MS_RDONLY, NULL);
-	tap_ok(!r && read_ll(P_USED) == used, "mounting import %llu charges nothing: %s, meta_bytes %lld",
+	dxt_tap_ok(!r && read_ll(P_USED) == used, "mounting import %llu charges nothing: %s, meta_bytes %lld",
 	       (unsigned long long)ids[0], r ? strerror(-r) : "mounted", read_ll(P_USED));
 
 	/* A release gives back one copy, and one import fits again. */
 	r = dxt_release(dev, ids[1]);
-	tap_ok(!r && read_ll(P_USED) == used - (long long)meta, "release: meta_bytes %lld (want %lld)",
+	dxt_tap_ok(!r && read_ll(P_USED) == used - (long long)meta, "release: meta_bytes %lld (want %lld)",
 	       read_ll(P_USED), used - (long long)meta);
 	r = dxt_import(dev, b->fd, 0, &imp);
-	tap_ok(!r, "an import fits again after the release: %s", r ? strerrorname_np(-r) : "ok");
+	dxt_tap_ok(!r, "an import fits again after the release: %s", r ? strerrorname_np(-r) : "ok");
 	r = dxt_import(dev, b->fd, 0, NULL);
-	tap_ok(r == -ENOSPC, "and the next one does not: %s (expected ENOSPC)",
+	dxt_tap_ok(r == -ENOSPC, "and the next one does not: %s (expected ENOSPC)",
 	       r ? strerrorname_np(-r) : "accepted");
 
 	/* The mounted import's copy stays with the mount once released. */
 	r = dxt_release(dev, ids[0]);
-	tap_ok(!r && read_ll(P_USED) == used, "releasing the mounted import keeps its copy: meta_bytes %lld",
+	dxt_tap_ok(!r && read_ll(P_USED) == used, "releasing the mounted import keeps its copy: meta_bytes %lld",
 	       read_ll(P_USED));
 
 	/* Lowering the budget below what is held refuses new loads only. */
-	r = write_sysfs(P_MAX, "1");
-	tap_ok(!r, "max_meta_mb=1 below the %lld bytes held: %s", used, r ? strerror(-r) : "ok");
+	r = dxt_write_sysfs(P_MAX, "1");
+	dxt_tap_ok(!r, "max_meta_mb=1 below the %lld bytes held: %s", used, r ? strerror(-r) : "ok");
 	r = dxt_import(dev, b->fd, 0, NULL);
-	tap_ok(r == -ENOSPC, "import under a lowered budget: %s (expected ENOSPC)",
+	dxt_tap_ok(r == -ENOSPC, "import under a lowered budget: %s (expected ENOSPC)",
 	       r ? strerrorname_np(-r) : "accepted");
 	{
 		char p[2 * PATH_MAX], name[256];
@@ -295,23 +295,23 @@ static void budget(struct dbuf *b, uint64_t meta, const char *mnt)
 		big_name(3999, name);
 		snprintf(p, sizeof(p), "%s/%s", mnt, name);
 		r = stat(p, &st) ? -errno : 0;
-		tap_ok(!r && S_ISREG(st.st_mode), "the mount still serves lookups (%s)",
+		dxt_tap_ok(!r && S_ISREG(st.st_mode), "the mount still serves lookups (%s)",
 		       r ? strerror(-r) : "ok");
 	}
 
 	/* Closing the file returns the imports' copies, unmounting the last. */
 	close(dev);
-	tap_ok(read_ll(P_USED) == used0 + (long long)meta,
+	dxt_tap_ok(read_ll(P_USED) == used0 + (long long)meta,
 	       "closed /dev/daxfs: meta_bytes %lld (want %lld: the mount's copy)", read_ll(P_USED),
 	       used0 + (long long)meta);
 	r = umount2(mnt, 0) ? -errno : 0;
-	tap_ok(!r && read_ll(P_USED) == used0, "unmounted: meta_bytes %lld, as before (%lld)",
+	dxt_tap_ok(!r && read_ll(P_USED) == used0, "unmounted: meta_bytes %lld, as before (%lld)",
 	       read_ll(P_USED), used0);
 out:
 	if (kfd >= 0)
 		close(kfd);
 	restore_max();
-	tap_ok(read_ll(P_MAX) == lim0, "max_meta_mb restored to %lld (%lld)", lim0, read_ll(P_MAX));
+	dxt_tap_ok(read_ll(P_MAX) == lim0, "max_meta_mb restored to %lld (%lld)", lim0, read_ll(P_MAX));
 }
 
 /* ---- the importer's memory cgroup pays for the copies ---- */
@@ -331,10 +331,10 @@ static int cg_write(const char *cg, const char *file, const char *val)
 	char p[PATH_MAX];
 
 	snprintf(p, sizeof(p), "%s/%s", cg, file);
-	return write_sysfs(p, val);
+	return dxt_write_sysfs(p, val);
 }
 
-static void memcg(struct dbuf *b, uint64_t meta)
+static void memcg(struct dxt_buf *b, uint64_t meta)
 {
 	char root[PATH_MAX], child[PATH_MAX + 16], ctl[256];
 	bool mounted = false, enabled = false;
@@ -354,36 +354,36 @@ static void memcg(struct dbuf *b, uint64_t meta)
 			 */
 			if (errno == ENODEV && !strcmp(getenv("DAXFS_KERNEL") ?: "", "debug")) {
 				rmdir(CG_MNT);
-				tap_skip("memory cgroup charging",
+				dxt_tap_skip("memory cgroup charging",
 					 "the debug kernel is built without cgroups (no cgroup2 file system)");
 				return;
 			}
-			tap_ok(false, "mount cgroup2: %s", strerror(errno));
+			dxt_tap_ok(false, "mount cgroup2: %s", strerror(errno));
 			return;
 		}
 		mounted = true;
 		snprintf(root, sizeof(root), "%s", CG_MNT);
 	}
 	snprintf(child, sizeof(child), "%s/daxfs-limits", root);
-	if (read_sysfs(strcat(strcpy(ctl, root), "/cgroup.controllers"), ctl, sizeof(ctl)) ||
+	if (dxt_read_sysfs(strcat(strcpy(ctl, root), "/cgroup.controllers"), ctl, sizeof(ctl)) ||
 	    !strstr(ctl, "memory")) {
-		tap_ok(false, "the memory controller is not available (cgroup.controllers: %s)", ctl);
+		dxt_tap_ok(false, "the memory controller is not available (cgroup.controllers: %s)", ctl);
 		goto out;
 	}
-	if (read_sysfs(strcat(strcpy(ctl, root), "/cgroup.subtree_control"), ctl, sizeof(ctl)) ||
+	if (dxt_read_sysfs(strcat(strcpy(ctl, root), "/cgroup.subtree_control"), ctl, sizeof(ctl)) ||
 	    !strstr(ctl, "memory")) {
 		if (cg_write(root, "cgroup.subtree_control", "+memory")) {
-			tap_ok(false, "enabling the memory controller: %s", strerror(errno));
+			dxt_tap_ok(false, "enabling the memory controller: %s", strerror(errno));
 			goto out;
 		}
 		enabled = true;
 	}
 	if (mkdir(child, 0755) && errno != EEXIST) {
-		tap_ok(false, "mkdir %s: %s", child, strerror(errno));
+		dxt_tap_ok(false, "mkdir %s: %s", child, strerror(errno));
 		goto out;
 	}
 	if (cg_write(child, "cgroup.procs", "0")) {
-		tap_ok(false, "joining %s: %s", child, strerror(errno));
+		dxt_tap_ok(false, "joining %s: %s", child, strerror(errno));
 		goto out_child;
 	}
 	dev = dxt_dev_open();
@@ -391,14 +391,14 @@ static void memcg(struct dbuf *b, uint64_t meta)
 	n = fill(dev, b->fd, &e);
 	with = cg_read(child, "memory.current");
 	want = n * (long long)meta;
-	tap_ok(n == 64 && e == -EMFILE && with - before >= want,
+	dxt_tap_ok(n == 64 && e == -EMFILE && with - before >= want,
 	       "memory cgroup charged %lld bytes for %d imports of %llu bytes of metadata (want >= %lld)",
 	       with - before, n, (unsigned long long)meta, want);
-	tap_note("charged %lld bytes per import for %llu bytes of metadata",
+	dxt_tap_note("charged %lld bytes per import for %llu bytes of metadata",
 		 n ? (with - before) / n : 0, (unsigned long long)meta);
 	close(dev);
 	after = cg_read(child, "memory.current");
-	tap_ok(with - after >= want, "closing uncharged %lld bytes (want >= %lld)", with - after, want);
+	dxt_tap_ok(with - after >= want, "closing uncharged %lld bytes (want >= %lld)", with - after, want);
 	cg_write(root, "cgroup.procs", "0");
 out_child:
 	rmdir(child);
@@ -411,47 +411,41 @@ out:
 
 int main(void)
 {
-	char work[PATH_MAX], err[2 * ERRLEN], tree[PATH_MAX + 8], img[PATH_MAX + 8];
-	const char *opts[] = { "-q", "-T", "1700000000", NULL };
+	char work[PATH_MAX], err[2 * ERRLEN];
 	const char *mnt = "/tmp/fuzz-limits-mnt";
-	int devs[FILES + 1], kind, r, e, n;
+	int devs[FILES + 1], kind, r, e, n, rc;
 	long mem0, mem1, peak;
 	struct daxfs_import imp;
 	uint8_t *image;
 	size_t ilen;
-	struct dbuf b;
+	struct dxt_buf b;
 	void *keep;
 	bool good;
 
-	tap_init();
+	dxt_tap_init();
 	alarm(600);
-	kind = pick_exporter(err, sizeof(err));
-	if (kind < 0) {
-		tap_skip("fuzz-kernel-limits", "no dma-buf exporter: %s", err);
-		return tap_done() ? 1 : 4;
-	}
-	if (make_workdir(work, sizeof(work)) ||
-	    seed_image(work, 1, NULL, &image, &ilen, err, sizeof(err))) {
-		tap_ok(false, "a small image: %s", err);
-		return tap_done();
-	}
+	kind = fuzzk_begin(&(struct fuzzk_start){ .prog = "fuzz-kernel-limits", .flavor = 1,
+						  .what = "a small image" },
+			   work, sizeof(work), &image, &ilen, &rc);
+	if (kind < 0)
+		return rc;
 	if (load_buffer(kind, image, ilen, &b, &keep, err, sizeof(err))) {
-		tap_ok(false, "a %s buffer: %s", exporter_name(kind), err);
-		return tap_done();
+		dxt_tap_ok(false, "a %s buffer: %s", dxt_exporter_name(kind), err);
+		return dxt_tap_done();
 	}
 	mem0 = avail_kb();
 
 	/* Per open file. */
 	devs[0] = dxt_dev_open();
 	if (devs[0] < 0) {
-		tap_ok(false, "open /dev/daxfs: %s", strerror(-devs[0]));
-		return tap_done();
+		dxt_tap_ok(false, "open /dev/daxfs: %s", strerror(-devs[0]));
+		return dxt_tap_done();
 	}
 	n = fill(devs[0], b.fd, &e);
-	tap_ok(n == PER_FILE && e == -EMFILE, "one open file: %d imports, then %s (expected %d, EMFILE)",
+	dxt_tap_ok(n == PER_FILE && e == -EMFILE, "one open file: %d imports, then %s (expected %d, EMFILE)",
 	       n, strerrorname_np(-e) ?: "?", PER_FILE);
 	r = dxt_import(devs[0], b.fd, 0, &imp);
-	tap_ok(r == -EMFILE, "still EMFILE on a full file (%s)", strerrorname_np(-r) ?: "ok");
+	dxt_tap_ok(r == -EMFILE, "still EMFILE on a full file (%s)", strerrorname_np(-r) ?: "ok");
 
 	/* In total. */
 	good = true;
@@ -459,19 +453,19 @@ int main(void)
 		devs[i] = dxt_dev_open();
 		n = devs[i] < 0 ? 0 : fill(devs[i], b.fd, &e);
 		if (n != PER_FILE || e != -EMFILE) {
-			tap_note("file %d: %d imports, then %s", i, n, strerrorname_np(-e) ?: "?");
+			dxt_tap_note("file %d: %d imports, then %s", i, n, strerrorname_np(-e) ?: "?");
 			good = false;
 		}
 	}
-	tap_ok(good, "%d open files hold %d imports each", FILES, PER_FILE);
+	dxt_tap_ok(good, "%d open files hold %d imports each", FILES, PER_FILE);
 	peak = avail_kb();
 	devs[FILES] = dxt_dev_open();
 	r = dxt_import(devs[FILES], b.fd, 0, &imp);
-	tap_ok(r == -ENOSPC, "import number %d: %s (expected ENOSPC)", TOTAL + 1,
+	dxt_tap_ok(r == -ENOSPC, "import number %d: %s (expected ENOSPC)", TOTAL + 1,
 	       r ? strerrorname_np(-r) : "accepted");
 	if (!r)
 		dxt_release(devs[FILES], imp.id);
-	tap_note("MemAvailable %ld kB before, %ld kB with %d imports (%ld kB per import)",
+	dxt_tap_note("MemAvailable %ld kB before, %ld kB with %d imports (%ld kB per import)",
 		 mem0, peak, TOTAL, (mem0 - peak) / TOTAL);
 
 	/* Closing one file frees its 64 slots; a mount outlives its import. */
@@ -481,7 +475,7 @@ int main(void)
 	mkdir(mnt, 0755);
 	if (!r)
 		r = mount_id(imp.id, mnt, MS_RDONLY, NULL);
-	tap_ok(!r, "a closed file's slots are free again: import and mount (%s)",
+	dxt_tap_ok(!r, "a closed file's slots are free again: import and mount (%s)",
 	       r ? strerror(-r) : "ok");
 	for (int i = 0; i <= FILES; i++)
 		if (devs[i] >= 0)
@@ -492,33 +486,30 @@ int main(void)
 
 		snprintf(p, sizeof(p), "%s/f", mnt);
 		r = stat(p, &st) ? -errno : 0;
-		tap_ok(!r && st.st_size == 1, "the mount works after every file was closed (%s)",
+		dxt_tap_ok(!r && st.st_size == 1, "the mount works after every file was closed (%s)",
 		       r ? strerror(-r) : "ok");
 		umount2(mnt, 0);
 	}
 
 	/* Everything back. */
 	n = count_free_imports(b.fd, &e);
-	tap_ok(n == TOTAL && e == -ENOSPC, "all %d slots free after closing (%d, then %s)", TOTAL, n,
+	dxt_tap_ok(n == TOTAL && e == -ENOSPC, "all %d slots free after closing (%d, then %s)", TOTAL, n,
 	       strerrorname_np(-e) ?: "?");
 	mem1 = avail_kb();
-	tap_ok(mem1 > mem0 - MEM_SLACK_KB, "MemAvailable back: %ld kB before, %ld kB after (slack %d kB)",
+	dxt_tap_ok(mem1 > mem0 - MEM_SLACK_KB, "MemAvailable back: %ld kB before, %ld kB after (slack %d kB)",
 	       mem0, mem1, MEM_SLACK_KB);
 	munmap(keep, b.size);
-	dbuf_free(&b);
+	dxt_buf_free(&b);
 	free(image);
 
 	/* What one import of a metadata-heavy image costs the kernel. */
-	snprintf(tree, sizeof(tree), "%s/big", work);
-	snprintf(img, sizeof(img), "%s/big.img", work);
-	if (big_meta_tree(tree) || mkimage(img, tree, opts, err, sizeof(err)) ||
-	    slurp(img, &image, &ilen)) {
-		tap_ok(false, "a metadata-heavy image: %s", err);
-		return tap_done();
+	if (fuzzk_tree_image(work, "big", big_meta_tree, &image, &ilen, err, sizeof(err))) {
+		dxt_tap_ok(false, "a metadata-heavy image: %s", err);
+		return dxt_tap_done();
 	}
 	if (load_buffer(kind, image, ilen, &b, &keep, err, sizeof(err))) {
-		tap_ok(false, "a %s buffer for it: %s", exporter_name(kind), err);
-		return tap_done();
+		dxt_tap_ok(false, "a %s buffer for it: %s", dxt_exporter_name(kind), err);
+		return dxt_tap_done();
 	}
 	{
 		const struct daxfs_super *sb = (const void *)image;
@@ -529,10 +520,10 @@ int main(void)
 		mem0 = avail_kb();
 		n = fill(dev, b.fd, &e);
 		mem1 = avail_kb();
-		tap_ok(n == PER_FILE && e == -EMFILE,
+		dxt_tap_ok(n == PER_FILE && e == -EMFILE,
 		       "%d imports of an image with %llu kB of metadata, then %s", n,
 		       (unsigned long long)meta / 1024, strerrorname_np(-e) ?: "?");
-		tap_note("kernel memory: %ld kB for %d imports, %ld kB each (metadata %llu kB): "
+		dxt_tap_note("kernel memory: %ld kB for %d imports, %ld kB each (metadata %llu kB): "
 			 "%d imports of such images would hold %llu MB, were it not for "
 			 "max_meta_mb (%lld MiB)",
 			 mem0 - mem1, n, n ? (mem0 - mem1) / n : 0,
@@ -548,15 +539,15 @@ int main(void)
 		 * taken and given back), so judge the close by what it returned
 		 * of what the imports took: a leak of the imports keeps it all.
 		 */
-		tap_ok(mem1 > mem0 - MEM_SLACK_KB || mem1 - peak >= (mem0 - peak) * 3 / 4,
+		dxt_tap_ok(mem1 > mem0 - MEM_SLACK_KB || mem1 - peak >= (mem0 - peak) * 3 / 4,
 		       "MemAvailable back after closing: %ld kB, %ld kB before, %ld kB with the imports",
 		       mem1, mem0, peak);
 		budget(&b, meta, mnt);
 		memcg(&b, meta);
 	}
 	munmap(keep, b.size);
-	dbuf_free(&b);
+	dxt_buf_free(&b);
 	free(image);
-	rm_rf(work);
-	return tap_done();
+	dxt_rm_rf(work);
+	return dxt_tap_done();
 }

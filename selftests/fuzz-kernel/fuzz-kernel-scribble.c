@@ -222,7 +222,7 @@ static void *reader(void *arg)
 }
 
 struct scribble_arg {
-	struct dbuf *b;
+	struct dxt_buf *b;
 	uint8_t *map;
 	size_t meta_end, data_off, image_size;
 };
@@ -257,11 +257,11 @@ static void *scribbler(void *arg)
 		if (n > hi - off)
 			n = hi - off;
 		if (bracket)
-			dbuf_sync(a->b->fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+			dxt_buf_sync(a->b->fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
 		for (size_t i = 0; i < n; i++)
 			a->map[off + i] = rng_chance(&r, 50) ? 0xa5 : 0x5a;
 		if (bracket)
-			dbuf_sync(a->b->fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+			dxt_buf_sync(a->b->fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
 		atomic_fetch_add(&nscribbles, 1);
 	}
 	return NULL;
@@ -312,40 +312,28 @@ int main(int argc, char **argv)
 {
 	const char *e = getenv("FUZZ_SCRIBBLE_SECONDS");
 	double secs = argc > 1 ? atof(argv[1]) : e && *e ? atof(e) : 5;
-	char work[PATH_MAX], tree[PATH_MAX + 8], img[PATH_MAX + 8], err[2 * ERRLEN];
-	const char *opts[] = { "-q", "-T", "1700000000", NULL };
+	char work[PATH_MAX], err[2 * ERRLEN];
 	struct scribble_arg sa;
 	struct daxfs_import imp;
-	struct dbuf b;
+	struct dxt_buf b;
 	pthread_t th[READERS + 1];
 	uint8_t *image, *snap;
 	size_t ilen;
-	int kind, dev, r;
+	int kind, dev, r, rc;
 	long dmabufs0;
 
-	tap_init();
+	dxt_tap_init();
 	alarm((unsigned int)secs + 120);	/* a hang ends the program */
-	kind = pick_exporter(err, sizeof(err));
-	if (kind < 0) {
-		tap_skip("fuzz-kernel-scribble", "no dma-buf exporter: %s", err);
-		return tap_done() ? 1 : 4;
-	}
-	if (make_workdir(work, sizeof(work))) {
-		tap_ok(false, "workdir: %s", strerror(errno));
-		return tap_done();
-	}
-	snprintf(tree, sizeof(tree), "%s/tree", work);
-	snprintf(img, sizeof(img), "%s/a5.img", work);
-	if (make_tree(tree) || mkimage(img, tree, opts, err, sizeof(err)) ||
-	    slurp(img, &image, &ilen)) {
-		tap_ok(false, "building the 0xA5 image: %s", err);
-		return tap_done();
-	}
-	dmabufs0 = dmabuf_count();
-	r = dbuf_alloc(kind, ilen, &b, err, sizeof(err));
-	if (r || dbuf_write(&b, 0, image, ilen)) {
-		tap_ok(false, "a %s buffer: %s", exporter_name(kind), err);
-		return tap_done();
+	kind = fuzzk_begin(&(struct fuzzk_start){ .prog = "fuzz-kernel-scribble", .flavor = -1,
+						  .tree = make_tree, .what = "building the 0xA5 image" },
+			   work, sizeof(work), &image, &ilen, &rc);
+	if (kind < 0)
+		return rc;
+	dmabufs0 = dxt_dmabuf_count();
+	r = dxt_buf_alloc(kind, ilen, &b, err, sizeof(err));
+	if (r || dxt_buf_write(&b, 0, image, ilen)) {
+		dxt_tap_ok(false, "a %s buffer: %s", dxt_exporter_name(kind), err);
+		return dxt_tap_done();
 	}
 	dev = dxt_dev_open();
 	r = dev < 0 ? dev : dxt_import(dev, b.fd, 0, &imp);
@@ -353,29 +341,29 @@ int main(int argc, char **argv)
 	if (!r)
 		r = mount_id(imp.id, mnt, MS_RDONLY, NULL);
 	if (r) {
-		tap_ok(false, "import and mount: %s", strerror(-r));
-		return tap_done();
+		dxt_tap_ok(false, "import and mount: %s", strerror(-r));
+		return dxt_tap_done();
 	}
 	r = snapshot();
 	if (r) {
-		tap_ok(false, "snapshot of the tree: %s", strerror(-r));
+		dxt_tap_ok(false, "snapshot of the tree: %s", strerror(-r));
 		umount2(mnt, MNT_DETACH);
-		return tap_done();
+		return dxt_tap_done();
 	}
 	{
 		const struct daxfs_super *sb = (const void *)image;
 
 		sa.b = &b;
-		sa.map = dbuf_mmap(&b, PROT_READ | PROT_WRITE);
+		sa.map = dxt_buf_mmap(&b, PROT_READ | PROT_WRITE);
 		sa.meta_end = le64toh(sb->names_off) + le64toh(sb->names_size);
 		sa.data_off = le64toh(sb->data_off);
 		sa.image_size = le64toh(sb->image_size);
 	}
 	if (!sa.map) {
-		tap_ok(false, "mapping the dma-buf: %s", strerror(errno));
-		return tap_done();
+		dxt_tap_ok(false, "mapping the dma-buf: %s", strerror(errno));
+		return dxt_tap_done();
 	}
-	tap_note("%d entries, exporter %s, %.0f s, %d readers", nents, exporter_name(kind),
+	dxt_tap_note("%d entries, exporter %s, %.0f s, %d readers", nents, dxt_exporter_name(kind),
 		 secs, READERS);
 	for (long i = 0; i < READERS; i++)
 		pthread_create(&th[i], NULL, reader, (void *)(i + 1));
@@ -385,7 +373,7 @@ int main(int argc, char **argv)
 	atomic_store(&stop, true);
 	for (int i = 0; i <= READERS; i++)
 		pthread_join(th[i], NULL);
-	tap_ok(!nerr, "%ld reader operations (%ld file bytes) over %ld scribbles: "
+	dxt_tap_ok(!nerr, "%ld reader operations (%ld file bytes) over %ld scribbles: "
 	       "only buffer bytes seen, metadata as at mount%s%s",
 	       atomic_load(&nops), atomic_load(&nbytes), atomic_load(&nscribbles),
 	       nerr ? ": " : "", nerr ? first_err : "");
@@ -399,7 +387,7 @@ int main(int argc, char **argv)
 		int uv = user_verdict(snap, b.size, 0, umsg, sizeof(umsg));
 		int kv = dxt_import(dev, b.fd, 0, &i2);
 
-		tap_ok(uv == kv, "the scribbled buffer imported again: kernel %s, user space %s (%s)",
+		dxt_tap_ok(uv == kv, "the scribbled buffer imported again: kernel %s, user space %s (%s)",
 		       kv ? strerrorname_np(-kv) : "accepted", uv ? strerrorname_np(-uv) : "accepted",
 		       umsg);
 		if (!kv)
@@ -408,15 +396,15 @@ int main(int argc, char **argv)
 			save_image("scribble", snap, b.size);
 	}
 	r = umount2(mnt, 0) ? -errno : 0;
-	tap_ok(!r, "umount after scribbling: %s", r ? strerror(-r) : "ok");
+	dxt_tap_ok(!r, "umount after scribbling: %s", r ? strerror(-r) : "ok");
 	if (r)
 		umount2(mnt, MNT_DETACH);
 	dxt_release(dev, imp.id);
 	close(dev);
 	munmap(sa.map, b.size);
-	dbuf_free(&b);
+	dxt_buf_free(&b);
 	if (dmabufs0 >= 0)
-		tap_ok(dmabuf_count() == dmabufs0, "dma-bufs back to %ld", dmabufs0);
-	rm_rf(work);
-	return tap_done();
+		dxt_tap_ok(dxt_dmabuf_count() == dmabufs0, "dma-bufs back to %ld", dmabufs0);
+	dxt_rm_rf(work);
+	return dxt_tap_done();
 }

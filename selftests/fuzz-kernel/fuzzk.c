@@ -21,65 +21,6 @@
 
 #include "fuzzk.h"
 
-/* ------------------------------------------------------------ TAP */
-
-static int tap_n;
-int tap_failed;
-
-void tap_init(void)
-{
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("TAP version 13\n");
-}
-
-void tap_ok(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", ok ? "" : "not ", ++tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!ok)
-		tap_failed++;
-}
-
-void tap_skip(const char *what, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("ok %d - %s # SKIP ", ++tap_n, what);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
-
-void tap_note(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
-
-int tap_done(void)
-{
-	printf("1..%d\n", tap_n);
-	return tap_failed ? 1 : 0;
-}
-
-bool ci_strict(void)
-{
-	const char *ci = getenv("CI");
-
-	return ci && !strcmp(ci, "true");
-}
-
 /* ------------------------------------------------------------ PRNG */
 
 uint64_t rng_next(struct rng *r)
@@ -108,29 +49,54 @@ uint64_t mix_seed(uint64_t seed, uint64_t i)
 	return rng_next(&r);
 }
 
+static void usage(const char *prog, const struct fuzzk_opt *o)
+{
+	fprintf(stderr, "usage: %s", prog);
+	for (; o->name; o++)
+		fprintf(stderr, o->type == FUZZK_FLAG ? " [--%s]" : " [--%s V]", o->name);
+	fprintf(stderr, "\n");
+}
+
+int fuzzk_options(int argc, char **argv, const struct fuzzk_opt *opts)
+{
+	for (int i = 1; i < argc; i++) {
+		const struct fuzzk_opt *o = opts;
+		const char *a = argv[i], *v = NULL;
+		size_t nl;
+
+		if (strncmp(a, "--", 2))
+			goto bad;
+		a += 2;
+		nl = strcspn(a, "=");
+		while (o->name && (strlen(o->name) != nl || strncmp(o->name, a, nl)))
+			o++;
+		if (!o->name)
+			goto bad;
+		if (o->type != FUZZK_FLAG) {
+			v = a[nl] == '=' ? a + nl + 1 : ++i < argc ? argv[i] : NULL;
+			if (!v)
+				goto bad;
+		}
+		switch (o->type) {
+		case FUZZK_FLAG: *(bool *)o->dst = true; break;
+		case FUZZK_LONG: *(long *)o->dst = atol(v); break;
+		case FUZZK_ULL: *(unsigned long long *)o->dst = strtoull(v, NULL, 0); break;
+		case FUZZK_DOUBLE: *(double *)o->dst = atof(v); break;
+		case FUZZK_PATH: snprintf(o->dst, PATH_MAX, "%s", v); break;
+		}
+	}
+	return 0;
+bad:
+	usage(argv[0], opts);
+	return -1;
+}
+
 double now_s(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* ------------------------------------------------------------ exporters */
-
-int pick_exporter(char *why, size_t len)
-{
-	char one[ERRLEN];
-	size_t used = 0;
-
-	why[0] = 0;
-	for (int k = 0; k < EXP_COUNT; k++) {
-		if (exporter_available(k, one, sizeof(one)))
-			return k;
-		used += snprintf(why + used, used < len ? len - used : 0, "%s%s",
-				 used ? "; " : "", one);
-	}
-	return -1;
 }
 
 /* ------------------------------------------------------------ verdict */
@@ -598,26 +564,6 @@ int walk_check(const char *mnt, const uint8_t *p, size_t len,
 
 /* ------------------------------------------------------------ seeds */
 
-static int write_pattern(const char *path, size_t size, unsigned int salt, mode_t mode)
-{
-	uint8_t *b = malloc(size ? size : 1);
-	int fd, r = 0;
-
-	if (!b)
-		return -ENOMEM;
-	for (size_t i = 0; i < size; i++)
-		b[i] = (uint8_t)(i * 31 + salt + (i >> 12));
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0 || (size && write(fd, b, size) != (ssize_t)size))
-		r = -errno;
-	if (fd >= 0 && fchmod(fd, mode))
-		r = -errno;
-	if (fd >= 0)
-		close(fd);
-	free(b);
-	return r;
-}
-
 #define J(...) (snprintf(p, sizeof(p), "%s/%s", dir, __VA_ARGS__), p)
 #define TRYZ(x) do { if ((x) < 0) { snprintf(err, len, "seed_tree %d: %s: %s", \
 	flavor, #x, strerror(errno)); return -1; } } while (0)
@@ -628,6 +574,13 @@ int seed_flavors(void)
 {
 	return 5;
 }
+
+/* Flavor 0's plain files: sizes around a page, set-id and read-only modes. */
+static const struct tree_file every_type[] = {
+	{ "empty", 0, 0, 0644 }, { "one", 1, 1, 0644 }, { "small", 100, 2, 0600 },
+	{ "page-1", 4095, 3, 0644 }, { "page", 4096, 4, 0644 }, { "page+1", 4097, 5, 04755 },
+	{ "multi", 3 * 4096 + 5, 6, 0444 },
+};
 
 int seed_tree(const char *dir, int flavor, char *err, size_t len)
 {
@@ -641,19 +594,15 @@ int seed_tree(const char *dir, int flavor, char *err, size_t len)
 		char target[301];
 		int s;
 
-		TRYN(write_pattern(J("empty"), 0, 0, 0644));
-		TRYN(write_pattern(J("one"), 1, 1, 0644));
-		TRYN(write_pattern(J("small"), 100, 2, 0600));
-		TRYN(write_pattern(J("page-1"), 4095, 3, 0644));
-		TRYN(write_pattern(J("page"), 4096, 4, 0644));
-		TRYN(write_pattern(J("page+1"), 4097, 5, 04755));
-		TRYN(write_pattern(J("multi"), 3 * 4096 + 5, 6, 0444));
+		if (fill_files(dir, every_type, sizeof(every_type) / sizeof(every_type[0]),
+			       err, len))
+			return -1;
 		TRYZ(mkdir(J("d"), 0755));
 		TRYZ(mkdir(J("d/e"), 0700));
 		TRYZ(mkdir(J("d/e/f"), 0755));
 		TRYZ(mkdir(J("empty-dir"), 01777));
-		TRYN(write_pattern(J("d/e/f/deep"), 5000, 7, 0644));
-		TRYN(write_pattern(J("d/hard"), 777, 8, 0644));
+		TRYN(fill_file(J("d/e/f/deep"), 5000, 7, 0644));
+		TRYN(fill_file(J("d/hard"), 777, 8, 0644));
 		snprintf(q, sizeof(q), "%s/d/hard", dir);
 		TRYZ(link(q, J("hard2")));
 		TRYZ(link(q, J("d/e/hard3")));
@@ -683,7 +632,7 @@ int seed_tree(const char *dir, int flavor, char *err, size_t len)
 		break;
 	}
 	case 1:		/* the smallest tree with data */
-		TRYN(write_pattern(J("f"), 1, 9, 0644));
+		TRYN(fill_file(J("f"), 1, 9, 0644));
 		break;
 	case 2:		/* only the root */
 		break;
@@ -692,7 +641,7 @@ int seed_tree(const char *dir, int flavor, char *err, size_t len)
 		for (int i = 0; i < 40; i++) {
 			snprintf(name, sizeof(name), "w/%c%02d%s", 'a' + i % 26, i,
 				 i % 3 ? "" : "-long-name-for-the-binary-search");
-			TRYN(write_pattern(J(name), i % 5 ? (size_t)i * 50 : 0, 10 + i, 0644));
+			TRYN(fill_file(J(name), i % 5 ? (size_t)i * 50 : 0, 10 + i, 0644));
 		}
 		snprintf(q, sizeof(q), "%s", dir);
 		for (int i = 0; i < 8; i++) {
@@ -702,56 +651,19 @@ int seed_tree(const char *dir, int flavor, char *err, size_t len)
 			TRYZ(mkdir(q, 0755));
 		}
 		snprintf(q + strlen(q), sizeof(q) - strlen(q), "/leaf");
-		TRYN(write_pattern(q, 4096 * 2, 60, 0644));
+		TRYN(fill_file(q, 4096 * 2, 60, 0644));
 		TRYZ(link(q, J("w/leaf-link")));
 		TRYZ(symlink("0/1/2/3/4/5/6/7/leaf", J("to-leaf")));
 		break;
 	case 4:		/* a few pages, for large alignments */
-		TRYN(write_pattern(J("a"), 3 * 4096 + 1, 70, 0644));
-		TRYN(write_pattern(J("b"), 10, 71, 0644));
+		TRYN(fill_file(J("a"), 3 * 4096 + 1, 70, 0644));
+		TRYN(fill_file(J("b"), 10, 71, 0644));
 		TRYZ(symlink("a", J("l")));
 		break;
 	default:
 		snprintf(err, len, "no seed flavor %d", flavor);
 		return -1;
 	}
-	return 0;
-}
-
-int slurp(const char *path, uint8_t **out, size_t *outlen)
-{
-	struct stat st;
-	uint8_t *b;
-	size_t done = 0;
-	int fd, r;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	b = malloc(st.st_size ? st.st_size : 1);
-	if (!b) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (done < (size_t)st.st_size) {
-		ssize_t k = read(fd, b + done, st.st_size - done);
-
-		if (k <= 0) {
-			r = k ? -errno : -EIO;
-			free(b);
-			close(fd);
-			return r;
-		}
-		done += k;
-	}
-	close(fd);
-	*out = b;
-	*outlen = done;
 	return 0;
 }
 
@@ -771,14 +683,65 @@ int seed_image(const char *work, int flavor, const char *const *extra,
 		opts[k++] = *extra;
 	opts[k] = NULL;
 	snprintf(img, sizeof(img), "%s/seed-%d-%d.img", work, flavor, n++);
-	if (mkimage(img, tree, opts, err, len))
+	if (dxt_mkimage(img, tree, opts, err, len))
 		return -1;
-	r = slurp(img, out, outlen);
+	r = dxt_slurp(img, out, outlen);
 	if (r) {
 		snprintf(err, len, "reading %s: %s", img, strerror(-r));
 		return -1;
 	}
 	return 0;
+}
+
+int fuzzk_tree_image(const char *work, const char *name, int (*make)(const char *dir),
+		     uint8_t **image, size_t *ilen, char *err, size_t len)
+{
+	const char *opts[] = { "-q", "-T", "1700000000", NULL };
+	char tree[PATH_MAX], img[PATH_MAX + 8];
+	int r;
+
+	snprintf(tree, sizeof(tree), "%s/%s", work, name);
+	snprintf(img, sizeof(img), "%s.img", tree);
+	if (make(tree)) {
+		snprintf(err, len, "%s: %s", tree, strerror(errno));
+		return -1;
+	}
+	if (dxt_mkimage(img, tree, opts, err, len))
+		return -1;
+	r = dxt_slurp(img, image, ilen);
+	if (r)
+		snprintf(err, len, "reading %s: %s", img, strerror(-r));
+	return r;
+}
+
+int fuzzk_begin(const struct fuzzk_start *s, char *work, size_t wlen,
+		uint8_t **image, size_t *ilen, int *rc)
+{
+	char err[2 * ERRLEN];
+	int kind = dxt_exporter_pick(err, sizeof(err)), r;
+
+	if (kind < 0) {
+		if (s->must)
+			dxt_tap_ok(false, "no dma-buf exporter: %s", err);
+		else
+			dxt_tap_skip(s->prog, "no dma-buf exporter: %s", err);
+		*rc = s->must ? dxt_tap_done() : dxt_tap_done() ? 1 : 4;
+		return -1;
+	}
+	r = dxt_make_workdir("daxfs-test", work, wlen);
+	if (r) {
+		snprintf(err, sizeof(err), "workdir: %s", strerror(-r));
+	} else if (s->flavor >= 0) {
+		r = seed_image(work, s->flavor, NULL, image, ilen, err, sizeof(err));
+	} else if (s->tree) {
+		r = fuzzk_tree_image(work, "tree", s->tree, image, ilen, err, sizeof(err));
+	}
+	if (r) {
+		dxt_tap_ok(false, "%s: %s", s->what, err);
+		*rc = dxt_tap_done();
+		return -1;
+	}
+	return kind;
 }
 
 /* ------------------------------------------------------------ saving */
@@ -820,20 +783,20 @@ void save_image(const char *tag, const void *p, size_t n)
 	snprintf(path, sizeof(path), "/tmp/fuzz-fail-%s.img", tag);
 	f = fopen(path, "we");
 	if (!f || fwrite(p, 1, n, f) != n) {
-		tap_note("cannot write %s: %s", path, strerror(errno));
+		dxt_tap_note("cannot write %s: %s", path, strerror(errno));
 		if (f)
 			fclose(f);
 		return;
 	}
 	fclose(f);
-	tap_note("offending image saved as %s (%zu bytes)", path, n);
+	dxt_tap_note("offending image saved as %s (%zu bytes)", path, n);
 	if (printed++ >= 8) {
-		tap_note("(not printed: more than 8 images in this run)");
+		dxt_tap_note("(not printed: more than 8 images in this run)");
 		return;
 	}
 	snprintf(gz, sizeof(gz), "%s.gz", path);
 	fflush(stdout);
-	if (!run_cmd(argv, NULL, 0) && !slurp(gz, &z, &zl)) {
+	if (!dxt_run_cmd(argv, NULL, 0) && !dxt_slurp(gz, &z, &zl)) {
 		printf("# FUZZ-IMAGE-BEGIN regress-%s.img %zu gzip\n", tag, n);
 		print_base64(z, zl);
 	} else {

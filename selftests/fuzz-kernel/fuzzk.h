@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Shared code of the fuzz-kernel-* VM tests: TAP output, a seeded PRNG,
+ * Shared code of the fuzz-kernel-* VM tests (TAP output comes from
+ * selftests/lib/dxt_tap.h): a seeded PRNG,
  * the user-space verdict (the same validator the module runs, from
  * build/format/libformat.a), a tree walk that checks a mount against the
  * image it was made from, seed trees and images, and saving an offending
@@ -20,16 +21,7 @@
 #include "daxfs_format.h"
 #include "daxfs_validate.h"
 #include "daxfs_test.h"
-
-/* ---- TAP ---- */
-void tap_init(void);
-void tap_ok(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void tap_skip(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void tap_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Prints the plan and returns the exit status: 1 if anything failed. */
-int tap_done(void);
-extern int tap_failed;
-bool ci_strict(void);		/* CI=true */
+#include "dxt_tap.h"
 
 /* ---- PRNG (splitmix64), reproducible from a seed ---- */
 struct rng {
@@ -40,12 +32,18 @@ uint64_t rng_below(struct rng *r, uint64_t n);	/* [0, n), n > 0 */
 bool rng_chance(struct rng *r, unsigned int percent);
 uint64_t mix_seed(uint64_t seed, uint64_t i);
 
+/* ---- options: --NAME VALUE, --NAME=VALUE or --FLAG ---- */
+enum fuzzk_opt_type { FUZZK_FLAG, FUZZK_LONG, FUZZK_ULL, FUZZK_DOUBLE, FUZZK_PATH };
+struct fuzzk_opt {
+	const char *name;		/* NULL ends the table */
+	enum fuzzk_opt_type type;
+	void *dst;			/* bool, long, unsigned long long, double, char[PATH_MAX] */
+};
+/* Parse argv into the table; 0, or -1 after a usage line on stderr. */
+int fuzzk_options(int argc, char **argv, const struct fuzzk_opt *o);
+
 /* ---- time ---- */
 double now_s(void);
-
-/* ---- exporters ---- */
-/* The first available of udmabuf, heap, vgem; -1 with a reason. */
-int pick_exporter(char *why, size_t len);
 
 /*
  * The user-space verdict for an image that starts at byte @off of a
@@ -78,8 +76,26 @@ int seed_flavors(void);
 /* mkdaxfs -q -T... [extra] img dir; the file's bytes via *out (malloc). */
 int seed_image(const char *work, int flavor, const char *const *extra,
 	       uint8_t **out, size_t *outlen, char *err, size_t len);
-/* Read a whole file (malloc); 0 or -errno. */
-int slurp(const char *path, uint8_t **out, size_t *len);
+
+/* make(WORK/NAME), mkdaxfs -q -T... it into WORK/NAME.img, read that (malloc). */
+int fuzzk_tree_image(const char *work, const char *name, int (*make)(const char *dir),
+		     uint8_t **image, size_t *ilen, char *err, size_t len);
+
+/* How a fuzz-kernel program starts (fuzzk_begin). */
+struct fuzzk_start {
+	const char *prog;		/* its name, for the skip line */
+	bool must;			/* no exporter is a failure, not a skip */
+	int flavor;			/* the seed image of this flavor (seed_image) */
+	int (*tree)(const char *dir);	/* flavor < 0: this tree's image (NULL: none) */
+	const char *what;		/* the image, in a failure line */
+};
+/*
+ * After dxt_tap_init(): pick an exporter (none: a skip, or with must a
+ * failure), make the work directory and the image (into *image, malloc'd).
+ * Returns the exporter, or -1 with *rc the program's exit status.
+ */
+int fuzzk_begin(const struct fuzzk_start *s, char *work, size_t wlen,
+		uint8_t **image, size_t *ilen, int *rc);
 
 /*
  * Save an offending image: /tmp/fuzz-fail-TAG.img, and on stdout

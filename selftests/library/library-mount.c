@@ -60,7 +60,7 @@ FIXTURE_SETUP(lib)
 		TH_LOG("%s", err);
 		ASSERT_TRUE(false);
 	}
-	self->imgsize = fsize(self->img);
+	self->imgsize = dxt_file_size(self->img);
 	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->dir);
 	ASSERT_EQ(0, mkdir(self->mnt, 0755));
 	self->buf = alloc_kind(variant->kind, self->dev, (size_t)self->imgsize + (64 << 10));
@@ -75,7 +75,7 @@ FIXTURE_TEARDOWN(lib)
 		close(self->buf);
 	if (self->dir[0]) {
 		umount2(self->mnt, MNT_DETACH);
-		if (rm_tree(self->dir))
+		if (dxt_rm_rf(self->dir))
 			TH_LOG("cleanup of %s failed: %s", self->dir, strerror(errno));
 	}
 }
@@ -99,7 +99,7 @@ TEST_F(lib, mount_read_umount)
 	close(self->buf);
 	self->buf = -1;
 	snprintf(p, sizeof(p), "%s/hello.txt", self->mnt);
-	ASSERT_EQ((int)strlen(HELLO), read_file(p, buf, sizeof(buf)));
+	ASSERT_EQ((int)strlen(HELLO), dxt_read_file(p, buf, sizeof(buf)));
 	EXPECT_STREQ(HELLO, buf);
 	snprintf(p, sizeof(p), "%s/sub/big.bin", self->mnt);
 	EXPECT_EQ(0, check_big(p));
@@ -201,10 +201,10 @@ FIXTURE_SETUP(image)
 		TH_LOG("%s", err);
 		ASSERT_TRUE(false);
 	}
-	self->isz = fsize(self->img);
+	self->isz = dxt_file_size(self->img);
 	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->dir);
 	ASSERT_EQ(0, mkdir(self->mnt, 0755));
-	self->bufs0 = dmabuf_count();
+	self->bufs0 = dxt_dmabuf_count();
 	ASSERT_LE(0, self->bufs0) TH_LOG("no /sys/kernel/debug/dma_buf/bufinfo");
 	memset(&self->o, 0, sizeof(self->o));
 	self->o.size = sizeof(self->o);
@@ -225,7 +225,7 @@ FIXTURE_TEARDOWN(image)
 {
 	if (self->dir[0]) {
 		umount2(self->mnt, MNT_DETACH);
-		if (rm_tree(self->dir))
+		if (dxt_rm_rf(self->dir))
 			TH_LOG("cleanup of %s failed: %s", self->dir, strerror(errno));
 	}
 }
@@ -242,13 +242,13 @@ static void check_mounted(struct __test_metadata *_metadata, const char *mnt, lo
 	char p[PATH_MAX], buf[256];
 
 	snprintf(p, sizeof(p), "%s/hello.txt", mnt);
-	EXPECT_EQ((int)strlen(HELLO), read_file(p, buf, sizeof(buf)));
+	EXPECT_EQ((int)strlen(HELLO), dxt_read_file(p, buf, sizeof(buf)));
 	EXPECT_STREQ(HELLO, buf);
 	snprintf(p, sizeof(p), "%s/sub/big.bin", mnt);
 	EXPECT_EQ(0, check_big(p));
 	EXPECT_TRUE(mountinfo_has(mnt, " ro"));
 	EXPECT_EQ(0, daxfs_umount(mnt)) TH_LOG("%s", daxfs_last_error());
-	EXPECT_EQ(bufs0, dmabuf_count());
+	EXPECT_EQ(bufs0, dxt_dmabuf_count());
 }
 
 /* Refused with errno @err, message @want, stage @stage: nothing mounted or left. */
@@ -257,7 +257,7 @@ static void check_mounted(struct __test_metadata *_metadata, const char *mnt, lo
 		EXPECT_STREQ((want), daxfs_last_error());				\
 		EXPECT_EQ((unsigned int)(at), self->info.stage);			\
 		EXPECT_FALSE(mountinfo_has(self->mnt, NULL));				\
-		EXPECT_EQ(self->bufs0, dmabuf_count());					\
+		EXPECT_EQ(self->bufs0, dxt_dmabuf_count());					\
 	} while (0)
 
 TEST_F(image, mount_image)
@@ -291,7 +291,7 @@ TEST_F(image, load_image)
 	reset_info(&self->info);
 	fd = daxfs_load_image(self->img, &self->o);
 	ASSERT_LE(0, fd) TH_LOG("%s", daxfs_last_error());
-	EXPECT_EQ(self->bufs0 + 1, dmabuf_count());
+	EXPECT_EQ(self->bufs0 + 1, dxt_dmabuf_count());
 	EXPECT_EQ(self->isz, daxfs_dmabuf_size(fd));
 	ASSERT_EQ(0, daxfs_mount_dmabuf(fd, self->mnt)) TH_LOG("%s", daxfs_last_error());
 	close(fd);
@@ -306,14 +306,14 @@ TEST_F(image, refusals)
 
 	/* Truncated file. */
 	snprintf(bad, sizeof(bad), "%s/half.img", self->dir);
-	ASSERT_EQ(0, copy_file(self->img, bad, self->isz / 2));
+	ASSERT_EQ(0, dxt_copy_file(self->img, bad, self->isz / 2, 0644));
 	reset_info(&self->info);
 	r = daxfs_mount_image(bad, self->mnt, &self->o);
 	snprintf(want, sizeof(want), "truncated: image_size %lld, file has %lld bytes", self->isz, self->isz / 2);
 	EXPECT_REFUSED(r, ENODATA, want, DAXFS_STAGE_IMAGE);
 
 	/* image_size past the file, then a 1 TiB claim. */
-	ASSERT_EQ(0, copy_file(self->img, bad, -1));
+	ASSERT_EQ(0, dxt_copy_file(self->img, bad, -1, 0644));
 	ASSERT_EQ(0, set_image_size(bad, (uint64_t)self->isz + 4096));
 	reset_info(&self->info);
 	r = daxfs_mount_image(bad, self->mnt, &self->o);
@@ -337,7 +337,7 @@ TEST_F(image, refusals)
 		EXPECT_EQ(0, strncmp(daxfs_last_error(), "not enough memory: the buffer needs 1099511627776 bytes, ", 57))
 			TH_LOG("%s", daxfs_last_error());
 		EXPECT_EQ(DAXFS_STAGE_MEMORY, self->info.stage);
-		EXPECT_EQ(self->bufs0, dmabuf_count());
+		EXPECT_EQ(self->bufs0, dxt_dmabuf_count());
 	}
 
 	/* A pipe: fine, then one that ends early. */
@@ -388,7 +388,7 @@ TEST_F(image, file_shrinks_during_load)
 	pid_t pid;
 
 	snprintf(shrink, sizeof(shrink), "%s/shrink.img", self->dir);
-	ASSERT_EQ(0, copy_file(self->img, shrink, -1));
+	ASSERT_EQ(0, dxt_copy_file(self->img, shrink, -1, 0644));
 	ASSERT_EQ(0, pipe(g));
 	ASSERT_EQ(0, pipe(d));
 	pid = fork();
@@ -461,7 +461,7 @@ TEST_F(image, block_device)
 		char out[1024];
 		const char *argv[] = { "/sbin/modprobe", "loop", NULL };
 
-		EXPECT_EQ(0, run(out, sizeof(out), argv)) TH_LOG("modprobe loop: %s", out);
+		EXPECT_EQ(0, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("modprobe loop: %s", out);
 	}
 	lfd = loop_over(self->img, dev, sizeof(dev));
 	ASSERT_LE(0, lfd) TH_LOG("loop device: %s", strerror(errno));
@@ -476,7 +476,7 @@ TEST_F(image, block_device)
 
 	/* A device smaller than its image says. */
 	snprintf(half, sizeof(half), "%s/half.img", self->dir);
-	ASSERT_EQ(0, copy_file(self->img, half, self->isz / 2));
+	ASSERT_EQ(0, dxt_copy_file(self->img, half, self->isz / 2, 0644));
 	lfd = loop_over(half, dev, sizeof(dev));
 	ASSERT_LE(0, lfd) TH_LOG("loop device: %s", strerror(errno));
 	reset_info(&self->info);

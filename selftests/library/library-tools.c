@@ -39,14 +39,14 @@ FIXTURE_SETUP(tools)
 	}
 	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->dir);
 	ASSERT_EQ(0, mkdir(self->mnt, 0755));
-	tool_path(self->ctl, sizeof(self->ctl), "lib/daxfsctl");
+	dxt_build_path(self->ctl, sizeof(self->ctl), "lib/daxfsctl");
 }
 
 FIXTURE_TEARDOWN(tools)
 {
 	if (self->dir[0]) {
 		umount2(self->mnt, MNT_DETACH);
-		if (rm_tree(self->dir))
+		if (dxt_rm_rf(self->dir))
 			TH_LOG("cleanup of %s failed: %s", self->dir, strerror(errno));
 	}
 }
@@ -58,47 +58,47 @@ TEST_F(tools, daxfsctl_end_to_end)
 	{
 		const char *argv[] = { self->ctl, "mount", self->img, self->mnt, NULL };
 
-		ASSERT_EQ(0, run(out, sizeof(out), argv)) TH_LOG("%s", out);
+		ASSERT_EQ(0, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
 		TH_LOG("%s", out);
 	}
 	snprintf(p, sizeof(p), "%s/hello.txt", self->mnt);
-	ASSERT_LT(0, read_file(p, buf, sizeof(buf)));
+	ASSERT_LT(0, dxt_read_file(p, buf, sizeof(buf)));
 	EXPECT_STREQ(HELLO, buf);
 	{
 		const char *argv[] = { self->ctl, "list", NULL };
 
-		EXPECT_EQ(0, run(out, sizeof(out), argv));
+		EXPECT_EQ(0, dxt_run_cmd(argv, out, sizeof(out)));
 		EXPECT_NE(NULL, strstr(out, self->mnt)) TH_LOG("%s", out);
 		TH_LOG("list:\n%s", out);
 	}
 	{
 		const char *argv[] = { self->ctl, "info", self->mnt, NULL };
 
-		EXPECT_EQ(0, run(out, sizeof(out), argv));
+		EXPECT_EQ(0, dxt_run_cmd(argv, out, sizeof(out)));
 		EXPECT_NE(NULL, strstr(out, "daxfs options")) TH_LOG("%s", out);
 		TH_LOG("info:\n%s", out);
 	}
 	{
 		const char *argv[] = { self->ctl, "umount", self->mnt, NULL };
 
-		EXPECT_EQ(0, run(out, sizeof(out), argv)) TH_LOG("%s", out);
+		EXPECT_EQ(0, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
 		EXPECT_FALSE(mountinfo_has(self->mnt, NULL));
-		EXPECT_EQ(1, run(out, sizeof(out), argv)) TH_LOG("second umount: %s", out);
+		EXPECT_EQ(1, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("second umount: %s", out);
 	}
 	{
 		const char *argv[] = { self->ctl, "mount", "--heap=no-such-heap", self->img, self->mnt, NULL };
 
-		EXPECT_EQ(3, run(out, sizeof(out), argv)) TH_LOG("%s", out);
+		EXPECT_EQ(3, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
 	}
 	{
 		const char *argv[] = { self->ctl, "mount", "/etc/hostname", self->mnt, NULL };
 
-		EXPECT_EQ(4, run(out, sizeof(out), argv)) TH_LOG("%s", out);
+		EXPECT_EQ(4, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
 	}
 	{
 		const char *argv[] = { self->ctl, "mount", self->img, NULL };
 
-		EXPECT_EQ(2, run(out, sizeof(out), argv));
+		EXPECT_EQ(2, dxt_run_cmd(argv, out, sizeof(out)));
 	}
 }
 
@@ -108,7 +108,7 @@ TEST_F(tools, daxfsctl_fd)
 	int img = open(self->img, O_RDONLY), b;
 
 	ASSERT_LE(0, img);
-	b = daxfs_dmabuf_alloc_auto((size_t)fsize(self->img), NULL, 0);
+	b = daxfs_dmabuf_alloc_auto((size_t)dxt_file_size(self->img), NULL, 0);
 	ASSERT_LE(0, b) TH_LOG("%s", daxfs_last_error());
 	ASSERT_EQ(0, daxfs_dmabuf_fill(b, img, 0, NULL, NULL));
 	close(img);
@@ -117,11 +117,11 @@ TEST_F(tools, daxfsctl_fd)
 	{
 		const char *argv[] = { self->ctl, "mount", fdarg, "-o", "nodev", self->mnt, NULL };
 
-		ASSERT_EQ(0, run(out, sizeof(out), argv)) TH_LOG("%s", out);
+		ASSERT_EQ(0, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
 	}
 	close(b);
 	snprintf(p, sizeof(p), "%s/hello.txt", self->mnt);
-	ASSERT_LT(0, read_file(p, buf, sizeof(buf)));
+	ASSERT_LT(0, dxt_read_file(p, buf, sizeof(buf)));
 	EXPECT_TRUE(mountinfo_has(self->mnt, "nodev"));
 	EXPECT_EQ(0, daxfs_umount(self->mnt));
 }
@@ -157,7 +157,7 @@ static int with_helper_ns(const char *dir)
 	}
 	if (d)
 		closedir(d);
-	tool_path(helper, sizeof(helper), "lib/mount.daxfs");
+	dxt_build_path(helper, sizeof(helper), "lib/mount.daxfs");
 	snprintf(q, sizeof(q), "%s/mount.daxfs", farm);
 	if (symlink(helper, q))
 		return -4;
@@ -186,21 +186,21 @@ TEST_F(tools, mount_helper)
 			const char *argv[] = { "/usr/bin/mount", "-t", "daxfs", "-o", opts, "none",
 					       self->mnt, NULL };
 
-			r = run(out, sizeof(out), argv);
+			r = dxt_run_cmd(argv, out, sizeof(out));
 			if (r) {
 				printf("# mount -o image=: exit %d: %s\n", r, out);
 				_exit(11);
 			}
 		}
 		snprintf(p, sizeof(p), "%s/hello.txt", self->mnt);
-		if (read_file(p, buf, sizeof(buf)) <= 0 || strcmp(buf, HELLO))
+		if (dxt_read_file(p, buf, sizeof(buf)) <= 0 || strcmp(buf, HELLO))
 			_exit(12);
 		if (!mountinfo_has(self->mnt, "nosuid"))
 			_exit(13);
 		{
 			const char *argv[] = { "/usr/bin/umount", self->mnt, NULL };
 
-			if (run(out, sizeof(out), argv))
+			if (dxt_run_cmd(argv, out, sizeof(out)))
 				_exit(14);
 		}
 		/* Without image=: an import id as the source, straight to mount(2). */
@@ -209,21 +209,21 @@ TEST_F(tools, mount_helper)
 			char src[64];
 			int ctl = daxfs_ctl_open(), b, img = open(self->img, O_RDONLY);
 
-			b = daxfs_dmabuf_alloc_auto((size_t)fsize(self->img), NULL, 0);
+			b = daxfs_dmabuf_alloc_auto((size_t)dxt_file_size(self->img), NULL, 0);
 			if (ctl < 0 || b < 0 || img < 0 || daxfs_dmabuf_fill(b, img, 0, NULL, NULL) ||
 			    daxfs_import(ctl, b, 0, &imp))
 				_exit(15);
 			snprintf(src, sizeof(src), "dmabuf:%llu", (unsigned long long)imp.id);
 			const char *argv[] = { "/usr/bin/mount", "-t", "daxfs", src, self->mnt, NULL };
 
-			r = run(out, sizeof(out), argv);
+			r = dxt_run_cmd(argv, out, sizeof(out));
 			if (r) {
 				printf("# mount %s: exit %d: %s\n", src, r, out);
 				_exit(16);
 			}
 			close(ctl);
 			close(b);
-			if (read_file(p, buf, sizeof(buf)) <= 0 || strcmp(buf, HELLO))
+			if (dxt_read_file(p, buf, sizeof(buf)) <= 0 || strcmp(buf, HELLO))
 				_exit(17);
 			umount2(self->mnt, 0);
 		}
@@ -247,7 +247,7 @@ static pid_t start_mountd(const char *dir, char *sock, size_t socklen, int *log)
 	int p[2];
 	pid_t pid;
 
-	tool_path(bin, sizeof(bin), "lib/daxfs-mountd");
+	dxt_build_path(bin, sizeof(bin), "lib/daxfs-mountd");
 	snprintf(sock, socklen, "%s/mountd.sock", dir);
 	snprintf(pol, sizeof(pol), "%s/mountd.conf", dir);
 	snprintf(sockarg, sizeof(sockarg), "--socket=%s", sock);
@@ -328,10 +328,10 @@ TEST_F(tools, mountd_policy)
 	ASSERT_EQ(0, chown(denied, 65534, 65534));
 	snprintf(pol, sizeof(pol), "%s/mountd.conf", self->dir);
 	snprintf(text, sizeof(text), "allow uid:65534 %s\n", allowed);
-	ASSERT_EQ(0, write_file(pol, text, strlen(text)));
+	ASSERT_EQ(0, dxt_write_file(pol, text, strlen(text)));
 
 	img = open(self->img, O_RDONLY);
-	b = daxfs_dmabuf_alloc_auto((size_t)fsize(self->img), NULL, 0);
+	b = daxfs_dmabuf_alloc_auto((size_t)dxt_file_size(self->img), NULL, 0);
 	ASSERT_LE(0, b) TH_LOG("%s", daxfs_last_error());
 	ASSERT_EQ(0, daxfs_dmabuf_fill(b, img, 0, NULL, NULL));
 	close(img);
@@ -344,7 +344,7 @@ TEST_F(tools, mountd_policy)
 	EXPECT_EQ(0, rc);
 	EXPECT_TRUE(mountinfo_has(m, "nosuid,nodev"));
 	snprintf(p, sizeof(p), "%s/hello.txt", m);
-	EXPECT_LT(0, read_file(p, buf, sizeof(buf)));
+	EXPECT_LT(0, dxt_read_file(p, buf, sizeof(buf)));
 	EXPECT_EQ(0, daxfs_umount(m)) TH_LOG("%s", daxfs_last_error());
 
 	EXPECT_EQ(EPERM, client_as_nobody(sock, b, denied));
@@ -426,20 +426,20 @@ static int build_cases(struct env *e, char *err, size_t errlen)
 	memset(c, 0, sizeof(e->c));
 	c[0].name = "truncated file";
 	snprintf(c[0].file, sizeof(c[0].file), "%s/half.img", e->dir);
-	if (copy_file(e->img, c[0].file, isz / 2))
+	if (dxt_copy_file(e->img, c[0].file, isz / 2, 0644))
 		return snprintf(err, errlen, "copy %s", c[0].file), -1;
 	snprintf(c[0].want, sizeof(c[0].want), "truncated: image_size %lld, file has %lld bytes", isz, isz / 2);
 
 	c[1].name = "image_size past the file";
 	snprintf(c[1].file, sizeof(c[1].file), "%s/past.img", e->dir);
-	if (copy_file(e->img, c[1].file, -1) || set_image_size(c[1].file, (uint64_t)isz + (2 << 20)))
+	if (dxt_copy_file(e->img, c[1].file, -1, 0644) || set_image_size(c[1].file, (uint64_t)isz + (2 << 20)))
 		return snprintf(err, errlen, "copy %s", c[1].file), -1;
 	snprintf(c[1].want, sizeof(c[1].want), "truncated: image_size %lld, file has %lld bytes",
 		 isz + (2 << 20), isz);
 
 	c[2].name = "a 1 TiB claim in a small file";
 	snprintf(c[2].file, sizeof(c[2].file), "%s/claim.img", e->dir);
-	if (copy_file(e->img, c[2].file, -1) || set_image_size(c[2].file, tib))
+	if (dxt_copy_file(e->img, c[2].file, -1, 0644) || set_image_size(c[2].file, tib))
 		return snprintf(err, errlen, "copy %s", c[2].file), -1;
 	snprintf(c[2].want, sizeof(c[2].want), "truncated: image_size %llu, file has %lld bytes", tib, isz);
 
@@ -478,8 +478,8 @@ static int env_setup(struct env *e, const char *dir, const char *img, const char
 	snprintf(e->src, sizeof(e->src), "%s/src", dir);
 	snprintf(e->img, sizeof(e->img), "%s", img);
 	snprintf(e->mnt, sizeof(e->mnt), "%s", mnt);
-	tool_path(e->ctl, sizeof(e->ctl), "lib/daxfsctl");
-	e->isz = fsize(img);
+	dxt_build_path(e->ctl, sizeof(e->ctl), "lib/daxfsctl");
+	e->isz = dxt_file_size(img);
 	return build_cases(e, err, errlen);
 }
 
@@ -522,7 +522,7 @@ static void check_front(struct __test_metadata *_metadata, struct env *e, enum f
 {
 	char out[16384], opt[PATH_MAX + 16], sockarg[PATH_MAX + 16], p[PATH_MAX], buf[256];
 	const char *argv[8];
-	long bufs0 = dmabuf_count();
+	long bufs0 = dxt_dmabuf_count();
 	pid_t feeder = -1;
 	int rc;
 
@@ -534,7 +534,7 @@ static void check_front(struct __test_metadata *_metadata, struct env *e, enum f
 		front_argv(e, front, c->file, c->pipe_len > 0, argv, opt, sizeof(opt), sockarg, sizeof(sockarg));
 		if (c->pipe_len > 0)
 			in = pipe_from_file(c->file, c->pipe_len, &feeder);
-		rc = run_in(out, sizeof(out), argv, in);
+		rc = dxt_run(argv, in, out, sizeof(out));
 		if (in >= 0) {
 			close(in);
 			waitpid(feeder, NULL, 0);
@@ -543,7 +543,7 @@ static void check_front(struct __test_metadata *_metadata, struct env *e, enum f
 		EXPECT_EQ(c->status[front], rc) TH_LOG("%s: %s: wrong exit status", front_name[front], c->name);
 		EXPECT_NE(NULL, strstr(out, c->want)) TH_LOG("%s: %s: want \"%s\"", front_name[front], c->name, c->want);
 		EXPECT_FALSE(mountinfo_has(e->mnt, NULL)) TH_LOG("%s: %s: mounted", front_name[front], c->name);
-		EXPECT_EQ(bufs0, dmabuf_count()) TH_LOG("%s: %s: a dma-buf was left", front_name[front], c->name);
+		EXPECT_EQ(bufs0, dxt_dmabuf_count()) TH_LOG("%s: %s: a dma-buf was left", front_name[front], c->name);
 	}
 
 	/* A file that shrinks during the copy: truncated by us while the loader is stopped. */
@@ -553,7 +553,7 @@ static void check_front(struct __test_metadata *_metadata, struct env *e, enum f
 		bool hit;
 
 		snprintf(shrink, sizeof(shrink), "%s/shrink.img", e->dir);
-		ASSERT_EQ(0, copy_file(e->img, shrink, -1));
+		ASSERT_EQ(0, dxt_copy_file(e->img, shrink, -1, 0644));
 		front_argv(e, front, shrink, false, argv, opt, sizeof(opt), sockarg, sizeof(sockarg));
 		rc = run_truncating_at_sync(out, sizeof(out), argv, shrink, 1 << 20, &hit);
 		TH_LOG("%s, a file that shrinks during the load: exit %d: %s", front_name[front], rc, out);
@@ -563,7 +563,7 @@ static void check_front(struct __test_metadata *_metadata, struct env *e, enum f
 		EXPECT_EQ(front == MOUNT_HELPER ? 32 : 4, rc);
 		EXPECT_NE(NULL, strstr(out, want)) TH_LOG("want \"%s\"", want);
 		EXPECT_FALSE(mountinfo_has(e->mnt, NULL));
-		EXPECT_EQ(bufs0, dmabuf_count());
+		EXPECT_EQ(bufs0, dxt_dmabuf_count());
 	}
 
 	/* A pipe with the whole image: mounted, readable; then unmounted, nothing left. */
@@ -571,21 +571,21 @@ static void check_front(struct __test_metadata *_metadata, struct env *e, enum f
 		int in = pipe_from_file(e->img, -1, &feeder);
 
 		front_argv(e, front, e->img, true, argv, opt, sizeof(opt), sockarg, sizeof(sockarg));
-		rc = run_in(out, sizeof(out), argv, in);
+		rc = dxt_run(argv, in, out, sizeof(out));
 		close(in);
 		waitpid(feeder, NULL, 0);
 		EXPECT_EQ(0, rc) TH_LOG("%s from a pipe: %s", front_name[front], out);
 		snprintf(p, sizeof(p), "%s/hello.txt", e->mnt);
-		EXPECT_LT(0, read_file(p, buf, sizeof(buf)));
+		EXPECT_LT(0, dxt_read_file(p, buf, sizeof(buf)));
 		EXPECT_STREQ(HELLO, buf);
 		snprintf(p, sizeof(p), "%s/sub/big.bin", e->mnt);
 		EXPECT_EQ(0, check_big(p));
 		EXPECT_EQ(0, daxfs_umount(e->mnt)) TH_LOG("%s", daxfs_last_error());
-		EXPECT_EQ(bufs0, dmabuf_count());
+		EXPECT_EQ(bufs0, dxt_dmabuf_count());
 	}
 	/* And the file itself, after all that. */
 	front_argv(e, front, e->img, false, argv, opt, sizeof(opt), sockarg, sizeof(sockarg));
-	rc = run(out, sizeof(out), argv);
+	rc = dxt_run_cmd(argv, out, sizeof(out));
 	EXPECT_EQ(0, rc) TH_LOG("%s: %s", front_name[front], out);
 	EXPECT_TRUE(mountinfo_has(e->mnt, NULL));
 	EXPECT_EQ(0, daxfs_umount(e->mnt)) TH_LOG("%s", daxfs_last_error());
@@ -633,7 +633,7 @@ TEST_F(tools, mountd_client_refuses_bad_images)
 	ASSERT_EQ(0, env_setup(&e, self->dir, self->img, self->mnt, err, sizeof(err))) TH_LOG("%s", err);
 	snprintf(pol, sizeof(pol), "%s/mountd.conf", self->dir);
 	snprintf(text, sizeof(text), "# root only\n");
-	ASSERT_EQ(0, write_file(pol, text, strlen(text)));
+	ASSERT_EQ(0, dxt_write_file(pol, text, strlen(text)));
 	d = start_mountd(self->dir, e.sock, sizeof(e.sock), &logfd);
 	ASSERT_LT(0, d);
 	mountd_log(logfd, log, sizeof(log));
@@ -670,7 +670,7 @@ static int cg_write(const char *cg, const char *file, const char *val)
 	char p[PATH_MAX + 64];
 
 	snprintf(p, sizeof(p), "%s/%s", cg, file);
-	return write_file(p, val, strlen(val));
+	return dxt_write_file(p, val, strlen(val));
 }
 
 TEST_F(tools, memory_cgroup_limit)
@@ -678,7 +678,7 @@ TEST_F(tools, memory_cgroup_limit)
 	char root[PATH_MAX] = "/sys/fs/cgroup", cg[PATH_MAX + 32], img[PATH_MAX], src[PATH_MAX];
 	char out[8192], ctl[256], cmd[4 * PATH_MAX];
 	bool mounted = false, enabled = false;
-	long bufs0 = dmabuf_count();
+	long bufs0 = dxt_dmabuf_count();
 	struct stat st;
 	int rc;
 
@@ -697,7 +697,7 @@ TEST_F(tools, memory_cgroup_limit)
 		snprintf(root, sizeof(root), "%s", CG_MNT);
 	}
 	snprintf(ctl, sizeof(ctl), "%s/cgroup.subtree_control", root);
-	if (read_file(ctl, out, sizeof(out)) < 0 || !strstr(out, "memory")) {
+	if (dxt_read_file(ctl, out, sizeof(out)) < 0 || !strstr(out, "memory")) {
 		ASSERT_EQ(0, cg_write(root, "cgroup.subtree_control", "+memory")) TH_LOG("enable memory: %s", strerror(errno));
 		enabled = true;
 	}
@@ -712,16 +712,16 @@ TEST_F(tools, memory_cgroup_limit)
 	{
 		const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
 
-		rc = run(out, sizeof(out), argv);
+		rc = dxt_run_cmd(argv, out, sizeof(out));
 		TH_LOG("memory.max 32M: exit %d: %s", rc, out);
 		EXPECT_EQ(3, rc);
 		EXPECT_NE(NULL, strstr(out, "not enough memory: the buffer needs 67108864 bytes, "));
 		EXPECT_NE(NULL, strstr(out, "(cgroup /daxfs-lib-tools: memory.max 33554432, memory.current "));
 		EXPECT_FALSE(mountinfo_has(self->mnt, NULL));
-		EXPECT_EQ(bufs0, dmabuf_count());
+		EXPECT_EQ(bufs0, dxt_dmabuf_count());
 
 		ASSERT_EQ(0, cg_write(cg, "memory.max", "536870912"));
-		rc = run(out, sizeof(out), argv);
+		rc = dxt_run_cmd(argv, out, sizeof(out));
 		EXPECT_EQ(0, rc) TH_LOG("memory.max 512M: %s", out);
 		EXPECT_TRUE(mountinfo_has(self->mnt, NULL));
 		EXPECT_EQ(0, daxfs_umount(self->mnt)) TH_LOG("%s", daxfs_last_error());

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Helpers of the library-* VM tests (kselftest harness, run by selftests/vm/run). */
+/*
+ * Helpers of the library-* VM tests (kselftest harness, run by selftests/vm/run);
+ * buffers, commands and files come from the test bed's library, selftests/lib/.
+ */
 #ifndef DAXFS_LIB_VMTEST_H
 #define DAXFS_LIB_VMTEST_H
 
@@ -23,66 +26,29 @@
 
 #include "kselftest_harness.h"
 #include "daxfs-dmabuf.h"
+#include "dxt_dmabuf.h"
+#include "dxt_util.h"
 
-static inline const char *src_dir(void)
-{
-	const char *s = getenv("DAXFS_SRC");
-
-	return s && *s ? s : BUILD_LIB "/../..";
-}
-
-static inline void tool_path(char *out, size_t len, const char *rel)
-{
-	snprintf(out, len, "%s/build/%s", src_dir(), rel);
-}
-
-/* Is the exporter there?  kind: "heap", "udmabuf", "vgem". */
+/* Is the exporter there?  kind: "heap", "udmabuf", "vgem" (its card into dev). */
 static inline bool have_exporter(const char *kind, char *dev, size_t devlen)
 {
-	if (!strcmp(kind, "heap"))
-		return access("/dev/dma_heap/system", R_OK) == 0;
-	if (!strcmp(kind, "udmabuf"))
-		return access("/dev/udmabuf", R_OK | W_OK) == 0;
-	if (!strcmp(kind, "vgem")) {
-		/* Ask each card its driver name (DRM_IOCTL_VERSION). */
-		struct { int maj, min, patch; size_t name_len; char *name; size_t date_len;
-			 char *date; size_t desc_len; char *desc; } v;
-		glob_t g;
-		bool found = false;
+	int k = dxt_exporter_by_name(kind), fd;
 
-		if (glob("/dev/dri/card*", 0, NULL, &g))
-			return false;
-		for (size_t i = 0; i < g.gl_pathc && !found; i++) {
-			char name[32] = "";
-			int fd = open(g.gl_pathv[i], O_RDWR | O_CLOEXEC);
-
-			if (fd < 0)
-				continue;
-			memset(&v, 0, sizeof(v));
-			v.name = name;
-			v.name_len = sizeof(name) - 1;
-			if (ioctl(fd, _IOWR('d', 0x00, v), &v) == 0 && !strcmp(name, "vgem")) {
-				snprintf(dev, devlen, "%s", g.gl_pathv[i]);
-				found = true;
-			}
-			close(fd);
-		}
-		globfree(&g);
-		return found;
-	}
-	return false;
+	if (k != DXT_EXP_VGEM)
+		return k >= 0 && dxt_exporter_available(k, NULL, 0);
+	fd = dxt_vgem_open(dev, devlen);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
 }
 
 /* CI=true: the matrix promises vgem everywhere, heap and udmabuf beyond 6.1. */
 static inline bool exporter_required(const char *kind)
 {
-	const char *ci = getenv("CI"), *k = getenv("DAXFS_KERNEL");
+	int k = dxt_exporter_by_name(kind);
 
-	if (!ci || strcmp(ci, "true"))
-		return false;
-	if (!strcmp(kind, "vgem"))
-		return true;
-	return !(k && !strcmp(k, "bookworm"));
+	return k >= 0 && dxt_exporter_required(k);
 }
 
 static inline int alloc_kind(const char *kind, const char *dev, size_t size)
@@ -92,102 +58,6 @@ static inline int alloc_kind(const char *kind, const char *dev, size_t size)
 	if (!strcmp(kind, "udmabuf"))
 		return daxfs_dmabuf_alloc_udmabuf(size, 0);
 	return daxfs_dmabuf_alloc_drm(dev, size);
-}
-
-/* Read a pipe to its end into out (NUL-terminated), retrying on EINTR. */
-static inline void slurp(int fd, char *out, size_t outlen)
-{
-	size_t got = 0;
-
-	for (;;) {
-		ssize_t n = read(fd, out + got, outlen - 1 - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		if (got == outlen - 1)
-			break;
-	}
-	out[got] = '\0';
-}
-
-/*
- * Run argv with stdin_fd (-1: inherited) as its standard input; capture
- * stdout+stderr into out; return the exit status or -1.
- */
-static inline int run_in(char *out, size_t outlen, const char *const argv[], int stdin_fd)
-{
-	int p[2], status;
-	pid_t pid;
-
-	if (pipe(p))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		if (stdin_fd >= 0)
-			dup2(stdin_fd, 0);
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		close(p[0]);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	slurp(p[0], out, outlen);
-	close(p[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* Run argv; capture stdout+stderr into out; return the exit status or -1. */
-static inline int run(char *out, size_t outlen, const char *const argv[])
-{
-	return run_in(out, outlen, argv, -1);
-}
-
-static inline int rm_tree_cb(const char *p, const struct stat *st, int type, struct FTW *f)
-{
-	(void)st; (void)f;
-	return (type == FTW_DP ? rmdir(p) : unlink(p)) ? -1 : 0;
-}
-
-/*
- * rm -rf without a fork: a fork+exec costs up to a second in the debug
- * kernel's guest.  0, or -1 with errno.
- */
-static inline int rm_tree(const char *path)
-{
-	return nftw(path, rm_tree_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static inline int write_file(const char *path, const void *p, size_t n)
-{
-	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-	ssize_t w;
-
-	if (fd < 0)
-		return -errno;
-	w = write(fd, p, n);
-	close(fd);
-	return w == (ssize_t)n ? 0 : -EIO;
-}
-
-static inline int read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return (int)n;
 }
 
 #define HELLO "hello from a dma-buf\n"
@@ -208,7 +78,7 @@ static inline int make_image(const char *dir, char *img, size_t imglen, char *er
 	snprintf(src, sizeof(src), "%s/src", dir);
 	mkdir(src, 0755);
 	snprintf(p, sizeof(p), "%s/hello.txt", src);
-	if (write_file(p, HELLO, strlen(HELLO)))
+	if (dxt_write_file(p, HELLO, strlen(HELLO)))
 		return snprintf(err, errlen, "write %s", p), -1;
 	snprintf(p, sizeof(p), "%s/sub", src);
 	mkdir(p, 0755);
@@ -216,16 +86,16 @@ static inline int make_image(const char *dir, char *img, size_t imglen, char *er
 	big = malloc(BIG_SIZE);
 	for (size_t i = 0; i < BIG_SIZE; i++)
 		big[i] = big_byte(i);
-	r = write_file(p, big, BIG_SIZE);
+	r = dxt_write_file(p, big, BIG_SIZE);
 	free(big);
 	if (r)
 		return snprintf(err, errlen, "write %s", p), -1;
 	snprintf(img, imglen, "%s/image.daxfs", dir);
-	tool_path(mk, sizeof(mk), "tools/mkdaxfs");
+	dxt_build_path(mk, sizeof(mk), "tools/mkdaxfs");
 	{
 		const char *argv[] = { mk, "-q", "--label=libtest", img, src, NULL };
 
-		r = run(out, sizeof(out), argv);
+		r = dxt_run_cmd(argv, out, sizeof(out));
 	}
 	if (r)
 		return snprintf(err, errlen, "mkdaxfs exit %d: %s", r, out), -1;
@@ -254,13 +124,6 @@ static inline int check_big(const char *path)
 	return bad ? -1 : 0;
 }
 
-static inline off_t fsize(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) ? -1 : st.st_size;
-}
-
 static inline bool mountinfo_has(const char *mnt, const char *needle)
 {
 	char line[8192];
@@ -279,29 +142,6 @@ static inline bool mountinfo_has(const char *mnt, const char *needle)
 	return found;
 }
 
-/* Number of live dma-bufs per debugfs bufinfo, or -1 if unavailable. */
-static inline long dmabuf_count(void)
-{
-	FILE *f = fopen("/sys/kernel/debug/dma_buf/bufinfo", "re");
-	char line[512];
-	long n = -1;
-
-	if (!f)
-		return -1;
-	/* "Total N objects, M bytes"; not a buffer's "Total N devices attached". */
-	while (fgets(line, sizeof(line), f)) {
-		long v;
-		int end = 0;
-
-		if (sscanf(line, "Total %ld objects%n", &v, &end) == 1 && end > 0) {
-			n = v;
-			break;
-		}
-	}
-	fclose(f);
-	return n;
-}
-
 /* Overwrite the superblock's image_size (the CRC is left as it was). */
 static inline int set_image_size(const char *img, uint64_t v)
 {
@@ -315,35 +155,6 @@ static inline int set_image_size(const char *img, uint64_t v)
 	return w == (ssize_t)sizeof(v) ? 0 : -1;
 }
 
-/* A copy of the file src at dst, cut to len bytes (-1: whole). */
-static inline int copy_file(const char *src, const char *dst, off_t len)
-{
-	int in = open(src, O_RDONLY), out = open(dst, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-	char buf[65536];
-	off_t done = 0;
-	int r = 0;
-
-	if (in < 0 || out < 0)
-		r = -1;
-	while (!r && (len < 0 || done < len)) {
-		size_t want = len < 0 || len - done > (off_t)sizeof(buf) ? sizeof(buf) : (size_t)(len - done);
-		ssize_t n = read(in, buf, want);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (write(out, buf, (size_t)n) != n)
-			r = -1;
-		done += n;
-	}
-	if (in >= 0)
-		close(in);
-	if (out >= 0)
-		close(out);
-	return r;
-}
-
 /* mkdaxfs --size=SIZE IMG SRCDIR: a valid image padded with a hole. */
 static inline int make_sized_image(const char *src, const char *img, const char *size,
 				   char *out, size_t outlen)
@@ -351,9 +162,9 @@ static inline int make_sized_image(const char *src, const char *img, const char 
 	char mk[PATH_MAX], sz[64];
 	const char *argv[] = { mk, "-q", sz, img, src, NULL };
 
-	tool_path(mk, sizeof(mk), "tools/mkdaxfs");
+	dxt_build_path(mk, sizeof(mk), "tools/mkdaxfs");
 	snprintf(sz, sizeof(sz), "--size=%s", size);
-	return run(out, outlen, argv);
+	return dxt_run_cmd(argv, out, outlen);
 }
 
 /* A pipe whose write end a child fills with the first len bytes of path (-1: all), then closes. */
@@ -460,7 +271,7 @@ static inline int run_truncating_at_sync(char *out, size_t outlen, const char *c
 		ptrace(*hit ? PTRACE_CONT : PTRACE_SYSCALL, w, NULL, (void *)(long)sig);
 	}
 out:
-	slurp(p[0], out, outlen);
+	dxt_read_fd(p[0], out, outlen);
 	close(p[0]);
 	return rc;
 }

@@ -3,7 +3,8 @@
  * smoke-dmabuf: the dma-buf exporters of the VM test bed work.
  *
  * For every exporter the kernel has (udmabuf from a sealed memfd, the system
- * dma-heap, a vgem dumb buffer exported with PRIME) get a dma-buf, write a
+ * dma-heap, a vgem dumb buffer exported with PRIME) get a dma-buf from the
+ * test bed's allocator (selftests/lib/dxt_dmabuf.c), write a
  * pattern through one mmap (DMA_BUF_IOCTL_SYNC around it), read it back
  * through a second mmap of the same fd.  The driver's tests build on these
  * exporters, so this tells "the test bed is broken" apart from "daxfs is".
@@ -15,8 +16,6 @@
  * and checks the failures are counted, by the harness and by
  * scripts/tap-summary: a suite that cannot fail proves nothing.
  */
-#define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -32,62 +31,20 @@
 #include <unistd.h>
 
 #include <linux/dma-buf.h>
-#include <linux/dma-heap.h>
-#include <linux/udmabuf.h>
-#include <xf86drm.h>
 
 #include "kselftest_harness.h"
+#include "dxt_dmabuf.h"
 
 #define BUF_SIZE (256 * 1024)
 
-/* Which exporters each kernel of the matrix must have (docs, ENVIRONMENT). */
-static const struct {
-	const char *kernel;
-	bool udmabuf, heap, vgem;
-} matrix[] = {
-	{ "bookworm", false, false, true },
-	{ "trixie", true, true, true },
-	{ "sid", true, true, true },
-	{ "debug", true, true, true },
-};
-
-enum exporter { UDMABUF, HEAP, VGEM };
-
-static bool in_ci(void)
-{
-	const char *ci = getenv("CI");
-
-	return ci && !strcmp(ci, "true");
-}
-
-/* Does the matrix promise this exporter on the kernel we run on? */
-static bool expected(enum exporter e)
-{
-	const char *k = getenv("DAXFS_KERNEL");
-	size_t i;
-
-	if (!k)
-		return false;
-	for (i = 0; i < sizeof(matrix) / sizeof(matrix[0]); i++) {
-		if (strcmp(matrix[i].kernel, k))
-			continue;
-		switch (e) {
-		case UDMABUF: return matrix[i].udmabuf;
-		case HEAP: return matrix[i].heap;
-		case VGEM: return matrix[i].vgem;
-		}
-	}
-	return false;
-}
-
 /* An exporter is missing: fail in CI if the matrix has it, else skip. */
-#define EXPORTER_ABSENT(e, name, why) do {					\
-	if (in_ci() && expected(e)) {						\
+#define EXPORTER_ABSENT(e, why) do {						\
+	if (dxt_exporter_required(e)) {						\
 		TH_LOG("CI: kernel %s must provide %s (%s)",			\
-		       getenv("DAXFS_KERNEL"), name, why);			\
+		       getenv("DAXFS_KERNEL"), dxt_exporter_name(e), why);	\
 		ASSERT_TRUE(false);						\
 	}									\
-	SKIP(return, "%s not available on this kernel: %s", name, why);	\
+	SKIP(return false, "%s not available on this kernel: %s", dxt_exporter_name(e), why); \
 } while (0)
 
 static uint32_t pattern(size_t i, uint32_t seed)
@@ -95,17 +52,6 @@ static uint32_t pattern(size_t i, uint32_t seed)
 	uint32_t x = (uint32_t)i * 2654435761u ^ seed;
 
 	return x ^ (x >> 15);
-}
-
-static int sync_buf(int fd, uint64_t flags)
-{
-	struct dma_buf_sync s = { .flags = flags };
-	int ret;
-
-	do {
-		ret = ioctl(fd, DMA_BUF_IOCTL_SYNC, &s);
-	} while (ret && (errno == EINTR || errno == EAGAIN));
-	return ret;
 }
 
 /*
@@ -129,20 +75,20 @@ static long check_dmabuf(struct __test_metadata *_metadata, int fd, size_t size,
 	ASSERT_NE(MAP_FAILED, r) TH_LOG("mmap ro: %s", strerror(errno));
 	ASSERT_NE(w, r);
 
-	ASSERT_EQ(0, sync_buf(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE))
+	ASSERT_EQ(0, !!dxt_buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE))
 		TH_LOG("SYNC_START: %s", strerror(errno));
 	for (i = 0; i < n; i++)
 		w[i] = pattern(i, seed);
-	ASSERT_EQ(0, sync_buf(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE));
+	ASSERT_EQ(0, !!dxt_buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE));
 
-	ASSERT_EQ(0, sync_buf(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ));
+	ASSERT_EQ(0, !!dxt_buf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ));
 	for (i = 0; i < n; i++) {
 		if (r[i] != pattern(i, seed)) {
 			bad = (long)i;
 			break;
 		}
 	}
-	ASSERT_EQ(0, sync_buf(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ));
+	ASSERT_EQ(0, !!dxt_buf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ));
 
 	if (bad >= 0)
 		TH_LOG("word %ld: read %#x, wrote %#x", bad, r[bad],
@@ -152,121 +98,52 @@ static long check_dmabuf(struct __test_metadata *_metadata, int fd, size_t size,
 	return bad;
 }
 
+/*
+ * A buffer of kind e from the test bed's allocator (selftests/lib/dxt_dmabuf.c,
+ * the one every driver, library and fuzz test uses), checked through two
+ * mappings.  Fills *b (the caller frees it); false if the test skipped.
+ */
+static bool smoke_exporter(struct __test_metadata *_metadata, enum dxt_exporter e,
+			   uint32_t seed, struct dxt_buf *b)
+{
+	char why[512];
+
+	dxt_buf_init(b);
+	if (!dxt_exporter_available(e, why, sizeof(why)))
+		EXPORTER_ABSENT(e, why);
+	ASSERT_EQ(0, dxt_buf_alloc(e, BUF_SIZE, b, why, sizeof(why))) TH_LOG("%s", why);
+	ASSERT_LE((size_t)BUF_SIZE, b->size);
+	EXPECT_EQ(-1, check_dmabuf(_metadata, b->fd, b->size, seed));
+	return true;
+}
+
 TEST(udmabuf_memfd)
 {
-	struct udmabuf_create create = { 0 };
+	struct dxt_buf b;
 	uint32_t word;
-	int dev, memfd, buf;
 
-	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
-	if (dev < 0)
-		EXPORTER_ABSENT(UDMABUF, "udmabuf", strerror(errno));
-
-	memfd = memfd_create("smoke-udmabuf", MFD_ALLOW_SEALING | MFD_CLOEXEC);
-	ASSERT_LE(0, memfd);
-	ASSERT_EQ(0, ftruncate(memfd, BUF_SIZE));
-	/* udmabuf insists on F_SEAL_SHRINK and refuses F_SEAL_WRITE */
-	ASSERT_EQ(0, fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK));
-
-	create.memfd = memfd;
-	create.flags = UDMABUF_FLAGS_CLOEXEC;
-	create.offset = 0;
-	create.size = BUF_SIZE;
-	buf = ioctl(dev, UDMABUF_CREATE, &create);
-	ASSERT_LE(0, buf) TH_LOG("UDMABUF_CREATE: %s", strerror(errno));
-
-	EXPECT_EQ(-1, check_dmabuf(_metadata, buf, BUF_SIZE, 0x75646d61));
-
-	/* the dma-buf is the memfd's pages: what was written shows there */
-	ASSERT_EQ((ssize_t)sizeof(word), pread(memfd, &word, sizeof(word), 4096));
-	EXPECT_EQ(pattern(4096 / sizeof(word), 0x75646d61), word);
-
-	close(buf);
-	close(memfd);
-	close(dev);
+	if (smoke_exporter(_metadata, DXT_EXP_UDMABUF, 0x75646d61, &b) && b.fd >= 0) {
+		/* the dma-buf is the memfd's pages: what was written shows there */
+		ASSERT_EQ((ssize_t)sizeof(word), pread(b.memfd, &word, sizeof(word), 4096));
+		EXPECT_EQ(pattern(4096 / sizeof(word), 0x75646d61), word);
+	}
+	dxt_buf_free(&b);
 }
 
 TEST(dma_heap_system)
 {
-	struct dma_heap_allocation_data alloc = {
-		.len = BUF_SIZE,
-		.fd_flags = O_RDWR | O_CLOEXEC,
-	};
-	int heap;
+	struct dxt_buf b;
 
-	heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
-	if (heap < 0)
-		EXPORTER_ABSENT(HEAP, "dma_heap/system", strerror(errno));
-
-	ASSERT_EQ(0, ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc))
-		TH_LOG("DMA_HEAP_IOCTL_ALLOC: %s", strerror(errno));
-	ASSERT_LE(0, (int)alloc.fd);
-
-	EXPECT_EQ(-1, check_dmabuf(_metadata, alloc.fd, BUF_SIZE, 0x68656170));
-
-	close(alloc.fd);
-	close(heap);
-}
-
-/* The first /dev/dri/card* driven by vgem, or -1. */
-static int open_vgem(void)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *d = opendir("/dev/dri");
-	int fd = -1;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d))) {
-		drmVersionPtr v;
-
-		if (strncmp(de->d_name, "card", 4))
-			continue;
-		snprintf(path, sizeof(path), "/dev/dri/%s", de->d_name);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		v = drmGetVersion(fd);
-		if (v && !strcmp(v->name, "vgem")) {
-			drmFreeVersion(v);
-			break;
-		}
-		if (v)
-			drmFreeVersion(v);
-		close(fd);
-		fd = -1;
-	}
-	closedir(d);
-	return fd;
+	smoke_exporter(_metadata, DXT_EXP_HEAP, 0x68656170, &b);
+	dxt_buf_free(&b);
 }
 
 TEST(vgem_dumb_prime)
 {
-	struct drm_mode_create_dumb create = {
-		.width = 1024,
-		.height = BUF_SIZE / 4096,
-		.bpp = 32,
-	};
-	struct drm_mode_destroy_dumb destroy = { 0 };
-	int card, buf = -1;
+	struct dxt_buf b;
 
-	card = open_vgem();
-	if (card < 0)
-		EXPORTER_ABSENT(VGEM, "vgem", "no /dev/dri/card* driven by vgem");
-
-	ASSERT_EQ(0, drmIoctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &create))
-		TH_LOG("CREATE_DUMB: %s", strerror(errno));
-	ASSERT_LE((uint64_t)BUF_SIZE, create.size);
-	ASSERT_EQ(0, drmPrimeHandleToFD(card, create.handle, DRM_CLOEXEC | DRM_RDWR, &buf))
-		TH_LOG("PRIME export: %s", strerror(errno));
-
-	EXPECT_EQ(-1, check_dmabuf(_metadata, buf, create.size, 0x7667656d));
-
-	close(buf);
-	destroy.handle = create.handle;
-	EXPECT_EQ(0, drmIoctl(card, DRM_IOCTL_MODE_DESTROY_DUMB, &destroy));
-	close(card);
+	smoke_exporter(_metadata, DXT_EXP_VGEM, 0x7667656d, &b);
+	dxt_buf_free(&b);
 }
 
 /* smoke-must-fail lives in build/smoke/, we in build/vmtests/. */

@@ -15,37 +15,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "builder.h"
-
-/* ---------- TAP ---------- */
-
-static int tap_n, tap_failed;
-
-static void __attribute__((format(printf, 2, 3)))
-tap(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", ok ? "" : "not ", ++tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!ok)
-		tap_failed++;
-	fflush(stdout);
-}
-
-static void __attribute__((format(printf, 1, 2))) diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
+#include "dxt_builder.h"
+#include "dxt_tap.h"
 
 /* ---------- running the validator like the kernel does ---------- */
 
@@ -95,7 +66,7 @@ static int validate_ex(const u8 *img, size_t size, bool tails, int fail_with,
 		return ret;
 	off = le64_to_cpu(sb.inode_off);
 	if (off > size || meta_len > size - off) {
-		diag("check_super accepted metadata outside the buffer");
+		dxt_tap_note("check_super accepted metadata outside the buffer");
 		read_errors++;
 		return -1000;
 	}
@@ -106,7 +77,7 @@ static int validate_ex(const u8 *img, size_t size, bool tails, int fail_with,
 	ret = daxfs_check_meta(&sb, meta, tails ? rd : NULL, &c, err);
 	free(meta);
 	if (c.bad) {
-		diag("validator read outside the image (%d times)", c.bad);
+		dxt_tap_note("validator read outside the image (%d times)", c.bad);
 		read_errors++;
 	}
 	return ret;
@@ -519,10 +490,10 @@ static void test_crc(void)
 	size_t i, k, split;
 	bool ok = true;
 
-	tap(daxfs_crc32c(kat, 9) == 0xE3069283u,
+	dxt_tap_ok(daxfs_crc32c(kat, 9) == 0xE3069283u,
 	    "crc32c(\"123456789\") == 0xE3069283 (got 0x%08x)",
 	    daxfs_crc32c(kat, 9));
-	tap(daxfs_crc32c("", 0) == 0, "crc32c of nothing is 0");
+	dxt_tap_ok(daxfs_crc32c("", 0) == 0, "crc32c of nothing is 0");
 	/* Slicing-by-8 against a bit-at-a-time CRC at every alignment. */
 	for (i = 0; i < sizeof(buf); i++)
 		buf[i] = (u8)rnd();
@@ -546,7 +517,7 @@ static void test_crc(void)
 			ok = whole == bit && part == bit;
 		}
 	}
-	tap(ok, "crc32c slicing-by-8 == bitwise CRC, all alignments and splits");
+	dxt_tap_ok(ok, "crc32c slicing-by-8 == bitwise CRC, all alignments and splits");
 }
 
 static void check_valid(const char *what, const struct tb_image *img)
@@ -556,7 +527,7 @@ static void check_valid(const char *what, const struct tb_image *img)
 	int r2 = validate(img->buf, img->size, false, &err);
 	int rr = ref_check(img->buf, img->size, true);
 
-	tap(r1 == 0 && r2 == 0 && rr == 0, "valid: %s (%s/%s, ref %s)%s%s",
+	dxt_tap_ok(r1 == 0 && r2 == 0 && rr == 0, "valid: %s (%s/%s, ref %s)%s%s",
 	    what, ename(r1), ename(r2), ename(rr), r1 ? ": " : "",
 	    r1 ? err.msg : "");
 }
@@ -575,7 +546,7 @@ static void test_valid(void)
 	img = build(tb_sample(12));
 	check_valid("sample tree, 4 KiB alignment", &img);
 	sb = (struct daxfs_super *)img.buf;
-	tap(daxfs_check_super(sb, img.size, &len, &err) == 0 &&
+	dxt_tap_ok(daxfs_check_super(sb, img.size, &len, &err) == 0 &&
 	    len == le64_to_cpu(sb->names_off) + le64_to_cpu(sb->names_size) -
 		   le64_to_cpu(sb->inode_off),
 	    "check_super yields the metadata length names_end - inode_off");
@@ -614,7 +585,7 @@ static void test_valid(void)
 	c0 = clock();
 	check_valid("20000 entries in one directory, 3000 nested directories",
 		    &img);
-	diag("large image: %zu KiB metadata+data checked in %.1f ms (with ref)",
+	dxt_tap_note("large image: %zu KiB metadata+data checked in %.1f ms (with ref)",
 	     img.size / 1024, (clock() - c0) * 1000.0 / CLOCKS_PER_SEC);
 	free(img.buf);
 }
@@ -634,7 +605,7 @@ static void compare(struct agg *a, const char *what, u64 val, u8 *img,
 	v1 = validate(img, size, true, &err);
 	nomsg = v1 && !err.msg[0];
 	if (nomsg && a->mismatches < 5)
-		diag("%s = 0x%llx: %s without a message", what,
+		dxt_tap_note("%s = 0x%llx: %s without a message", what,
 		     (unsigned long long)val, ename(v1));
 	r1 = ref_check(img, size, true);
 	v2 = validate(img, size, false, &err);
@@ -645,7 +616,7 @@ static void compare(struct agg *a, const char *what, u64 val, u8 *img,
 	if (v1 != r1 || v2 != r2 || nomsg) {
 		if (a->mismatches++ < 5) {
 			validate(img, size, true, &err);
-			diag("%s = 0x%llx: validator %s/%s, reference %s/%s: %s",
+			dxt_tap_note("%s = 0x%llx: validator %s/%s, reference %s/%s: %s",
 			     what, (unsigned long long)val, ename(v1),
 			     ename(v2), ename(r1), ename(r2), err.msg);
 		}
@@ -760,55 +731,59 @@ static void test_field_layout(void)
 
 	for (i = 0; i < NELEM(t); i++) {
 		if (t[i].got != t[i].want) {
-			diag("%s at %zu, FORMAT.md says %zu", t[i].name,
+			dxt_tap_note("%s at %zu, FORMAT.md says %zu", t[i].name,
 			     t[i].got, t[i].want);
 			ok = false;
 		}
 	}
-	tap(ok, "all %zu field offsets match FORMAT.md", NELEM(t));
+	dxt_tap_ok(ok, "all %zu field offsets match FORMAT.md", NELEM(t));
+}
+
+/*
+ * Every field of every record of one kind (@kind "inode" or "dirent", numbers
+ * @first .. @first + @n - 1, at offset @at of the image): one line a field.
+ */
+static void mutate_records(const char *tag, const struct tb_image *base,
+			   const char *kind, const struct field *fields,
+			   size_t nf, u32 first, u32 n,
+			   size_t (*at)(const u8 *img, u32 i))
+{
+	struct agg a;
+	size_t f;
+	u32 i;
+
+	for (f = 0; f < nf; f++) {
+		memset(&a, 0, sizeof(a));
+		for (i = first; i < first + n; i++) {
+			char what[64];
+
+			snprintf(what, sizeof(what), "%s %u %s", kind, i,
+				 fields[f].name);
+			mutate_field(&a, what, base, at(base->buf, i) + fields[f].off,
+				     fields[f].w, true);
+		}
+		dxt_tap_ok(!a.mismatches, "%s %s.%s: %u mutations over %u %s agree (%u accepted)",
+			   tag, kind, fields[f].name, a.runs, n,
+			   !strcmp(kind, "inode") ? "inodes" : "entries", a.accepted);
+	}
 }
 
 static void test_mutations(const char *tag, const struct tb_image *base)
 {
 	struct agg a;
 	size_t f;
-	u32 ino, j, ic = (u32)g(base->buf, 32, 4), dc = (u32)g(base->buf, 48, 4);
 
 	for (f = 0; f < NELEM(super_fields); f++) {
 		memset(&a, 0, sizeof(a));
 		mutate_field(&a, super_fields[f].name, base, super_fields[f].off,
 			     super_fields[f].w, f != 21);
-		tap(!a.mismatches, "%s super.%s: %u mutations agree with the reference (%u accepted)",
+		dxt_tap_ok(!a.mismatches, "%s super.%s: %u mutations agree with the reference (%u accepted)",
 		    tag, super_fields[f].name, a.runs, a.accepted);
 	}
-	for (f = 0; f < NELEM(inode_fields); f++) {
-		memset(&a, 0, sizeof(a));
-		for (ino = 1; ino <= ic; ino++) {
-			char what[64];
-
-			snprintf(what, sizeof(what), "inode %u %s", ino,
-				 inode_fields[f].name);
-			mutate_field(&a, what, base,
-				     inode_at(base->buf, ino) + inode_fields[f].off,
-				     inode_fields[f].w, true);
-		}
-		tap(!a.mismatches, "%s inode.%s: %u mutations over %u inodes agree (%u accepted)",
-		    tag, inode_fields[f].name, a.runs, ic, a.accepted);
-	}
-	for (f = 0; f < NELEM(dirent_fields); f++) {
-		memset(&a, 0, sizeof(a));
-		for (j = 0; j < dc; j++) {
-			char what[64];
-
-			snprintf(what, sizeof(what), "dirent %u %s", j,
-				 dirent_fields[f].name);
-			mutate_field(&a, what, base,
-				     dirent_at(base->buf, j) + dirent_fields[f].off,
-				     dirent_fields[f].w, true);
-		}
-		tap(!a.mismatches, "%s dirent.%s: %u mutations over %u entries agree (%u accepted)",
-		    tag, dirent_fields[f].name, a.runs, dc, a.accepted);
-	}
+	mutate_records(tag, base, "inode", inode_fields, NELEM(inode_fields), 1,
+		       (u32)g(base->buf, 32, 4), inode_at);
+	mutate_records(tag, base, "dirent", dirent_fields, NELEM(dirent_fields), 0,
+		       (u32)g(base->buf, 48, 4), dirent_at);
 }
 
 static void test_flips(const struct tb_image *base, unsigned int n, bool fix)
@@ -844,7 +819,7 @@ static void test_flips(const struct tb_image *base, unsigned int n, bool fix)
 		compare(&a, fix ? "flip+crc" : "flip", pos, img, base->size);
 		free(img);
 	}
-	tap(!a.mismatches, "%u random multi-byte flips %s CRC fix-up agree with the reference (%u accepted)",
+	dxt_tap_ok(!a.mismatches, "%u random multi-byte flips %s CRC fix-up agree with the reference (%u accepted)",
 	    a.runs, fix ? "with" : "without", a.accepted);
 }
 
@@ -868,11 +843,11 @@ static void test_truncations(const struct tb_image *base)
 		       -EFBIG;
 		if (r != want || ref_check(base->buf, t, true) != want) {
 			ok = false;
-			diag("truncated to %zu: %s, want %s: %s", t, ename(r),
+			dxt_tap_note("truncated to %zu: %s, want %s: %s", t, ename(r),
 			     ename(want), err.msg);
 		}
 	}
-	tap(ok, "truncated buffers: -EINVAL/-EOPNOTSUPP/-EUCLEAN/-EFBIG as the cut allows");
+	dxt_tap_ok(ok, "truncated buffers: -EINVAL/-EOPNOTSUPP/-EUCLEAN/-EFBIG as the cut allows");
 }
 
 /* ---------- named corruptions, exact errno and message ---------- */
@@ -886,14 +861,14 @@ static void expect(const char *what, u8 *img, size_t size, bool fix,
 	if (fix)
 		tb_fix_crc(img, size);
 	r = validate(img, size, true, &err);
-	tap(r == want && (!msg1 || strstr(err.msg, msg1)) &&
+	dxt_tap_ok(r == want && (!msg1 || strstr(err.msg, msg1)) &&
 	    (!msg2 || strstr(err.msg, msg2)),
 	    "%s: %s \"%s\"", what, ename(r), err.msg);
 	if (r != want)
-		diag("expected %s", ename(want));
+		dxt_tap_note("expected %s", ename(want));
 	else if ((msg1 && !strstr(err.msg, msg1)) ||
 		 (msg2 && !strstr(err.msg, msg2)))
-		diag("expected the message to contain \"%s\" and \"%s\"",
+		dxt_tap_note("expected the message to contain \"%s\" and \"%s\"",
 		     msg1 ? msg1 : "", msg2 ? msg2 : "");
 }
 
@@ -983,7 +958,7 @@ static void test_super_cases(const struct tb_image *base)
 	one = malloc(1);
 	r1 = daxfs_check_super(&sb, base->size, &len, &err);
 	r2 = daxfs_check_meta(&sb, one, NULL, NULL, &err);
-	tap(r1 == -EUCLEAN && r2 == -EUCLEAN,
+	dxt_tap_ok(r1 == -EUCLEAN && r2 == -EUCLEAN,
 	    "check_meta alone rejects a bad superblock without reading meta");
 	free(one);
 	free(img);
@@ -1254,12 +1229,12 @@ static void test_tree_cases(void)
 	expect("non-zero byte in a file's tail", p, base.size, true,
 	       -EUCLEAN, want, "after the file end");
 	r = validate(p, base.size, false, &err);
-	tap(r == 0, "the same image without a reader: %s", ename(r));
+	dxt_tap_ok(r == 0, "the same image without a reader: %s", ename(r));
 	free(p);
 
 	/* The reader's error is returned as is. */
 	r = validate_ex(base.buf, base.size, true, -EIO, &err);
-	tap(r == -EIO && strstr(err.msg, "reading the tail"),
+	dxt_tap_ok(r == -EIO && strstr(err.msg, "reading the tail"),
 	    "a failing reader's errno is returned: %s \"%s\"", ename(r),
 	    err.msg);
 
@@ -1340,7 +1315,7 @@ int main(void)
 			mutate_field(&a, super_fields[f].name, &s21,
 				     super_fields[f].off, super_fields[f].w,
 				     f != 21);
-			tap(!a.mismatches, "2M super.%s: %u mutations agree with the reference (%u accepted)",
+			dxt_tap_ok(!a.mismatches, "2M super.%s: %u mutations agree with the reference (%u accepted)",
 			    super_fields[f].name, a.runs, a.accepted);
 		}
 	}
@@ -1349,7 +1324,6 @@ int main(void)
 	test_flips(&s12, 5000, false);
 	free(s12.buf);
 
-	tap(read_errors == 0, "the validator never read outside the image");
-	printf("1..%d\n", tap_n);
-	return tap_failed ? 1 : 0;
+	dxt_tap_ok(read_errors == 0, "the validator never read outside the image");
+	return dxt_tap_done();
 }

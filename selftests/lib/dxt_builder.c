@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * In-memory daxfs image builder for tests and the fuzz corpus; see
- * builder.h.  Deliberately simple: arrays grown with realloc, entries
+ * dxt_builder.h.  Deliberately simple: arrays grown with realloc, entries
  * sorted with qsort, everything laid out in one pass.
  */
-#include "builder.h"
+#include "dxt_builder.h"
 
 struct tb_ino {
 	u32 type;

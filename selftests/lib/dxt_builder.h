@@ -6,8 +6,8 @@
  * link to a directory).  Inode numbers are handed out in creation order,
  * so a directory created before its children has a smaller number.
  */
-#ifndef DAXFS_TEST_BUILDER_H
-#define DAXFS_TEST_BUILDER_H
+#ifndef DXT_BUILDER_H
+#define DXT_BUILDER_H
 
 #include "daxfs_env.h"
 #include "daxfs_validate.h"

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The test bed's small helpers, shared by every C test (selftests/driver,
+ * selftests/fuzz-kernel, selftests/library, selftests/smoke): running a
+ * command, files and trees, sysfs and /proc probes, the source tree.
+ *
+ * Nothing here uses the kselftest harness: functions return 0 or -errno
+ * (or what they say) and, where useful, write a reason into a caller's
+ * buffer.  Every name starts with dxt_ (never daxfs_: that is the
+ * library's public API).
+ */
+#ifndef DXT_UTIL_H
+#define DXT_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define DXT_PAGE 4096UL
+
+static inline size_t dxt_round_up_page(size_t n)
+{
+	return (n + DXT_PAGE - 1) & ~(DXT_PAGE - 1);
+}
+
+/* CI=true: a test must not skip for lack of what the matrix provides. */
+bool dxt_ci(void);
+
+/*
+ * Run argv (PATH searched) with stdin_fd as its standard input (-1:
+ * /dev/null), stdout+stderr into out (NUL-terminated, may be NULL).
+ * Returns the exit status, 128 + the signal that killed it, or -errno.
+ */
+int dxt_run(const char *const argv[], int stdin_fd, char *out, size_t len);
+static inline int dxt_run_cmd(const char *const argv[], char *out, size_t len)
+{
+	return dxt_run(argv, -1, out, len);
+}
+/* Read fd to its end into out (NUL-terminated, the rest dropped). */
+size_t dxt_read_fd(int fd, char *out, size_t len);
+/* Read exactly n bytes from fd (EINTR retried); 0, or -errno / -EIO at EOF. */
+int dxt_read_full(int fd, void *p, size_t n);
+
+/* Small files: the first len-1 bytes, NUL-terminated, trailing newlines
+ * dropped by dxt_read_sysfs only.  0 (dxt_read_file: bytes read) or -errno. */
+int dxt_read_sysfs(const char *path, char *buf, size_t len);
+int dxt_write_sysfs(const char *path, const char *val);
+int dxt_read_file(const char *path, char *buf, size_t len);
+int dxt_write_file(const char *path, const void *p, size_t n);
+/* The value of "KEY" (with its colon, e.g. "MemAvailable:") in /proc/meminfo, in kB, or -1. */
+long dxt_meminfo_kb(const char *key);
+/* Number of live dma-bufs per debugfs bufinfo, or -1 if unavailable. */
+long dxt_dmabuf_count(void);
+
+off_t dxt_file_size(const char *path);		/* or -errno */
+/* A private read-only mapping of a whole non-empty file, or NULL. */
+void *dxt_map_file(const char *path, size_t *len);
+/* open(path, O_RDONLY) and its size: the fd, or -errno. */
+int dxt_open_sized(const char *path, off_t *size);
+/* The end of writing a file: fchmod(fd, mode) (umask-proof), close; r, or
+ * the chmod's -errno if r was 0. */
+int dxt_close_file(int fd, mode_t mode, int r);
+/* Read a whole file (malloc); 0 or -errno. */
+int dxt_slurp(const char *path, uint8_t **out, size_t *len);
+/* Copy the first max bytes (-1: all) of from to to, created with mode. 0 or -errno. */
+int dxt_copy_file(const char *from, const char *to, off_t max, mode_t mode);
+/* rm -rf without a fork (staying on one file system); 0 or -1. */
+int dxt_rm_rf(const char *path);
+/* A fresh /tmp/PREFIX.XXXXXX into out; 0 or -errno. */
+int dxt_make_workdir(const char *prefix, char *out, size_t len);
+
+/* The source tree: $DAXFS_SRC, else found from /proc/self/exe (exits if neither). */
+const char *dxt_src_dir(void);
+/* $DAXFS_SRC/build/REL into out. */
+void dxt_build_path(char *out, size_t len, const char *rel);
+/* $DAXFS_MKDAXFS, else the tree's build/tools/mkdaxfs. */
+const char *dxt_mkdaxfs_path(void);
+/* mkdaxfs [opts...] IMAGE SOURCE; returns 0 or -1 with the output in err. */
+int dxt_mkimage(const char *img, const char *src, const char *const *opts, char *err, size_t len);
+
+#endif
