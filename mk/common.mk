@@ -61,4 +61,25 @@ check_harness = @test -f "$(HARNESS_DIR)/kselftest_harness.h" || \
 	{ echo "$@: no kselftest_harness.h in KSRC='$(KSRC)'; run" \
 	       "selftests/kernels/kernel-env --kernel trixie or set KSRC" >&2; exit 1; }
 
+# $(eval $(call c_objects,DIR)): objects DIR/X.o from X.c and their
+# ASan+UBSan twins DIR/san/X.o, with dependency files.
+define c_objects
+$(1)/%.o: %.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) $$(CFLAGS) -MMD -MP -c -o $$@ $$<
+$(1)/san/%.o: %.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) $$(CFLAGS) $$(SANFLAGS) -MMD -MP -c -o $$@ $$<
+endef
+
+# $(eval $(call c_program,DIR,NAME,SOURCES,ARCHIVE,SAN_ARCHIVE)): DIR/NAME
+# from the objects of SOURCES and ARCHIVE, and its sanitized twin
+# DIR/san/NAME from the san/ objects and SAN_ARCHIVE.
+define c_program
+$(1)/$(2): $(addprefix $(1)/,$(3:.c=.o)) $(4)
+	$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+$(1)/san/$(2): $(addprefix $(1)/san/,$(3:.c=.o)) $(5)
+	$$(CC) $$(CFLAGS) $$(SANFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+
 .DELETE_ON_ERROR:
