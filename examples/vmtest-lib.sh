@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 #
 # Shared by the example VM tests (selftests/examples/example-*, installed as build/vmtests/example-*)
-# and examples/demo-guest: paths, TAP helpers, exporters, weights and images.
+# and examples/demo-guest: paths, the TAP helpers, exporters, weights and images.
 
 SRC=${DAXFS_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 EX=$SRC/examples
@@ -13,25 +13,13 @@ GEN=$EX/gen-safetensors
 PY=/usr/bin/python3
 KERNEL=${DAXFS_KERNEL:-unknown}
 WORKDIR=${EXAMPLE_WORKDIR:-/tmp/examples}
+W=$WORKDIR/weights	# the model (make_weights), its image $W.img
+MNT=$WORKDIR/mnt
 
-T_N=0
-T_FAIL=0
-tap_ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
-tap_not_ok() { T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N - $*"; }
-tap_skip() { T_N=$((T_N + 1)); echo "ok $T_N - $1 # SKIP $2"; }
-tap_check() {	# tap_check DESCRIPTION COMMAND...: ok iff the command succeeds
-	local d=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		tap_ok "$d"
-		printf '%s\n' "$out" | sed 's/^/# /'
-	else
-		tap_not_ok "$d (exit $?)"
-		printf '%s\n' "$out" | sed 's/^/#   /'
-	fi
-}
-tap_done() { echo "1..$T_N"; [ "$T_FAIL" -eq 0 ]; }
-comment() { printf '%s\n' "$*" | sed 's/^/# /'; }
+# TAP: begin, ok, not_ok, skip, check [-o], note, diag, summary, finish
+# (selftests/lib/tap.sh)
+# shellcheck source=selftests/lib/tap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../selftests/lib/tap.sh"
 
 # The exporters of this kernel: "NAME DAXFSCTL-OPTION" lines.
 vgem_card() {
@@ -62,21 +50,42 @@ exporter_expected() {
 }
 ci() { [ "${CI:-}" = true ]; }
 
-# need_tools: every program the examples run, built.
+# need_tools: the TAP header, then every program the examples run, built.
 need_tools() {
 	local t missing=
+	begin
 	for t in "$LW" "$CTL" "$MKDAXFS"; do
 		[ -x "$t" ] || missing="$missing $t"
 	done
 	if [ -n "$missing" ]; then
-		tap_not_ok "example tools built:$missing missing (make -C examples; make userspace)"
-		tap_done
-		exit 1
+		not_ok "example tools built:$missing missing (make -C examples; make userspace)"
+		finish
 	fi
 	if [ ! -e /dev/daxfs ]; then
-		tap_not_ok "/dev/daxfs present (daxfs.ko loaded for $(uname -r))"
-		tap_done
-		exit 1
+		not_ok "/dev/daxfs present (daxfs.ko loaded for $(uname -r))"
+		finish
+	fi
+}
+
+# mount_exporter DESC EXP: mount $W.img at $MNT from a buffer of exporter EXP
+# (heap|udmabuf|vgem); returns 0 when mounted.  A missing exporter is a skip
+# of DESC (a failure in CI where the kernel of the matrix has it), a failed
+# mount a failure.
+mount_exporter() {
+	local desc=$1 exp=$2 opt out
+	opt=$(exporter_option "$exp")
+	if [ -z "$opt" ]; then
+		if ci && exporter_expected "$exp"; then
+			not_ok "$desc: exporter missing on $KERNEL"
+		else
+			skip "$desc" "no $exp exporter on this kernel"
+		fi
+		return 1
+	fi
+	if ! out=$(mount_weights "$W.img" "$MNT" "$opt" 2>&1); then
+		not_ok "$desc: daxfsctl mount $opt"
+		note "$out"
+		return 1
 	fi
 }
 

@@ -31,6 +31,13 @@ Generators (DIR is created; it must not exist):
   special DIR               fifo, char and block device, socket (root only
                             for the devices)
   mixed DIR                 a bit of everything above, small
+  modes DIR                 set-id/sticky/odd modes, owners, times before
+                            1970 and in 2100 (root only)
+  srctree DIR [FILES=100000] [SEED=1] [EMPTY=0]
+                            FILES files shaped like a source checkout
+                            (selftests/bench/gen-tree)
+  many DIR [DIRS=100] [PER_DIR=1000]
+                            DIRS directories of PER_DIR files of 1-4096 bytes
 
 manifest DIR prints one line per path, sorted by bytes, with the type,
 permissions, owner, mtime (ns), and per type: size + sha256, link target,
@@ -61,6 +68,7 @@ class Gen:
         self.root = os.fsencode(root)
         self.order = order
         self.ops = []          # (path, kind, arg)
+        self.attrs = []        # (path, mode, (uid, gid), mtime_ns)
 
     def dir(self, p):
         self.ops.append((p, "dir", None))
@@ -79,6 +87,15 @@ class Gen:
 
     def node(self, p, mode, dev=0):
         self.ops.append((p, "node", (mode, dev)))
+
+    def attr(self, p, mode=None, owner=None, mtime_ns=None):
+        """Permission bits, (uid, gid) and mtime for P (b"": the root),
+        set after everything exists and after the deterministic times."""
+        self.attrs.append((p, mode, owner, mtime_ns))
+
+    def files(self):
+        """The regular files' paths, in creation order ("forward")."""
+        return [p for p, kind, _ in self.ops if kind == "file"]
 
     def run(self):
         os.mkdir(self.root)
@@ -132,6 +149,14 @@ class Gen:
                 else:
                     os.mknod(full, mode, dev)
         self.fix_times()
+        for p, mode, owner, mtime_ns in self.attrs:
+            full = self.root + (b"/" + p if p else b"")
+            if owner is not None:        # before chmod: chown clears set-id
+                os.chown(full, *owner, follow_symlinks=False)
+            if mode is not None:
+                os.chmod(full, mode)
+            if mtime_ns is not None:
+                os.utime(full, ns=(mtime_ns, mtime_ns), follow_symlinks=False)
 
     def fix_times(self):
         """Deterministic mtimes, bottom-up so directory times stick."""
@@ -238,11 +263,82 @@ def gen_mixed(g):
     g.file(b"usr/lib/\xff\x01 odd", b"odd bytes\n")
 
 
+def gen_modes(g):
+    """What the other generators do not make (root only: chown): set-id,
+    sticky and odd permission bits, owners, times before 1970 and in 2100."""
+    for i, m in enumerate((0o4755, 0o2755, 0o6711, 0o1777, 0o0000, 0o0444,
+                           0o7777, 0o0641)):
+        g.file(b"f%o" % m, b"mode %o\n" % m)
+        g.attr(b"f%o" % m, m, (1000 + i, 2000 + i), -10**9 * (i + 1) + i)
+    for i, m in enumerate((0o1777, 0o2775, 0o0500, 0o0000)):
+        g.dir(b"d%o" % m)
+        g.file(b"d%o/inside" % m, b"x")
+        g.attr(b"d%o" % m, m, (4294967294 - i, 65534),
+               4102444800 * 10**9 + i)
+    g.symlink(b"sym", b"f4755")
+    g.attr(b"sym", None, (33, 44), 123456789)
+    g.node(b"fifo", stat.S_IFIFO | 0o604)
+    g.attr(b"", 0o750, None, 1234567890987654321)
+
+
+SRC_WORDS = tuple(b"core lib net fs mm drivers include tools arch block "
+                  b"crypto sound video usb pci gpu media common util test "
+                  b"docs api impl".split())
+SRC_EXTS = (b".c", b".h", b".py", b".txt", b".json", b".md", b".rs", b".go",
+            b".so", b"")
+
+
+def gen_srctree(g, files=100000, seed=1, empty=0):
+    """Exactly FILES regular files shaped like a source checkout: nested
+    directories of 2-60 entries, mostly small files with a long tail up to
+    256 KiB, a few empty ones (all of them with EMPTY=1)."""
+    rnd = random.Random(seed)
+    # one pool of pseudo-random bytes; each file is a slice of it
+    pool = memoryview(rnd.randbytes(1 << 20))
+    made = ndir = 0
+    queue = [(b"", 0)]
+    while made < files:
+        if not queue:
+            queue.append((b"d%d" % ndir, 0))
+        d, depth = queue.pop(0)
+        if d:
+            g.dir(d)
+        ndir += 1
+        for i in range(min(rnd.randint(2, 60), files - made)):
+            name = b"%s_%d%s" % (rnd.choice(SRC_WORDS), i,
+                                 rnd.choice(SRC_EXTS))
+            if empty or rnd.random() < 0.03:
+                size = 0
+            else:
+                size = min(int(rnd.lognormvariate(7.0, 1.4)), 256 << 10)
+            off = rnd.randrange(0, len(pool) - size) if size else 0
+            g.file((d + b"/" if d else b"") + name, pool[off:off + size])
+            made += 1
+        if depth < 5:
+            for j in range(rnd.randint(1, 6) if depth < 2 else
+                           rnd.randint(0, 4)):
+                sub = b"%s%d" % (rnd.choice(SRC_WORDS), j)
+                queue.append(((d + b"/" if d else b"") + sub, depth + 1))
+
+
+def gen_many(g, dirs=100, per_dir=1000):
+    """DIRS directories of PER_DIR files of 1..4096 bytes each."""
+    block = bytes((i * 31 + 7) & 0xff for i in range(4096))
+    n = 0
+    for d in range(dirs):
+        g.dir(b"d%03d" % d)
+        for f in range(per_dir):
+            g.file(b"d%03d/f%04d" % (d, f),
+                   block[:(n * 2654435761) % 4096 + 1])
+            n += 1
+
+
 GENERATORS = {
     "empty-dirs": gen_empty_dirs, "deep": gen_deep, "wide": gen_wide,
     "allbytes": gen_allbytes, "symlinks": gen_symlinks,
     "hardlinks": gen_hardlinks, "zero": gen_zero, "aligned": gen_aligned,
     "sparse": gen_sparse, "special": gen_special, "mixed": gen_mixed,
+    "modes": gen_modes, "srctree": gen_srctree, "many": gen_many,
 }
 
 
@@ -307,14 +403,26 @@ def sha256_file(path):
     return h.hexdigest()
 
 
-def scan(root):
+def walk(root):
+    """(rel, full, lstat) for ROOT (rel b"") and everything below it, depth
+    first, paths as bytes; does not follow symlinks."""
     root = os.fsencode(root)
-    entries = []
+    yield b"", root, os.lstat(root)
     stack = [b""]
     while stack:
         rel = stack.pop()
-        full = root + (b"/" + rel if rel else b"")
-        st = os.lstat(full)
+        with os.scandir(root + (b"/" + rel if rel else b"")) as it:
+            for e in it:
+                r = rel + b"/" + e.name if rel else e.name
+                st = e.stat(follow_symlinks=False)
+                yield r, e.path, st
+                if stat.S_ISDIR(st.st_mode):
+                    stack.append(r)
+
+
+def scan(root):
+    entries = []
+    for rel, full, st in walk(root):
         kind = KINDS[stat.S_IFMT(st.st_mode)]
         e = {"path": rel, "kind": kind, "perm": stat.S_IMODE(st.st_mode),
              "uid": st.st_uid, "gid": st.st_gid, "mtime_ns": st.st_mtime_ns,
@@ -326,9 +434,6 @@ def scan(root):
             e["target"] = os.readlink(full)
         elif kind in ("chr", "blk"):
             e["rdev"] = (os.major(st.st_rdev), os.minor(st.st_rdev))
-        elif kind == "dir":
-            for name in os.listdir(full):
-                stack.append(rel + b"/" + name if rel else name)
         entries.append(e)
     return entries
 
@@ -336,21 +441,9 @@ def scan(root):
 def write_tar(out, root, fmt):
     fmts = {"gnu": tarfile.GNU_FORMAT, "pax": tarfile.PAX_FORMAT,
             "ustar": tarfile.USTAR_FORMAT}
-    root = os.fsencode(root)
-    names = []
-    stack = [b""]
-    while stack:
-        rel = stack.pop()
-        full = root + (b"/" + rel if rel else b"")
-        names.append(rel)
-        if os.path.isdir(full) and not os.path.islink(full):
-            for n in os.listdir(full):
-                stack.append(rel + b"/" + n if rel else n)
-    names.sort()
     with tarfile.open(out, "w", format=fmts[fmt],
                       encoding="utf-8", errors="surrogateescape") as t:
-        for rel in names:
-            full = root + (b"/" + rel if rel else b"")
+        for rel, full in sorted((r, f) for r, f, _ in walk(root)):
             arc = os.fsdecode(rel) if rel else "."
             ti = t.gettarinfo(os.fsdecode(full), arcname=arc)
             if fmt == "pax":

@@ -16,8 +16,9 @@ import shutil
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import daximg  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', '..', '..', 'selftests', 'lib'))
+import daxfsimg  # noqa: E402
 
 
 def main(argv):
@@ -25,7 +26,7 @@ def main(argv):
         int(argv[4]), int(argv[5])
     with open(image, 'rb') as f:
         base = bytearray(f.read())
-    sb = daximg.parse(base)[0]
+    sb = daxfsimg.parse_super(base)
     lo, hi = sb['inode_off'], sb['names_off'] + sb['names_size']
     rnd = random.Random(seed)
     os.makedirs(work, exist_ok=True)
@@ -39,7 +40,7 @@ def main(argv):
                 img[off] = rnd.randrange(256)
             else:
                 img[off] ^= 1 << rnd.randrange(8)
-        daximg.seal(img)
+        daxfsimg.seal(img)
         with open(img_path, 'wb') as f:
             f.write(img)
         shutil.rmtree(out, ignore_errors=True)

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Sourced by run.sh: the mkdaxfs -> fsck.daxfs --extract round trip of the
-# trees that selftests/lib/treegen.py makes, plus one tree of odd modes,
-# owners and times made here.  Uses run.sh's helpers and roundtrip_tree.
+# trees that selftests/lib/treegen.py makes (odd modes, owners and times
+# too, as root).  Uses run.sh's helpers and roundtrip_tree.
 
 treegen="python3 $lib/treegen.py"
 
@@ -70,40 +70,13 @@ if gen sparse sparse 64M; then
 	rm -rf "$R/src-sparse"
 fi
 
-# Modes (set-id, sticky, odd permissions), owners and times that
-# treegen.py does not make: root only (chown).
+# Modes (set-id, sticky, odd permissions), owners and times (treegen.py's
+# "modes"): root only (chown).
 if [ "$(id -u)" = 0 ]; then
-	rm -rf "$R/src-modes"
-	python3 - "$R/src-modes" <<'EOF'
-import os, stat, sys
-root = sys.argv[1]
-os.mkdir(root)
-modes = [0o4755, 0o2755, 0o6711, 0o1777, 0o0000, 0o0444, 0o7777, 0o0641]
-for i, m in enumerate(modes):
-    p = os.path.join(root, "f%o" % m)
-    with open(p, "wb") as f:
-        f.write(b"mode %o\n" % m)
-    os.chown(p, 1000 + i, 2000 + i)
-    os.chmod(p, m)
-    os.utime(p, ns=(0, -10**9 * (i + 1) + i))   # before the epoch
-for i, m in enumerate([0o1777, 0o2775, 0o0500, 0o0000]):
-    d = os.path.join(root, "d%o" % m)
-    os.mkdir(d)
-    with open(os.path.join(d, "inside"), "wb") as f:
-        f.write(b"x")
-    os.chown(d, 4294967294 - i, 65534)
-    os.chmod(d, m)
-    os.utime(d, ns=(0, 4102444800 * 10**9 + i))    # 2100
-os.symlink("f4755", os.path.join(root, "sym"))
-os.chown(os.path.join(root, "sym"), 33, 44, follow_symlinks=False)
-os.utime(os.path.join(root, "sym"), ns=(0, 123456789), follow_symlinks=False)
-os.mkfifo(os.path.join(root, "fifo"), 0o604)
-os.chmod(root, 0o750)
-os.utime(root, ns=(0, 1234567890987654321))
-EOF
+	gen modes modes &&
 	roundtrip_tree modes "$R/src-modes"
 	chmod -R u+rwx "$R/src-modes" 2>/dev/null
 	rm -rf "$R/src-modes"
 else
-	skip "modes/owners round trip" "needs root"
+	skip --ci "modes/owners round trip" "needs root"
 fi

@@ -9,7 +9,7 @@
 #   FSCK_MUTATIONS       number of random mutations (default 100)
 #   FSCK_TEST_NO_TMPFS   set: round trips in TESTDIR, not on /dev/shm
 #
-# Parts: command line and exit codes; an image crafted by daximg.py with one
+# Parts: command line and exit codes; an image crafted by daxfsimg.py with one
 # of everything (summary, --list against a golden listing and against ls of
 # the extracted tree, extraction into new/empty/non-empty targets, without
 # privilege, from a loop block device); a 300-deep image; corruptions of one
@@ -29,35 +29,18 @@ export LC_ALL=C TZ=UTC
 # Leaks are bugs too (run() also fails a test on any sanitizer report).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
-daximg="python3 $here/daximg.py"
+daxfsimg="python3 $lib/daxfsimg.py"
 treecmp="python3 $here/treecmp.py"
 
 rm -rf "$TESTDIR"
 mkdir -p "$TESTDIR"
 T=$TESTDIR
 : >"$TAP_OUT"
-n=0
-failed=0
+# shellcheck source=selftests/lib/tap.sh
+. "$lib/tap.sh"
+TAP_FILE=$TAP_OUT
+TAP_DIAG_LINES=15	# diag FILE: the first lines of FILE as commentary
 t_start=$(date +%s)
-
-out() { printf '%s\n' "$*"; printf '%s\n' "$*" >>"$TAP_OUT"; }
-ok() { n=$((n + 1)); out "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); out "not ok $n - $*"; }
-# skip NAME WHY: in CI a missing feature the machines provide is a failure.
-skip() {
-	if [ "${CI:-}" = true ]; then
-		not_ok "$1 (would skip: $2)"
-	else
-		n=$((n + 1)); out "ok $n - $1 # SKIP $2"
-	fi
-}
-# diag FILE: show the first lines of FILE as TAP commentary.
-diag() { head -n "${2:-15}" "$1" | sed 's/^/#   /' | while IFS= read -r l; do out "$l"; done; }
-check() {	# check NAME COND...: ok when the command succeeds
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
 
 # run EXPECTED_RC NAME ARGS...: run fsck.daxfs, check its exit status;
 # stdout in $T/out, stderr in $T/err.
@@ -83,7 +66,7 @@ run() {
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # Is the text $2 in file $1 (fixed string)?
-has() { grep -qF -- "$2" "$1" || { out "#   '$2' not in $(basename "$1"):"; diag "$1"; return 1; }; }
+has() { grep -qF -- "$2" "$1" || { diag - <<<"'$2' not in $(basename "$1"):"; diag "$1"; return 1; }; }
 
 # ls_tree DIR: what fsck.daxfs --list prints for an image of DIR, from ls.
 # Directory sizes differ by nature (bytes vs entries) and Linux symlinks
@@ -137,7 +120,7 @@ cat >"$T/spec.json" <<'EOF'
   "zz": {"type": "reg", "size": 0, "mtime": [4102444800, 0]}
 }}}
 EOF
-$daximg build "$T/one.img" "$T/spec.json"
+$daxfsimg build "$T/one.img" "$T/spec.json"
 run 0 "crafted image is clean" "$T/one.img"
 for s in "one.img: clean" "version            1" \
 	 "compat 0x00000000, incompat 0x00000000 (none)" \
@@ -227,7 +210,7 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 		test "$(stat -c %U "$U/x4/f1")" = nobody -a -p "$U/x4/b dir/fifo"
 	rm -rf "$U"
 else
-	skip "unprivileged --extract" "needs root and setpriv"
+	skip --ci "unprivileged --extract" "needs root and setpriv"
 fi
 
 # The same image on a block device (a read-only loop device).
@@ -247,7 +230,7 @@ if [ "$(id -u)" = 0 ] && command -v losetup >/dev/null &&
 else
 	# Loop devices are not something CI promises: a plain skip there too.
 	n=$((n + 1))
-	out "ok $n - block device image # SKIP needs root and a free loop device"
+	skip "block device image" "needs root and a free loop device"
 fi
 
 # 300 levels of directories, each with a file: iterative walks.
@@ -258,7 +241,7 @@ for i in range(300):
     node = {"type": "dir", "entries": {"d%03d" % i: node, "f": {"type": "reg", "data": str(i)}}}
 json.dump({"root": node}, open(sys.argv[1], "w"))
 EOF
-$daximg build "$T/deep.img" "$T/deep.json"
+$daxfsimg build "$T/deep.img" "$T/deep.json"
 run 0 "300-deep crafted image: --list" -q --list "$T/deep.img"
 check "300-deep: 300 directory listings" test "$(grep -c ':$' "$T/out")" = 300
 norm <"$T/out" >"$T/list.norm"
@@ -270,12 +253,12 @@ check "300-deep: ls of the extraction matches --list" \
 
 ########################################################################
 # Corruptions: one field each, CRC re-sealed unless said otherwise.
-# corrupt NAME WANT_RC MESSAGE_PART daximg-set-args...
+# corrupt NAME WANT_RC MESSAGE_PART daxfsimg-set-args...
 corrupt() {
 	local name=$1 want=$2 msg=$3
 	shift 3
 	cp "$T/one.img" "$T/bad.img"
-	if ! $daximg set "$T/bad.img" "$@" 2>"$T/err"; then
+	if ! $daxfsimg set "$T/bad.img" "$@" 2>"$T/err"; then
 		not_ok "corrupt: $name: cannot patch"
 		diag "$T/err"
 		return
@@ -288,7 +271,7 @@ corrupt() {
 		check "corrupt: $name: nothing extracted" test ! -e "$T/xbad"
 	fi
 }
-# The inode and dirent numbers below are those of one.img (daximg.py info):
+# The inode and dirent numbers below are those of one.img (daxfsimg.py info):
 # inode 2 is "a", 3 "b dir", 5 "f1"; dirent 0 is "a", 5 "zz".
 corrupt "CRC mismatch" 4 "invalid: " byte 5000 0x41 noseal
 corrupt "bad magic" 4 "invalid: " super magic 0x12345678
@@ -373,7 +356,7 @@ roundtrip_tree() {
 	rm -f "$img" "$R/rt.tar"
 	rm -rf "$x"
 	if [ -n "$dir_only" ]; then
-		out "# $name: round trip in $(elapsed "$t0") s"
+		note "$name: round trip in $(elapsed "$t0") s"
 		return
 	fi
 	if ! tar --format=pax -C "$src" -cf "$R/rt.tar" . 2>"$T/tar.err"; then
@@ -395,13 +378,13 @@ roundtrip_tree() {
 		diag "$T/cmp" 20
 	fi
 	rm -rf "$x" "$img" "$R/rt.tar"
-	out "# $name: round trip in $(elapsed "$t0") s"
+	note "$name: round trip in $(elapsed "$t0") s"
 }
 
 if [ -z "$MKDAXFS" ] || [ ! -x "$MKDAXFS" ]; then
-	skip "round trip through mkdaxfs" "mkdaxfs not built"
+	skip --ci "round trip through mkdaxfs" "mkdaxfs not built"
 elif [ ! -d "$lib" ]; then
-	skip "round trip through mkdaxfs" "no tree generators in selftests/lib"
+	skip --ci "round trip through mkdaxfs" "no tree generators in selftests/lib"
 else
 	# Round trips create and compare 100 000 files and more; on a tmpfs
 	# that is several times faster than on a busy disk.  R is their
@@ -417,13 +400,13 @@ else
 		R=$T/rt
 		mkdir -p "$R"
 	fi
-	out "# round trip scratch directory: $R"
+	note "round trip scratch directory: $R"
 	. "$here/roundtrip.sh"
 	chmod -R u+rwx "$R" 2>/dev/null
 	rm -rf "$R"
 fi
 
 ########################################################################
-out "1..$n"
-out "# fsck.daxfs tests: $((n - failed)) of $n passed in $(( $(date +%s) - t_start )) s"
-[ "$failed" -eq 0 ]
+plan
+note "fsck.daxfs tests: $((TAP_N - TAP_FAIL)) of $TAP_N passed in $(( $(date +%s) - t_start )) s"
+[ "$TAP_FAIL" -eq 0 ]

@@ -23,22 +23,14 @@ import os
 import stat
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', '..', '..', 'selftests', 'lib'))
+import treegen  # noqa: E402
+
 
 def walk(root):
     """{relpath(bytes): lstat} for everything under root, root as b'.'."""
-    out = {b'.': os.lstat(root)}
-    stack = [b'']
-    while stack:
-        rel = stack.pop()
-        path = os.path.join(root, rel) if rel else root
-        with os.scandir(path) as it:
-            for e in it:
-                r = os.path.join(rel, e.name) if rel else e.name
-                st = e.stat(follow_symlinks=False)
-                out[r] = st
-                if stat.S_ISDIR(st.st_mode):
-                    stack.append(r)
-    return out
+    return {rel or b'.': st for rel, _, st in treegen.walk(root)}
 
 
 def same_content(a, b, size):

@@ -25,6 +25,7 @@ BENCHDIR=${BENCHDIR:-/tmp/mkdaxfs-bench}
 REPORT=${REPORT:-$BENCHDIR/bench-mkdaxfs.md}
 RUNS=${RUNS:-3}
 PY=$(command -v /usr/bin/python3 || command -v python3)
+LIB=$(cd "$(dirname "$0")/../../../selftests/lib" && pwd)
 
 if ! command -v mkfs.erofs > /dev/null; then
 	echo "bench: installing erofs-utils for the comparison" >&2
@@ -44,20 +45,7 @@ if [ ! -f large.done ]; then
 fi
 if [ ! -f many.done ]; then
 	rm -rf many
-	"$PY" - << 'EOF'
-import os
-block = bytes((i * 31 + 7) & 0xff for i in range(4096))
-os.mkdir("many")
-n = 0
-for d in range(100):
-    dp = "many/d%03d" % d
-    os.mkdir(dp)
-    for f in range(1000):
-        size = (n * 2654435761) % 4096 + 1
-        with open("%s/f%04d" % (dp, f), "wb") as fh:
-            fh.write(block[:size])
-        n += 1
-EOF
+	"$PY" "$LIB/treegen.py" many many 100 1000
 	touch many.done
 fi
 [ -f large.tar ] || tar -C large -cf large.tar .

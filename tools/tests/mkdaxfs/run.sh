@@ -33,23 +33,10 @@ TAP_TMP=$WORK.tap
 : > "$TAP_TMP"
 cd "$WORK" || exit 1
 
-N=0
-FAILED=0
-say() { echo "$*"; echo "$*" >> "$TAP_TMP"; }
-pass() { N=$((N + 1)); say "ok $N - $*"; }
-fail() { N=$((N + 1)); FAILED=$((FAILED + 1)); say "not ok $N - $*"; }
-skip() { N=$((N + 1)); say "ok $N - $1 # SKIP $2"; }
-note() { say "# $*"; }
-check() {	# check DESC CMD...: ok if CMD succeeds
-	local d=$1
-	shift
-	if "$@" > "$TESTDIR/.out" 2>&1; then
-		pass "$d"
-	else
-		fail "$d"
-		sed 's/^/#   /' "$TESTDIR/.out" | head -20 | tee -a "$TAP_TMP"
-	fi
-}
+# shellcheck source=selftests/lib/tap.sh
+. "$LIB/tap.sh"
+TAP_FILE=$TAP_TMP
+TAP_DIAG_LINES=20
 
 gen() { "$PY" "$LIB/treegen.py" "$@" > /dev/null; }
 manifest_dir() { "$PY" "$LIB/treegen.py" manifest "$@"; }
@@ -74,18 +61,18 @@ expect() {
 	"$MKDAXFS" "$@" > .stdout 2> .stderr
 	rc=$?
 	if [ "$rc" != "$code" ]; then
-		fail "$desc (exit $rc, wanted $code)"
-		sed 's/^/#   /' .stderr | head -5 | tee -a "$TAP_TMP"
+		not_ok "$desc (exit $rc, wanted $code)"
+		diag .stderr 5
 	elif ! grep -qF -- "$msg" .stderr; then
-		fail "$desc (message lacks '$msg')"
-		sed 's/^/#   /' .stderr | head -5 | tee -a "$TAP_TMP"
+		not_ok "$desc (message lacks '$msg')"
+		diag .stderr 5
 	elif ! clean_dir out; then
-		fail "$desc (left files: $(ls -A out | tr '\n' ' '))"
+		not_ok "$desc (left files: $(ls -A out | tr '\n' ' '))"
 	elif grep -q 'Sanitizer\|runtime error' .stderr; then
-		fail "$desc (sanitizer report)"
-		sed 's/^/#   /' .stderr | head -20 | tee -a "$TAP_TMP"
+		not_ok "$desc (sanitizer report)"
+		diag .stderr 20
 	else
-		pass "$desc"
+		ok "$desc"
 	fi
 }
 
@@ -95,17 +82,17 @@ roundtrip() {
 	shift 3
 	manifest_dir "$src" "$@" > .want 2>&1
 	if ! manifest_img "$img" "$@" > .got 2>&1; then
-		fail "$desc (reader failed)"
-		sed 's/^/#   /' .got | head -5 | tee -a "$TAP_TMP"
+		not_ok "$desc (reader failed)"
+		diag .got 5
 	elif ! diff .want .got > .diff; then
-		fail "$desc (trees differ)"
-		sed 's/^/#   /' .diff | head -10 | tee -a "$TAP_TMP"
+		not_ok "$desc (trees differ)"
+		diag .diff 10
 	elif ! layout_ok "$img" > .lay 2>&1; then
-		fail "$desc ($(cat .lay))"
+		not_ok "$desc ($(cat .lay))"
 	elif [ -n "$FSCK" ] && ! "$FSCK" -q "$img" > .fsck 2>&1; then
-		fail "$desc (fsck.daxfs rejects it: $(head -1 .fsck))"
+		not_ok "$desc (fsck.daxfs rejects it: $(head -1 .fsck))"
 	else
-		pass "$desc"
+		ok "$desc"
 	fi
 }
 
@@ -141,21 +128,21 @@ expect 16 "needs --tar" "SOURCE - without --tar" -- out/img -
 expect 16 "must not be empty" "an empty IMAGE operand" -- "" src
 
 if "$MKDAXFS" --help > .h 2>&1 && grep -q '^Usage: ' .h && grep -q -- '--align' .h; then
-	pass "--help prints the usage, exit 0"
+	ok "--help prints the usage, exit 0"
 else
-	fail "--help prints the usage, exit 0"
+	not_ok "--help prints the usage, exit 0"
 fi
 if "$MKDAXFS" --version > .v 2>&1 && grep -q 'format version 1' .v; then
-	pass "--version, exit 0"
+	ok "--version, exit 0"
 else
-	fail "--version, exit 0"
+	not_ok "--version, exit 0"
 fi
 
 # A label of exactly 64 bytes, a UUID, and the other options land in the
 # superblock.
 L64=$(printf 'x%.0s' $(seq 64))
 rm -rf out && mkdir out
-check "64-byte label, --uuid, -L/-U short forms" bash -c '
+check -o "64-byte label, --uuid, -L/-U short forms" bash -c '
 	"$0" -q --label='"$L64"' --uuid=0123ABCD-4567-89ab-CDEF-0123456789ab out/a src &&
 	"$0" -q -L '"$L64"' -U 0123abcd-4567-89ab-cdef-0123456789ab out/b src &&
 	cmp out/a out/b &&
@@ -182,9 +169,9 @@ if command -v setpriv > /dev/null && [ "$(id -u)" = 0 ]; then
 		rc=$?
 		if [ $rc = 1 ] && grep -q "$what: Permission denied" .stderr &&
 		   [ -z "$(ls -A nobody-out)" ]; then
-			pass "unreadable $what: exit 1, path in message, no image"
+			ok "unreadable $what: exit 1, path in message, no image"
 		else
-			fail "unreadable $what: exit $rc: $(head -1 .stderr)"
+			not_ok "unreadable $what: exit $rc: $(head -1 .stderr)"
 		fi
 	done
 else
@@ -199,15 +186,15 @@ expect 1 "too many directory entries" "more entries than the limit" -- --debug-l
 expect 1 "string table would exceed" "names over the limit" -- --debug-limits=,,100 out/img lim
 rm -rf big && mkdir big && truncate -s 3M big/f
 expect 1 "exceed the format limit" "image over the size limit" -- --debug-limits=,,,2M out/img big
-check "exactly at the limits succeeds" mk --debug-limits=21,20,160 ok.img lim
+check -o "exactly at the limits succeeds" mk --debug-limits=21,20,160 ok.img lim
 
 # --- --size ----------------------------------------------------------------------
 rm -rf mixed && gen mixed mixed
 mk sz.img mixed
 NEED=$(stat -c %s sz.img)
-check "--size=needed: image of exactly that size" bash -c \
+check -o "--size=needed: image of exactly that size" bash -c \
 	"'$MKDAXFS' -q --size=$NEED out.sz mixed && [ \$(stat -c %s out.sz) = $NEED ]"
-check "--size=64M: padded, valid, sparse" bash -c \
+check -o "--size=64M: padded, valid, sparse" bash -c \
 	"'$MKDAXFS' -q --size=64M out.sz mixed && [ \$(stat -c %s out.sz) = 67108864 ] &&
 	 [ \$(du -k out.sz | cut -f1) -lt 1024 ] && '$PY' '$LIB/daxfsimg.py' layout out.sz"
 expect 1 "is too small" "--size smaller than needed" -- --size=$((NEED - 4096)) out/img mixed
@@ -216,7 +203,7 @@ expect 1 "is too small" "--size=4K" -- --size=4K out/img mixed
 # A failed build keeps the previous IMAGE untouched.
 rm -rf keep && mkdir keep && echo old > keep/img
 "$MKDAXFS" -q --size=4K keep/img mixed 2> /dev/null
-check "failure keeps an existing IMAGE intact" bash -c \
+check -o "failure keeps an existing IMAGE intact" bash -c \
 	'[ "$(cat keep/img)" = old ] && [ "$(ls -A keep)" = img ]'
 
 # --- round trips: every generator -------------------------------------------------
@@ -226,20 +213,20 @@ for g in empty-dirs deep wide allbytes symlinks hardlinks zero aligned special m
 	if mk "t-$g.img" "t-$g" 2> .err; then
 		roundtrip "directory round trip: $g" "t-$g.img" "t-$g"
 	else
-		fail "directory round trip: $g (mkdaxfs failed: $(head -1 .err))"
+		not_ok "directory round trip: $g (mkdaxfs failed: $(head -1 .err))"
 	fi
 done
 rm -rf t-sparse && gen sparse t-sparse 1G
 if mk t-sparse.img t-sparse; then
-	check "1 GiB sparse file: image stays sparse" bash -c \
+	check -o "1 GiB sparse file: image stays sparse" bash -c \
 		'[ $(du -k t-sparse.img | cut -f1) -lt 4096 ]'
 	roundtrip "1 GiB sparse file round trip" t-sparse.img t-sparse
 else
-	fail "1 GiB sparse file"
+	not_ok "1 GiB sparse file"
 fi
 rm -rf t-empty && mkdir t-empty
 mk t-empty.img t-empty && roundtrip "empty SOURCE directory" t-empty.img t-empty
-check "empty tree image is 8 KiB (super + root inode)" bash -c \
+check -o "empty tree image is 8 KiB (super + root inode)" bash -c \
 	'[ $(stat -c %s t-empty.img) = 8192 ]'
 
 # --- alignment ---------------------------------------------------------------------
@@ -248,34 +235,34 @@ for a in 4K 8K 64K 2M; do
 	rm -rf "al-$a" && gen aligned "al-$a" "$bytes"
 	if mk --align=$a "al-$a.img" "al-$a"; then
 		roundtrip "--align=$a with files of exactly the alignment" "al-$a.img" "al-$a"
-		check "--align=$a recorded in the superblock" bash -c \
+		check -o "--align=$a recorded in the superblock" bash -c \
 			"[ \$(( 1 << \$(superf al-$a.img align_log2) )) = $bytes ]"
 	else
-		fail "--align=$a"
+		not_ok "--align=$a"
 	fi
 done
 if mk --align=1G al-1g.img mixed; then
-	check "--align=1G: data_off on 1 GiB, image sparse" bash -c \
+	check -o "--align=1G: data_off on 1 GiB, image sparse" bash -c \
 		"[ \$('$PY' '$LIB/daxfsimg.py' super al-1g.img | sed -n s/^data_off=//p) = 1073741824 ] &&
 		 [ \$(du -k al-1g.img | cut -f1) -lt 4096 ]"
 else
-	fail "--align=1G"
+	not_ok "--align=1G"
 fi
 
 # --- ownership and times -------------------------------------------------------------
 chown -R 1234:5678 t-mixed 2> /dev/null
 mk --all-root ar.img t-mixed
-check "--all-root: every inode 0:0" bash -c \
+check -o "--all-root: every inode 0:0" bash -c \
 	"'$PY' '$LIB/daxfsimg.py' manifest ar.img | awk '{print \$4}' | sort -u | grep -qx 0:0 &&
 	 [ \$('$PY' '$LIB/daxfsimg.py' manifest ar.img | awk '{print \$4}' | sort -u | wc -l) = 1 ]"
 mk mt.img t-mixed
-check "owners are kept without --all-root" bash -c \
+check -o "owners are kept without --all-root" bash -c \
 	"'$PY' '$LIB/daxfsimg.py' manifest mt.img | grep -q ' 1234:5678 '"
 mk --mtime=42 mt.img t-mixed
-check "--mtime forces every mtime" bash -c \
+check -o "--mtime forces every mtime" bash -c \
 	"[ \"\$('$PY' '$LIB/daxfsimg.py' manifest mt.img | grep -o 'mtime=[0-9]*' | sort -u)\" = mtime=42000000000 ]"
 SOURCE_DATE_EPOCH=1600000500 mk sde.img t-mixed
-check "SOURCE_DATE_EPOCH clamps newer mtimes, keeps older ones" bash -c \
+check -o "SOURCE_DATE_EPOCH clamps newer mtimes, keeps older ones" bash -c \
 	"'$PY' '$LIB/daxfsimg.py' manifest sde.img | grep -o 'mtime=[0-9]*' | sort -u > .m &&
 	 grep -qx mtime=1600000500000000000 .m && grep -qx mtime=1600000000123456789 .m &&
 	 ! awk -F= '\$2 > 1600000500000000000' .m | grep -q ."
@@ -297,47 +284,47 @@ fi
 for o in forward reverse shuffle; do
 	SOURCE_DATE_EPOCH=1700000000 mk "r-$o.img" "r-$o"
 done
-check "SOURCE_DATE_EPOCH: same tree, different creation order -> same bytes" \
+check -o "SOURCE_DATE_EPOCH: same tree, different creation order -> same bytes" \
 	bash -c 'cmp r-forward.img r-reverse.img && cmp r-forward.img r-shuffle.img'
 if [ -n "$TMPFS" ]; then
 	SOURCE_DATE_EPOCH=1700000000 mk r-tmpfs.img tmpfs/r
-	check "... and from a tmpfs copy (other readdir order)" cmp r-forward.img r-tmpfs.img
+	check -o "... and from a tmpfs copy (other readdir order)" cmp r-forward.img r-tmpfs.img
 	umount tmpfs
 else
 	skip "reproducible from tmpfs" "cannot mount tmpfs"
 fi
 U=11111111-2222-3333-4444-555555555555
 mk -U $U u1.img r-forward && mk -U $U u2.img r-reverse
-check "--uuid without SOURCE_DATE_EPOCH: same bytes" cmp u1.img u2.img
+check -o "--uuid without SOURCE_DATE_EPOCH: same bytes" cmp u1.img u2.img
 mk n1.img r-forward && mk n2.img r-forward
-check "no --uuid/--mtime/SOURCE_DATE_EPOCH: random UUIDs differ" bash -c \
+check -o "no --uuid/--mtime/SOURCE_DATE_EPOCH: random UUIDs differ" bash -c \
 	"! cmp -s n1.img n2.img && [ \$(cmp -l n1.img n2.img | awk '\$1 < 89 || \$1 > 172' | wc -l) = 0 ]"
 SOURCE_DATE_EPOCH=1700000000 mk c1.img r-forward
 printf 'X' | dd of=r-forward/mixed/usr/lib/page bs=1 seek=100 conv=notrunc 2> /dev/null
 touch -d @1600000164.123456789 r-forward/mixed/usr/lib/page
 SOURCE_DATE_EPOCH=1700000000 mk c2.img r-forward
-check "derived UUID changes when only file contents change" bash -c \
+check -o "derived UUID changes when only file contents change" bash -c \
 	"[ \"\$('$PY' '$LIB/daxfsimg.py' super c1.img | grep uuid)\" != \"\$('$PY' '$LIB/daxfsimg.py' super c2.img | grep uuid)\" ]"
 
 # --- output to stdout -------------------------------------------------------------------
 mk -U $U - t-mixed > stdout.img
 mk -U $U file.img t-mixed
-check "IMAGE - writes the same image to stdout" cmp stdout.img file.img
+check -o "IMAGE - writes the same image to stdout" cmp stdout.img file.img
 mk -U $U - t-mixed | cat > pipe.img
-check "IMAGE - into a pipe" cmp pipe.img file.img
+check -o "IMAGE - into a pipe" cmp pipe.img file.img
 
 # --- tar input --------------------------------------------------------------------------
 for fmt in gnu pax ustar; do
 	for g in mixed hardlinks symlinks zero aligned empty-dirs allbytes deep; do
 		[ $fmt = ustar ] && case $g in mixed|symlinks|allbytes|deep) continue;; esac
 		"$PY" "$LIB/treegen.py" tar "tar-$fmt-$g.tar" "t-$g" --format=$fmt 2> .err ||
-			{ fail "tar ($fmt) of $g: cannot make the archive: $(tail -1 .err)"; continue; }
+			{ not_ok "tar ($fmt) of $g: cannot make the archive: $(tail -1 .err)"; continue; }
 		flags=--no-mtime
 		[ $fmt = pax ] && flags=
 		if mk --tar "tar-$fmt-$g.img" "tar-$fmt-$g.tar" 2> .err; then
 			roundtrip "tar ($fmt) round trip: $g" "tar-$fmt-$g.img" "t-$g" $flags
 		else
-			fail "tar ($fmt) round trip: $g: $(head -1 .err)"
+			not_ok "tar ($fmt) round trip: $g: $(head -1 .err)"
 		fi
 	done
 done
@@ -353,11 +340,11 @@ mk --tar tar-special.img tar-special.tar &&
 SOURCE_DATE_EPOCH=1700000000 mk --tar gt-f.img gt-f.tar
 SOURCE_DATE_EPOCH=1700000000 mk --tar gt-r.img - < gt-r.tar
 SOURCE_DATE_EPOCH=1700000000 mk --tar gt-p.img - < <(cat gt-f.tar)
-check "tar: different member order -> same bytes (file and stdin)" \
+check -o "tar: different member order -> same bytes (file and stdin)" \
 	bash -c 'cmp gt-f.img gt-r.img && cmp gt-f.img gt-p.img'
 cat t-sparse/sparse > /dev/null
 tar -C t-sparse -cf - . | mk --tar tsp.img - 
-check "tar from a pipe: a 1 GiB mostly-zero file stays sparse in the image" bash -c \
+check -o "tar from a pipe: a 1 GiB mostly-zero file stays sparse in the image" bash -c \
 	'[ $(du -k tsp.img | cut -f1) -lt 8192 ]'
 roundtrip "tar from a pipe: sparse file round trip" tsp.img t-sparse --no-mtime
 
@@ -432,30 +419,30 @@ EOF
 
 if mk --tar long-gnu.img long-gnu.tar 2> .err; then
 	"$PY" "$LIB/daxfsimg.py" manifest long-gnu.img > .m
-	check "GNU tar: >100 and >255-byte paths, long link, base-256 ids" bash -c "
+	check -o "GNU tar: >100 and >255-byte paths, long link, base-256 ids" bash -c "
 		grep -q '^$(printf 'd%.0s' $(seq 120))/f reg' .m &&
 		grep -q '^$(printf 'p%.0s' $(seq 200))/$(printf 'p%.0s' $(seq 200))/$(printf 'q%.0s' $(seq 200)) reg' .m &&
 		grep -q '^ln lnk .*target=$(printf 'x%.0s' $(seq 300)) ' .m &&
 		grep -q '^big-uid reg 0644 3000000:4000000 ' .m"
 else
-	fail "GNU tar long names: $(head -1 .err)"
+	not_ok "GNU tar long names: $(head -1 .err)"
 fi
 if mk --tar long-pax.img - < long-pax.tar 2> .err; then
 	"$PY" "$LIB/daxfsimg.py" manifest long-pax.img > .m
-	check "PAX: long path, fractional and negative mtime, 4095-byte link, UTF-8" bash -c "
+	check -o "PAX: long path, fractional and negative mtime, 4095-byte link, UTF-8" bash -c "
 		grep -q '^$(printf 'p%.0s' $(seq 200))/.* mtime=1234500000000 ' .m &&
 		grep -q '^neg reg .* mtime=-1250000000 ' .m &&
 		grep -q '^ln lnk .*target=$(printf 'y%.0s' $(seq 4095)) ' .m &&
 		grep -q '^utf8-%C3%A9 reg' .m"
 else
-	fail "PAX archive: $(head -1 .err)"
+	not_ok "PAX archive: $(head -1 .err)"
 fi
 mk --tar global.img global.tar &&
-	check "PAX global header (g) sets uid/gid for later entries" bash -c \
+	check -o "PAX global header (g) sets uid/gid for later entries" bash -c \
 		"'$PY' '$LIB/daxfsimg.py' manifest global.img | grep -q '^a reg 0644 777:888 '"
 if mk --tar implicit.img implicit.tar 2> .err; then
 	"$PY" "$LIB/daxfsimg.py" manifest implicit.img > .m
-	check "tar: implicit parents, later dir entry, duplicates, hard link, ./ and /, devices" bash -c "
+	check -o "tar: implicit parents, later dir entry, duplicates, hard link, ./ and /, devices" bash -c "
 		grep -q '^. dir 0755 0:0 mtime=5000000000' .m &&
 		grep -q '^x dir 0755 0:0 mtime=5000000000' .m &&
 		grep -q '^x/y/z dir 0755 0:0 mtime=77000000000' .m &&
@@ -466,14 +453,14 @@ if mk --tar implicit.img implicit.tar 2> .err; then
 		grep -q '^dot reg' .m && grep -q '^abs reg' .m &&
 		grep -q '^fifo fifo' .m && grep -q '^chr chr .*dev=1:5' .m &&
 		grep -q '^blk blk .*dev=259:70000' .m"
-	layout_ok implicit.img || fail "implicit.tar layout"
+	layout_ok implicit.img || not_ok "implicit.tar layout"
 else
-	fail "tar corner cases: $(head -1 .err)"
+	not_ok "tar corner cases: $(head -1 .err)"
 fi
 
 mk --tar -U $U order1.img order1.tar && mk --tar -U $U order2.img order2.tar
-check "tar without directory entries: member order does not matter" cmp order1.img order2.img
-check "... implicit directories take the newest mtime inside" bash -c \
+check -o "tar without directory entries: member order does not matter" cmp order1.img order2.img
+check -o "... implicit directories take the newest mtime inside" bash -c \
 	"'$PY' '$LIB/daxfsimg.py' manifest order1.img | grep -q '^a dir 0755 0:0 mtime=20000000000'"
 expect 1 "longer than 255" "tar: a 256-byte name" -- --tar out/img toolong-name.tar
 expect 1 "longer than 4095" "tar: a 4096-byte symlink target" -- --tar out/img toolong-link.tar
@@ -507,32 +494,32 @@ kill -TERM "$pid"
 wait "$pid"
 rc=$?
 exec 3>&-
-check "SIGTERM mid-build (exit $rc) leaves nothing in IMAGE's directory" clean_dir out
+check -o "SIGTERM mid-build (exit $rc) leaves nothing in IMAGE's directory" clean_dir out
 
 # --- progress and verbosity --------------------------------------------------------------
 if command -v script > /dev/null; then
 	script -qec "'$MKDAXFS' prog.img t-mixed" /dev/null > .tty 2>&1
-	check "progress line on a TTY" grep -q 'files.*MiB/s' .tty
+	check -o "progress line on a TTY" grep -q 'files.*MiB/s' .tty
 	script -qec "'$MKDAXFS' -q prog.img t-mixed" /dev/null > .tty 2>&1
-	check "-q: nothing on a TTY" bash -c '[ ! -s .tty ] || ! grep -q "files" .tty'
+	check -o "-q: nothing on a TTY" bash -c '[ ! -s .tty ] || ! grep -q "files" .tty'
 else
 	skip "progress line on a TTY" "no script(1)"
 	skip "-q on a TTY" "no script(1)"
 fi
 "$MKDAXFS" prog.img t-mixed > .o 2> .e
-check "not a TTY: silent" bash -c '[ ! -s .o ] && [ ! -s .e ]'
+check -o "not a TTY: silent" bash -c '[ ! -s .o ] && [ ! -s .e ]'
 "$MKDAXFS" -v prog.img t-mixed > .o 2> .e
-check "-v lists entries and a summary on stderr" bash -c \
+check -o "-v lists entries and a summary on stderr" bash -c \
 	'[ ! -s .o ] && grep -q "usr/bin/tool-alias" .e && grep -q "inodes, .* entries" .e'
 
-say "1..$N"
-note "$((N - FAILED)) passed, $FAILED failed"
+plan
+note "$((TAP_N - TAP_FAIL)) passed, $TAP_FAIL failed"
 mv -f "$TAP_TMP" "$TAP_OUT"
 cd "$TESTDIR" || exit 1
 # Keep the scratch of a failed run for inspection; drop older ones.
-if [ "$FAILED" = 0 ]; then
+if [ "$TAP_FAIL" = 0 ]; then
 	rm -rf "$WORK"
 else
 	note "scratch kept in $WORK"
 fi
-[ "$FAILED" = 0 ]
+[ "$TAP_FAIL" = 0 ]
