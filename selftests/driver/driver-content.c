@@ -568,7 +568,10 @@ TEST_F_TIMEOUT(content, lookup_errors, 120)
 	lookup_more(_metadata, self->mnt);
 }
 
-/* --align=2M: every file's data on a 2 MiB boundary; same content */
+/*
+ * --align=2M: files of at least 2 MiB on a 2 MiB boundary, the small ones
+ * packed after them (in the big file's last huge page); same content
+ */
 TEST_F_TIMEOUT(content, align_2m, 120)
 {
 	const char *opts[] = { "--align=2M", NULL };

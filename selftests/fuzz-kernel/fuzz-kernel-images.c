@@ -706,13 +706,14 @@ static bool build_seeds(const char *work)
 		const char *opts[4];
 	} spec[] = {
 		{ 0, { NULL } },
-		{ 0, { "--align=8K", NULL } },
+		{ 0, { "--align=8K", "--align-min=0", NULL } },
 		{ 0, { "-L", "fuzz-label", "--size=256K", NULL } },
 		{ 1, { NULL } },
 		{ 2, { NULL } },
 		{ 3, { NULL } },
-		{ 4, { "--align=64K", NULL } },
+		{ 4, { "--align=64K", "--align-min=0", NULL } },
 		{ 4, { "--align=16K", NULL } },
+		{ 4, { "--align=64K", NULL } },
 	};
 	char err[ERRLEN];
 

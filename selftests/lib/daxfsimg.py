@@ -8,7 +8,8 @@ reads: run the validator (or mkdaxfs's self-check) for hostile input.
 
 Usage:  daxfsimg.py manifest IMAGE [--no-mtime] [--no-owner]
         daxfsimg.py super IMAGE          (superblock fields, one per line)
-        daxfsimg.py layout IMAGE         (checks mkdaxfs's layout promises)
+        daxfsimg.py layout IMAGE [--align=A [--align-min=M]]
+                                         (checks mkdaxfs's layout promises)
         daxfsimg.py info IMAGE           (every field, one line per structure)
         daxfsimg.py build OUT SPEC.json  (write an image from a JSON tree spec)
         daxfsimg.py set IMAGE WHAT ARGS... [noseal]
@@ -216,10 +217,18 @@ def is_zero(img, off, n):
     return all(b.count(0) == len(b) for b in img.chunks(off, n))
 
 
-def layout(img):
+def layout(img, big=None, big_min=None):
+    """mkdaxfs's placement: each file of at least BIG_MIN bytes (default:
+    BIG) on BIG (the --align given; default: the superblock's data_align),
+    smaller files on data_align, every file padded with zeros to data_align,
+    gaps zero."""
     def fail(msg):
         raise SystemExit("layout: " + msg)
     align = 1 << img.data_align_log2
+    big = big or align
+    big_min = big if big_min is None else big_min
+    if big < align or big % align:
+        fail("--align %d is no multiple of data_align %d" % (big, align))
     # BFS numbering: walking dirs in inode order, new inodes appear in order
     seen = {1}
     nxt = 2
@@ -244,9 +253,12 @@ def layout(img):
         i = img.inode(ino)
         if i["mode"] & S_IFMT != S_IFREG or not i["size"]:
             continue
-        if i["offset"] != cursor:
+        want = round_up(cursor, big if i["size"] >= big_min else align)
+        if i["offset"] != want:
             fail("inode %d: data at %d, expected %d" %
-                 (ino, i["offset"], cursor))
+                 (ino, i["offset"], want))
+        if not is_zero(img, cursor, want - cursor):
+            fail("inode %d: the gap before the data is not zero" % ino)
         end = i["offset"] + i["size"]
         cursor = round_up(end, align)
         if not is_zero(img, end, cursor - end):
@@ -503,7 +515,10 @@ def main(argv):
     elif cmd == "super":
         print_super(img)
     elif cmd == "layout":
-        layout(img)
+        opt = dict(a[2:].split("=", 1) for a in argv[3:]
+                   if a.startswith(("--align=", "--align-min=")))
+        layout(img, treegen.parse_size(opt["align"]) if "align" in opt else None,
+               treegen.parse_size(opt["align-min"]) if "align-min" in opt else None)
     elif cmd == "info":
         print_info(img)
     else:

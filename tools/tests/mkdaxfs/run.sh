@@ -41,7 +41,15 @@ TAP_DIAG_LINES=20
 gen() { "$PY" "$LIB/treegen.py" "$@" > /dev/null; }
 manifest_dir() { "$PY" "$LIB/treegen.py" manifest "$@"; }
 manifest_img() { "$PY" "$LIB/daxfsimg.py" manifest "$@"; }
-layout_ok() { "$PY" "$LIB/daxfsimg.py" layout "$1"; }
+# offset_of_size IMAGE SIZE: the data offset of the (first) file of SIZE bytes
+offset_of_size() {
+	"$PY" "$LIB/daxfsimg.py" info "$1" | awk -v s="size=$2" '$1 == "inode" {
+		f = 0; o = ""
+		for (i = 3; i <= NF; i++) { if ($i == s) f = 1; if ($i ~ /^offset=/) o = substr($i, 8) }
+		if (f) { print o; exit } }'
+}
+# LAYOUT_ARGS: the --align/--align-min the image was made with
+layout_ok() { "$PY" "$LIB/daxfsimg.py" layout "$1" ${LAYOUT_ARGS:-}; }
 superf() { "$PY" "$LIB/daxfsimg.py" super "$1" | sed -n "s/^$2=//p"; }
 export PY LIB MKDAXFS
 export -f superf
@@ -111,6 +119,9 @@ expect 16 "unknown option '-Z'" "unknown short option" -- -Z out/img src
 expect 16 "needs a value" "option without its value" -- out/img src --align
 for a in 0 512 2048 3000 6K 2G 4097 abc 4K5 -4096; do
 	expect 16 "--align" "--align=$a is refused" -- --align=$a out/img src
+done
+for m in abc -1 1X ""; do
+	expect 16 "--align-min" "--align-min=$m is refused" -- --align-min=$m out/img src
 done
 expect 16 "longer than 64" "a 65-byte label is refused" -- \
 	--label="$(printf 'L%.0s' $(seq 65))" out/img src
@@ -230,19 +241,67 @@ check -o "empty tree image is 8 KiB (super + root inode)" bash -c \
 	'[ $(stat -c %s t-empty.img) = 8192 ]'
 
 # --- alignment ---------------------------------------------------------------------
+# --align-min=0: every file (and the data area) on the alignment, as data_align.
+# By default only files of at least the alignment get it; the smaller ones
+# ("minus1" of the aligned tree) start on 4 KiB, so data_align becomes 4 KiB.
 for a in 4K 8K 64K 2M; do
 	bytes=$("$PY" -c "import sys; sys.path.insert(0,'$LIB'); import treegen; print(treegen.parse_size('$a'))")
 	rm -rf "al-$a" && gen aligned "al-$a" "$bytes"
-	if mk --align=$a "al-$a.img" "al-$a"; then
-		roundtrip "--align=$a with files of exactly the alignment" "al-$a.img" "al-$a"
-		check -o "--align=$a recorded in the superblock" bash -c \
+	if mk --align=$a --align-min=0 "al-$a.img" "al-$a"; then
+		LAYOUT_ARGS="--align=$a --align-min=0" \
+			roundtrip "--align=$a --align-min=0 with files of exactly the alignment" "al-$a.img" "al-$a"
+		check -o "--align=$a --align-min=0 recorded in the superblock" bash -c \
 			"[ \$(( 1 << \$(superf al-$a.img align_log2) )) = $bytes ]"
+	else
+		not_ok "--align=$a --align-min=0"
+	fi
+	if mk --align=$a "al-$a-d.img" "al-$a"; then
+		LAYOUT_ARGS="--align=$a" \
+			roundtrip "--align=$a: files of at least $a on $a, smaller ones on 4K" "al-$a-d.img" "al-$a"
+		check -o "--align=$a with a smaller file: data_align 4096 in the superblock" bash -c \
+			"[ \$(superf al-$a-d.img align_log2) = 12 ]"
 	else
 		not_ok "--align=$a"
 	fi
 done
-if mk --align=1G al-1g.img mixed; then
-	check -o "--align=1G: data_off on 1 GiB, image sparse" bash -c \
+# The threshold: a 1.5 MiB file is aligned with --align-min=1M, not by default.
+rm -rf al-min && mkdir al-min && head -c 1572864 /dev/urandom > al-min/mid &&
+	echo cfg > al-min/a.json && head -c 3000000 /dev/urandom > al-min/big
+for m in "" 1M 1536K 0; do
+	if mk --align=2M ${m:+--align-min=$m} "al-min$m.img" al-min; then
+		LAYOUT_ARGS="--align=2M${m:+ --align-min=$m}" \
+			roundtrip "--align=2M --align-min=${m:-default}: each file on its alignment" "al-min$m.img" al-min
+	else
+		not_ok "--align=2M --align-min=${m:-default}"
+	fi
+done
+o1=$(offset_of_size al-min1M.img 1572864)
+o2=$(offset_of_size al-min.img 1572864)
+check "--align-min=1M puts the 1.5 MiB file on 2 MiB ($o1), the default on 4 KiB ($o2)" \
+	test -n "$o1" -a -n "$o2" -a $((o1 % 2097152)) = 0 -a $((o2 % 2097152)) != 0
+# Weights and small configs: within a few percent of their data at --align=2M
+# (every file on 2 MiB would add up to 2 MiB per config file).
+rm -rf al-w && mkdir -p al-w/cfg && for i in 1 2 3; do truncate -s 96M "al-w/w$i.safetensors"; done
+for i in $(seq 1 40); do echo "{\"layer\": $i}" > "al-w/cfg/c$i.json"; done
+echo '{}' > al-w/config.json
+if "$MKDAXFS" -q -v --align=2M al-w.img al-w 2> al-w.out; then
+	data=$(du -sb --apparent-size al-w | cut -f1)
+	check -o "--align=2M, weights + 41 configs: image within 3% of the data ($(stat -c %s al-w.img) for $data bytes)" \
+		bash -c "[ \$(stat -c %s al-w.img) -le \$(( $data * 103 / 100 )) ]"
+	check -o "-v reports the file bytes and the alignment padding" \
+		grep -Eq "bytes of file data, [0-9]+ bytes of alignment padding" al-w.out
+	LAYOUT_ARGS="--align=2M" roundtrip "--align=2M weights + configs round trip" al-w.img al-w
+else
+	not_ok "--align=2M of weights + configs"
+fi
+if mk --align=2M --align-min=0 al-w0.img al-w; then
+	check -o "--align-min=0 pads every small file to 2 MiB (image > 80 MiB larger)" \
+		bash -c "[ \$(stat -c %s al-w0.img) -gt \$(( \$(stat -c %s al-w.img) + 80 * 1048576 )) ]"
+else
+	not_ok "--align=2M --align-min=0 of weights + configs"
+fi
+if mk --align=1G --align-min=0 al-1g.img mixed; then
+	check -o "--align=1G --align-min=0: data_off on 1 GiB, image sparse" bash -c \
 		"[ \$('$PY' '$LIB/daxfsimg.py' super al-1g.img | sed -n s/^data_off=//p) = 1073741824 ] &&
 		 [ \$(du -k al-1g.img | cut -f1) -lt 4096 ]"
 else
