@@ -71,6 +71,34 @@ DX_PUBLIC int daxfs_dmabuf_alloc_heap(const char *heap_name, size_t size)
 	return (int)a.fd;
 }
 
+uint64_t daxfs__udmabuf_limit_mb(void)
+{
+	char buf[32];
+	uint64_t v;
+
+	if (daxfs__read_small(DAXFS_UDMABUF_LIMIT, buf, sizeof(buf)) <= 0)
+		return 0;
+	buf[strcspn(buf, "\n")] = '\0';
+	return daxfs__parse_u64(buf, &v) ? 0 : v;
+}
+
+/* Why UDMABUF_CREATE of LEN bytes failed with ERR, and the fix when known. */
+static int udmabuf_create_failed(int err, size_t len, bool huge)
+{
+	uint64_t limit = daxfs__udmabuf_limit_mb(), need = (len + (1u << 20) - 1) >> 20;
+
+	if (limit && need > limit)
+		return daxfs__fail(err, "UDMABUF_CREATE (%zu bytes%s): %s: udmabuf's size_limit_mb "
+				   "is %llu MiB and this buffer needs %llu MiB; as root: echo %llu > %s "
+				   "(or boot with udmabuf.size_limit_mb=%llu), or use a DMA heap",
+				   len, huge ? ", hugetlb" : "", strerror(err),
+				   (unsigned long long)limit, (unsigned long long)need,
+				   (unsigned long long)need, DAXFS_UDMABUF_LIMIT,
+				   (unsigned long long)need);
+	return daxfs__fail(err, "UDMABUF_CREATE (%zu bytes%s): %s", len,
+			   huge ? ", hugetlb" : "", strerror(err));
+}
+
 DX_PUBLIC int daxfs_dmabuf_alloc_udmabuf(size_t size, unsigned int flags)
 {
 	struct udmabuf_create c;
@@ -111,8 +139,7 @@ DX_PUBLIC int daxfs_dmabuf_alloc_udmabuf(size_t size, unsigned int flags)
 	c.size = len;
 	fd = ioctl(ufd, UDMABUF_CREATE, &c);
 	if (fd < 0)
-		r = daxfs__fail(errno, "UDMABUF_CREATE (%zu bytes%s): %s", len,
-				huge ? ", hugetlb" : "", strerror(errno));
+		r = udmabuf_create_failed(errno, len, huge);
 	else
 		r = fd;
 	close(ufd);

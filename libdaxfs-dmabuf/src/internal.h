@@ -149,6 +149,10 @@ ssize_t daxfs__pread_full(int fd, void *buf, size_t len, uint64_t off);
  */
 ssize_t daxfs__read_small(const char *path, char *buf, size_t len);
 
+/* udmabuf's limit on one buffer, in MiB (0: not known); root may raise it. */
+#define DAXFS_UDMABUF_LIMIT "/sys/module/udmabuf/parameters/size_limit_mb"
+uint64_t daxfs__udmabuf_limit_mb(void);
+
 /*
  * An image source: a regular file or a block device (seekable, known size,
  * read with pread) or anything else read() works on, a pipe, a FIFO, a
