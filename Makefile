@@ -108,7 +108,7 @@ deb:
 
 # The DKMS source tree (dkms.conf + driver/ + the format and uapi headers).
 install-dkms:
-	scripts/dkms-test --stage $(DESTDIR)/usr/src/daxfs-dmabuf-1.1.0
+	scripts/dkms-test --stage $(DESTDIR)/usr/src/daxfs-dmabuf-1.2.0
 
 clean:
 	rm -rf build

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * daxfs: backings.  A backing maps the buffer that holds an image (a
- * dma-buf, a physical range or a DAX block device), copies the superblock
+ * dma-buf, a physical range, a DAX block device or a device-dax character
+ * device), copies the superblock
  * and the metadata into kernel memory, validates that copy with the shared
  * validator and from then on serves the tree from the copy only.
  *
@@ -11,7 +12,9 @@
  * the validated copy.
  */
 #include <linux/blkdev.h>
+#include <linux/cdev.h>
 #include <linux/dax.h>
+#include <linux/device.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-direction.h>
 #include <linux/dma-resv.h>
@@ -19,8 +22,12 @@
 #include <linux/ioport.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
+#include <linux/namei.h>
+#include <linux/notifier.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/srcu.h>
+#include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
 #include "internal.h"
@@ -134,6 +141,8 @@ static struct daxfs_backing *daxfs_backing_alloc(enum daxfs_kind kind)
 	kref_init(&b->ref);
 	b->kind = kind;
 	atomic_set(&b->mounts, 0);
+	INIT_LIST_HEAD(&b->phys_node);
+	mutex_init(&b->devdax_lock);
 	return b;
 }
 
@@ -214,6 +223,13 @@ static void daxfs_dmabuf_detach(struct daxfs_backing *b)
 static LIST_HEAD(daxfs_phys_list);
 static DEFINE_MUTEX(daxfs_phys_lock);	/* protects daxfs_phys_list */
 
+/*
+ * Reads and faults of a device-dax backing run inside this SRCU and check
+ * dax_dead; the unbind notification sets it and waits for them to end
+ * before it removes the mappings (daxfs_devdax_notify()).
+ */
+DEFINE_STATIC_SRCU(daxfs_devdax_srcu);
+
 static void daxfs_backing_release(struct kref *ref)
 {
 	struct daxfs_backing *b = container_of(ref, struct daxfs_backing, ref);
@@ -246,7 +262,21 @@ static void daxfs_backing_release(struct kref *ref)
 			daxfs_dax_holder_sync();
 		}
 		break;
+	case DAXFS_DEVDAX:
+		/* Waits for a notification that is running. */
+		if (b->devdax_nb_registered)
+			bus_unregister_notifier(b->devdax_dev->bus, &b->devdax_nb);
+		if (b->vaddr)
+			memunmap(b->vaddr);
+		mutex_lock(&daxfs_phys_lock);
+		list_del(&b->phys_node);
+		mutex_unlock(&daxfs_phys_lock);
+		put_device(b->devdax_dev);
+		if (b->devdax_file)
+			fput(b->devdax_file);
+		break;
 	}
+	mutex_destroy(&b->devdax_lock);
 	kfree(b);
 }
 
@@ -287,6 +317,10 @@ int daxfs_backing_read(struct daxfs_backing *b, u64 off, void *dst, size_t len)
 		if (dax_direct_access(b->dax_dev, PHYS_PFN(at), nr, DAX_ACCESS,
 				      &kaddr, NULL) < nr ||
 		    copy_mc_to_kernel(dst, kaddr + offset_in_page(at), len))
+			return -EIO;
+	} else if (b->kind == DAXFS_DEVDAX) {
+		/* pmem or CXL memory: a media error is EIO, not a machine check */
+		if (copy_mc_to_kernel(dst, b->vaddr + off, len))
 			return -EIO;
 	} else {
 		memcpy(dst, b->vaddr + off, len);
@@ -355,6 +389,37 @@ static ssize_t daxfs_dax_copy_to_iter(struct daxfs_backing *b, u64 off,
 }
 
 /*
+ * Reads from device-dax memory: a machine-check-safe copy, which stops
+ * short at a media error (then EIO, or the bytes before it).  The caller
+ * holds the read side (daxfs_backing_begin_read()); @off is a buffer offset.
+ */
+static ssize_t daxfs_devdax_copy_to_iter(struct daxfs_backing *b, u64 off,
+					 size_t len, struct iov_iter *to)
+{
+	size_t done = 0;
+	int err = 0;
+
+	while (done < len) {
+		size_t n = min_t(size_t, len - done, SZ_1M);
+		size_t c = _copy_mc_to_iter(b->vaddr + off + done, n, to);
+
+		done += c;
+		if (c < n) {
+			u8 probe;
+
+			/* Short: the caller's buffer faulted, or the media did. */
+			if (copy_mc_to_kernel(&probe, b->vaddr + off + done, 1))
+				err = -EIO;
+			break;
+		}
+		if (fatal_signal_pending(current))
+			break;
+		cond_resched();
+	}
+	return done ? (ssize_t)done : err;
+}
+
+/*
  * Copy file bytes to an iterator.  Returns the number of bytes copied (0 or
  * short only where the destination faulted, or on a fatal signal), or -EIO
  * when nothing was copied because of the source: a range outside the image
@@ -373,6 +438,8 @@ ssize_t daxfs_backing_copy_to_iter(struct daxfs_backing *b, u64 off,
 
 	if (b->kind == DAXFS_DAX)
 		return daxfs_dax_copy_to_iter(b, off, len, to);
+	if (b->kind == DAXFS_DEVDAX)
+		return daxfs_devdax_copy_to_iter(b, off, len, to);
 	if (!b->is_iomem) {
 		while (done < len) {
 			size_t n = min_t(size_t, len - done, SZ_1M);
@@ -426,6 +493,14 @@ int daxfs_backing_begin_read(struct daxfs_backing *b)
 			return -ENXIO;
 		}
 		return id;
+	case DAXFS_DEVDAX:
+		id = srcu_read_lock(&daxfs_devdax_srcu);
+		/* dax_dead: the device is unbinding (daxfs_devdax_notify()). */
+		if (READ_ONCE(b->dax_dead)) {
+			srcu_read_unlock(&daxfs_devdax_srcu, id);
+			return -ENXIO;
+		}
+		return id;
 	default:
 		return 0;
 	}
@@ -439,6 +514,9 @@ void daxfs_backing_end_read(struct daxfs_backing *b, int cookie)
 		break;
 	case DAXFS_DAX:
 		dax_read_unlock(cookie);
+		break;
+	case DAXFS_DEVDAX:
+		srcu_read_unlock(&daxfs_devdax_srcu, cookie);
 		break;
 	default:
 		break;
@@ -475,6 +553,7 @@ int daxfs_backing_pfn(struct daxfs_backing *b, u64 off, unsigned long *pfn,
 		return 0;
 	}
 	case DAXFS_PHYS:
+	case DAXFS_DEVDAX:
 		*pfn = PHYS_PFN(b->phys + at);
 		return 0;
 	case DAXFS_DAX:
@@ -577,8 +656,8 @@ static int daxfs_backing_load(struct daxfs_backing *b)
 
 /*
  * daxfs_backing_load() inside one bracketed read (daxfs_backing_begin_read()),
- * for a dma-buf and a DAX device.  An exporter's refusal is logged; a DAX
- * device refuses (ENXIO) only when it is going away.
+ * for a dma-buf, a DAX device and a device-dax device.  An exporter's refusal
+ * is logged; a DAX device refuses (ENXIO) only when it is going away.
  */
 static int daxfs_backing_load_bracketed(struct daxfs_backing *b)
 {
@@ -713,7 +792,6 @@ int daxfs_backing_phys(phys_addr_t phys, u64 size, u64 offset,
 	b = daxfs_backing_alloc(DAXFS_PHYS);
 	if (!b)
 		return -ENOMEM;
-	INIT_LIST_HEAD(&b->phys_node);
 	snprintf(b->name, sizeof(b->name), "phys:%pa+%llu", &phys, size);
 	strscpy(b->exporter, "phys", sizeof(b->exporter));
 	b->phys = phys;
@@ -742,8 +820,9 @@ int daxfs_backing_phys(phys_addr_t phys, u64 size, u64 offset,
 	list_for_each_entry(o, &daxfs_phys_list, phys_node) {
 		if (o->phys > phys + size - 1 || phys > o->phys + o->buf_size - 1)
 			continue;
-		if (o->phys == phys && o->buf_size == size &&
-		    o->offset == offset && kref_get_unless_zero(&o->ref)) {
+		if (o->kind == DAXFS_PHYS && o->phys == phys &&
+		    o->buf_size == size && o->offset == offset &&
+		    kref_get_unless_zero(&o->ref)) {
 			mutex_unlock(&daxfs_phys_lock);
 			daxfs_backing_put(b);
 			*out = o;
@@ -776,6 +855,333 @@ int daxfs_backing_phys(phys_addr_t phys, u64 size, u64 offset,
 	return 0;
 unlock:
 	mutex_unlock(&daxfs_phys_lock);
+fail:
+	daxfs_backing_put(b);
+	return ret;
+}
+
+/*
+ * Device-dax: a character device /dev/daxX.Y (a pmem namespace in devdax
+ * mode, CXL memory, soft-reserved memory), mounted by naming it as the
+ * source: mount -t daxfs /dev/dax0.0 /mnt.
+ *
+ * Its dax_device has no dax_operations (dax_direct_access() does not work
+ * on it) and it takes no holder, so the backing is a physical range like
+ * phys=, with these differences:
+ * - the range is the device's own: read from the device's sysfs attributes
+ *   "resource" and "size" (Documentation/ABI/testing/sysfs-bus-dax) through
+ *   their show methods, and checked against /proc/iomem, where the
+ *   device_dax driver claimed it busy under the device's name: one busy
+ *   resource must be exactly [phys, phys + size).  A device of several
+ *   ranges (made with the "mapping" attribute) fails that check and is
+ *   refused.  phys= and size=, if given, must be that range.
+ * - the range is not claimed again (it cannot be: it is busy); the
+ *   device's claim protects it for as long as the device stays bound.
+ * - the backing holds the character device open for its life, which holds
+ *   the device_dax module (and so the dax core) and the struct device, and
+ *   keeps the device's size, align and mapping from changing (device-dax
+ *   refuses those with EBUSY while bound).
+ * - nothing holds a device bound: unbinding device_dax (daxctl
+ *   reconfigure-device, ndctl create-namespace -f, disable-namespace, a CXL
+ *   region torn down) cannot be refused.  A bus notifier learns of it
+ *   before the driver releases the memory: the backing is marked dead,
+ *   reads and faults in flight are waited for, every mapping of every
+ *   file is removed (an access then raises SIGBUS) and new reads fail with
+ *   ENXIO, until the mount is unmounted.  So no file maps memory that has
+ *   gone back to the device's next owner (the page allocator, through
+ *   kmem).
+ * A device-dax backing is never shared: mounting the device a second time
+ * fails with EBUSY (bind-mount the first mount instead).
+ */
+
+/* Is @src an absolute path to a character device? */
+bool daxfs_source_is_chrdev(const char *src)
+{
+	struct path path;
+	bool chr;
+
+	if (!src || src[0] != '/')
+		return false;
+	if (kern_path(src, LOOKUP_FOLLOW, &path))
+		return false;
+	chr = S_ISCHR(d_inode(path.dentry)->i_mode);
+	path_put(&path);
+	return chr;
+}
+
+/*
+ * The device on the dax bus behind an open character device, or NULL if
+ * it is not a device-dax instance.  Only device-dax's open points the
+ * file's mapping at an inode of the dax pseudo file system (DAXFS_MAGIC),
+ * and device-dax makes its device the parent of the cdev.
+ */
+static struct device *daxfs_devdax_device(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+	struct address_space *mapping = file->f_mapping;
+	struct kobject *parent;
+	struct device *dev;
+
+	if (!S_ISCHR(inode->i_mode) || !inode->i_cdev || !mapping ||
+	    !mapping->host || mapping->host->i_sb->s_magic != DAXFS_MAGIC)
+		return NULL;
+	parent = inode->i_cdev->kobj.parent;
+	if (!parent)
+		return NULL;
+	dev = kobj_to_dev(parent);
+	if (!dev->bus || strcmp(dev->bus->name, "dax"))
+		return NULL;
+	return dev;
+}
+
+/*
+ * A number from attribute @name of the device's own attribute groups,
+ * read through its show method as sysfs does (into a page).
+ */
+static int daxfs_devdax_attr(struct device *dev, const char *name, u64 *val)
+{
+	const struct attribute_group *const *g;
+	struct attribute *const *a;
+	struct device_attribute *da = NULL;
+	char *buf;
+	ssize_t n;
+	int ret;
+
+	for (g = dev->type ? dev->type->groups : NULL; g && *g && !da; g++)
+		for (a = (*g)->attrs; a && *a; a++)
+			if (!strcmp((*a)->name, name)) {
+				da = container_of(*a, struct device_attribute,
+						  attr);
+				break;
+			}
+	if (!da || !da->show)
+		return -ENOENT;
+	buf = (char *)__get_free_page(GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	n = da->show(dev, da, buf);
+	if (n < 0) {
+		ret = n;
+	} else {
+		buf[min_t(size_t, n, PAGE_SIZE - 1)] = '\0';
+		ret = kstrtou64(buf, 0, val);
+	}
+	free_page((unsigned long)buf);
+	return ret;
+}
+
+struct daxfs_iomem_check {
+	u64 start, end;
+	bool exact, other;
+};
+
+static int daxfs_iomem_check_cb(struct resource *res, void *arg)
+{
+	struct daxfs_iomem_check *c = arg;
+
+	if (res->end < c->start || res->start > c->end)
+		return 0;	/* a neighbour, seen through the window's edges */
+	if (res->start == c->start && res->end == c->end)
+		c->exact = true;
+	else
+		c->other = true;
+	return 0;
+}
+
+/*
+ * Is [start, end] exactly one busy resource of /proc/iomem?  The walk
+ * looks one byte beyond each end, so that a resource reaching past the
+ * range shows as larger than it; busy resources nested in a busy one are
+ * not reported (the outer one is).
+ */
+static bool daxfs_iomem_is_one_claim(u64 start, u64 end)
+{
+	struct daxfs_iomem_check c = { .start = start, .end = end };
+
+	walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_MEM | IORESOURCE_BUSY,
+			    start ? start - 1 : start,
+			    end < U64_MAX ? end + 1 : end, &c,
+			    daxfs_iomem_check_cb);
+	return c.exact && !c.other;
+}
+
+/*
+ * The device is unbinding from its driver, or going away: its memory is
+ * about to be released.  Called before the driver's remove, with the
+ * device locked.  See the top of this part.
+ */
+static int daxfs_devdax_notify(struct notifier_block *nb,
+			       unsigned long action, void *data)
+{
+	struct daxfs_backing *b = container_of(nb, struct daxfs_backing,
+					       devdax_nb);
+
+	if (data != b->devdax_dev ||
+	    (action != BUS_NOTIFY_UNBIND_DRIVER &&
+	     action != BUS_NOTIFY_DEL_DEVICE))
+		return NOTIFY_DONE;
+	mutex_lock(&b->devdax_lock);
+	if (!b->dax_dead) {
+		WRITE_ONCE(b->dax_dead, true);
+		/* No read or fault that saw it alive is still running. */
+		synchronize_srcu(&daxfs_devdax_srcu);
+		if (b->sb) {
+			pr_warn("(%s): the device is unbinding: every file mapping removed, reads and faults fail from now on\n",
+				b->name);
+			daxfs_unmap_all(b->sb);
+		}
+	}
+	mutex_unlock(&b->devdax_lock);
+	return NOTIFY_OK;
+}
+
+/* The superblock of @b (one only); ENXIO when the device went already. */
+int daxfs_backing_devdax_attach(struct daxfs_backing *b, struct super_block *sb)
+{
+	int ret = 0;
+
+	mutex_lock(&b->devdax_lock);
+	if (b->dax_dead) {
+		pr_err("(%s): the device unbound while it was being mounted\n",
+		       b->name);
+		ret = -ENXIO;
+	} else {
+		b->sb = sb;
+	}
+	mutex_unlock(&b->devdax_lock);
+	return ret;
+}
+
+/* Before @sb goes: no notification may look at it any more. */
+void daxfs_backing_devdax_detach(struct daxfs_backing *b, struct super_block *sb)
+{
+	mutex_lock(&b->devdax_lock);
+	if (b->sb == sb)
+		b->sb = NULL;
+	mutex_unlock(&b->devdax_lock);
+}
+
+/* Is the device bound to device_dax?  Its range is claimed only then. */
+static bool daxfs_devdax_bound(struct device *dev, const char **drv)
+{
+	bool bound;
+
+	device_lock(dev);
+	*drv = dev->driver ? dev->driver->name : NULL;
+	bound = *drv && !strcmp(*drv, "device_dax");
+	device_unlock(dev);
+	return bound;
+}
+
+/*
+ * Open, check and map the device-dax device at @path.  @phys and @size
+ * (NULL when not given) must be the device's range.
+ */
+int daxfs_backing_devdax(const char *path, const u64 *phys, const u64 *size,
+			 u64 offset, struct daxfs_backing **out)
+{
+	struct daxfs_backing *b, *o;
+	struct device *dev;
+	const char *drv;
+	u64 start, len;
+	int ret;
+
+	b = daxfs_backing_alloc(DAXFS_DEVDAX);
+	if (!b)
+		return -ENOMEM;
+	snprintf(b->name, sizeof(b->name), "devdax:%s", path);
+	strscpy(b->exporter, "devdax", sizeof(b->exporter));
+	b->offset = offset;
+
+	b->devdax_file = filp_open(path, O_RDONLY | O_NONBLOCK | O_LARGEFILE, 0);
+	if (IS_ERR(b->devdax_file)) {
+		ret = PTR_ERR(b->devdax_file);
+		b->devdax_file = NULL;
+		pr_err("(%s): cannot open the device (%d)\n", b->name, ret);
+		goto fail;
+	}
+	dev = daxfs_devdax_device(b->devdax_file);
+	if (!dev) {
+		pr_err("(%s): not a device-dax device (/dev/daxX.Y)\n", b->name);
+		ret = -ENODEV;
+		goto fail;
+	}
+	b->devdax_dev = get_device(dev);
+	snprintf(b->name, sizeof(b->name), "devdax:%s", dev_name(dev));
+
+	/* Before the check of the binding: an unbind after it is seen. */
+	b->devdax_nb.notifier_call = daxfs_devdax_notify;
+	ret = bus_register_notifier(dev->bus, &b->devdax_nb);
+	if (ret) {
+		pr_err("(%s): cannot watch the dax bus (%d)\n", b->name, ret);
+		goto fail;
+	}
+	b->devdax_nb_registered = true;
+	if (!daxfs_devdax_bound(dev, &drv)) {
+		pr_err("(%s): the device is bound to %s, not device_dax: refused\n",
+		       b->name, drv ?: "no driver");
+		ret = -ENXIO;
+		goto fail;
+	}
+
+	ret = daxfs_devdax_attr(dev, "resource", &start);
+	if (!ret)
+		ret = daxfs_devdax_attr(dev, "size", &len);
+	if (ret) {
+		pr_err("(%s): cannot read the device's resource and size (%d)\n",
+		       b->name, ret);
+		goto fail;
+	}
+	ret = -EINVAL;
+	if ((phys && *phys != start) || (size && *size != len)) {
+		pr_err("(%s): phys=%#llx,size=%llu is not the device's range %#llx+%llu\n",
+		       b->name, phys ? *phys : start, size ? *size : len,
+		       start, len);
+		goto fail;
+	}
+	if (!len || !PAGE_ALIGNED(start) || !PAGE_ALIGNED(len) ||
+	    start + len - 1 < start || (u64)(size_t)len != len) {
+		pr_err("(%s): unusable range %#llx+%llu\n", b->name, start, len);
+		goto fail;
+	}
+	b->phys = start;
+	b->buf_size = len;
+	if (!PAGE_ALIGNED(offset) || offset >= len) {
+		pr_err("(%s): offset %llu not page-aligned or beyond the device (%llu bytes)\n",
+		       b->name, offset, len);
+		goto fail;
+	}
+	if (!daxfs_iomem_is_one_claim(start, start + len - 1)) {
+		pr_err("(%s): %#llx+%llu is not one claim in /proc/iomem: a device of several ranges is not supported\n",
+		       b->name, start, len);
+		goto fail;
+	}
+	if (region_intersects(start, len, IORESOURCE_SYSTEM_RAM,
+			      IORES_DESC_NONE) != REGION_DISJOINT) {
+		pr_err("(%s): range overlaps System RAM\n", b->name);
+		goto fail;
+	}
+
+	mutex_lock(&daxfs_phys_lock);
+	list_for_each_entry(o, &daxfs_phys_list, phys_node) {
+		if (o->phys > start + len - 1 || start > o->phys + o->buf_size - 1)
+			continue;
+		pr_err("(%s): the device is mounted already (%s): bind-mount that mount instead\n",
+		       b->name, o->name);
+		ret = -EBUSY;
+		mutex_unlock(&daxfs_phys_lock);
+		goto fail;
+	}
+	list_add(&b->phys_node, &daxfs_phys_list);
+	mutex_unlock(&daxfs_phys_lock);
+
+	b->vaddr = memremap(start, len, MEMREMAP_WB);
+	if (!b->vaddr) {
+		pr_err("(%s): memremap failed\n", b->name);
+		ret = -ENOMEM;
+		goto fail;
+	}
+	return daxfs_backing_finish(b, out);
 fail:
 	daxfs_backing_put(b);
 	return ret;

@@ -113,7 +113,7 @@ static vm_fault_t daxfs_fault(struct vm_fault *vmf)
 	if (pgoff >= npages)
 		return VM_FAULT_SIGBUS;
 	/* No cpu-access bracketing here: user space syncs its mappings. */
-	cookie = b->kind == DAXFS_DAX ? daxfs_backing_begin_read(b) : 0;
+	cookie = daxfs_backing_guarded(b) ? daxfs_backing_begin_read(b) : 0;
 	if (cookie < 0)
 		return VM_FAULT_SIGBUS;
 	ret = VM_FAULT_SIGBUS;
@@ -139,7 +139,7 @@ static vm_fault_t daxfs_fault(struct vm_fault *vmf)
 			break;
 	}
 out:
-	if (b->kind == DAXFS_DAX)
+	if (daxfs_backing_guarded(b))
 		daxfs_backing_end_read(b, cookie);
 	return ret;
 }
@@ -177,7 +177,7 @@ static vm_fault_t daxfs_huge_fault(struct vm_fault *vmf, unsigned int order)
 	if (!IS_ALIGNED(pgoff, HPAGE_PMD_NR) || pgoff + HPAGE_PMD_NR > npages)
 		return VM_FAULT_FALLBACK;
 
-	cookie = b->kind == DAXFS_DAX ? daxfs_backing_begin_read(b) : 0;
+	cookie = daxfs_backing_guarded(b) ? daxfs_backing_begin_read(b) : 0;
 	if (cookie < 0)
 		return VM_FAULT_SIGBUS;
 	if (daxfs_backing_pfn(b, data + ((u64)pgoff << PAGE_SHIFT), &pfn0, &f) ||
@@ -197,7 +197,7 @@ static vm_fault_t daxfs_huge_fault(struct vm_fault *vmf, unsigned int order)
 	}
 	ret = daxfs_insert_pfn_pmd(vmf, pfn0);
 out:
-	if (b->kind == DAXFS_DAX)
+	if (daxfs_backing_guarded(b))
 		daxfs_backing_end_read(b, cookie);
 	return ret;
 }

@@ -25,6 +25,7 @@ enum daxfs_kind {
 	DAXFS_DMABUF,		/* a dma-buf, vmapped */
 	DAXFS_PHYS,		/* a physical range, memremap()ed */
 	DAXFS_DAX,		/* a DAX-capable block device */
+	DAXFS_DEVDAX,		/* a device-dax character device, memremap()ed */
 };
 
 /*
@@ -89,6 +90,19 @@ struct daxfs_backing {
 	struct super_block *sb;		/* the one superblock on the device */
 	u64 dax_start_off;		/* bytes from the dax device's start */
 	bool dax_dead;			/* going away: no new mappings or reads */
+
+	/*
+	 * DAXFS_DEVDAX (also uses phys, vaddr, phys_node, sb, dax_dead): the
+	 * open character device, held for the life of the backing, its
+	 * struct device on the dax bus, and the bus notifier that learns of
+	 * the device's unbinding.  devdax_lock orders that notification
+	 * against setting and clearing @sb.
+	 */
+	struct file *devdax_file;
+	struct device *devdax_dev;
+	struct notifier_block devdax_nb;
+	bool devdax_nb_registered;
+	struct mutex devdax_lock;
 };
 
 struct daxfs_sb_info {
@@ -117,6 +131,11 @@ int daxfs_backing_phys(phys_addr_t phys, u64 size, u64 offset,
 		       struct daxfs_backing **out);
 int daxfs_backing_dax(struct super_block *sb, u64 offset,
 		      struct daxfs_backing **out);
+bool daxfs_source_is_chrdev(const char *src);
+int daxfs_backing_devdax(const char *path, const u64 *phys, const u64 *size,
+			 u64 offset, struct daxfs_backing **out);
+int daxfs_backing_devdax_attach(struct daxfs_backing *b, struct super_block *sb);
+void daxfs_backing_devdax_detach(struct daxfs_backing *b, struct super_block *sb);
 void daxfs_backing_get(struct daxfs_backing *b);
 void daxfs_backing_put(struct daxfs_backing *b);
 int daxfs_backing_read(struct daxfs_backing *b, u64 off, void *dst, size_t len);
@@ -125,6 +144,12 @@ ssize_t daxfs_backing_copy_to_iter(struct daxfs_backing *b, u64 off,
 int daxfs_backing_begin_read(struct daxfs_backing *b);
 void daxfs_backing_end_read(struct daxfs_backing *b, int cookie);
 bool daxfs_backing_dax_ok(struct daxfs_backing *b, u64 off, long nr);
+
+/* Faults and reads of these go through daxfs_backing_begin_read(). */
+static inline bool daxfs_backing_guarded(const struct daxfs_backing *b)
+{
+	return b->kind == DAXFS_DAX || b->kind == DAXFS_DEVDAX;
+}
 int daxfs_backing_pfn(struct daxfs_backing *b, u64 off, unsigned long *pfn,
 		      u64 *flags);
 
@@ -157,5 +182,6 @@ extern struct file_system_type daxfs_fs_type;
 struct dax_holder_operations;
 extern const struct dax_holder_operations daxfs_dax_holder_ops;
 void daxfs_dax_holder_sync(void);
+void daxfs_unmap_all(struct super_block *sb);
 
 #endif /* DAXFS_INTERNAL_H */

@@ -7,6 +7,9 @@
  *   fsconfig(FSCONFIG_SET_FD, "dmabuf", fd) a dma-buf fd (also -o dmabuf=FD)
  *   mount -t daxfs -o phys=ADDR,size=SIZE none /mnt
  *   mount -t daxfs /dev/pmem0 /mnt          a DAX-capable block device
+ *   mount -t daxfs /dev/dax0.0 /mnt         a device-dax character device
+ *                                           (buf.c; phys= and size=, if
+ *                                           given, must be its range)
  * Option offset= places the image inside the buffer (with dmabuf:ID only
  * the offset given at import, which is fixed: another one is refused).
  * Option size= is the size of a phys= range, and only that.
@@ -245,6 +248,7 @@ static int daxfs_show_options(struct seq_file *m, struct dentry *root)
 		seq_escape(m, b->exporter, ", \t\n\\");
 		break;
 	case DAXFS_PHYS:
+	case DAXFS_DEVDAX:
 		if (daxfs_reader_sees_phys(m))
 			seq_printf(m, ",phys=%#llx,size=%llu", (u64)b->phys,
 				   b->buf_size);
@@ -310,6 +314,11 @@ static int daxfs_fill_common(struct super_block *sb, struct daxfs_backing *b,
 	}
 	sbi->b = b;
 	sb->s_fs_info = sbi;
+	if (b->kind == DAXFS_DEVDAX) {
+		ret = daxfs_backing_devdax_attach(b, sb);
+		if (ret)
+			return ret;
+	}
 	atomic_inc(&b->mounts);
 	sbi->counted = true;
 	sbi->cpu_access_mount = cpu_access_mount;
@@ -438,7 +447,7 @@ static int daxfs_get_tree(struct fs_context *fc)
 
 	if (ctx->dmabuf && ctx->has_phys)
 		return invalfc(fc, "dmabuf and phys are exclusive");
-	if (ctx->has_size && !ctx->has_phys)
+	if (ctx->has_size && !ctx->has_phys && !daxfs_source_is_chrdev(src))
 		return invalfc(fc, "%s: size is the size of a phys range, and only that",
 			       src ?: "none");
 	if (ctx->dmabuf) {
@@ -448,6 +457,13 @@ static int daxfs_get_tree(struct fs_context *fc)
 			snprintf(what, sizeof(what), "fd %d", ctx->dmabuf_fd);
 		ret = daxfs_backing_dmabuf(ctx->dmabuf, ctx->offset, what, &b);
 		ctx->dmabuf = NULL;
+	} else if (daxfs_source_is_chrdev(src)) {
+		/* A device-dax device: phys= and size= are checked, if given. */
+		if (!capable(CAP_SYS_ADMIN))
+			return -EPERM;
+		ret = daxfs_backing_devdax(src, ctx->has_phys ? &ctx->phys : NULL,
+					   ctx->has_size ? &ctx->size : NULL,
+					   ctx->offset, &b);
 	} else if (ctx->has_phys) {
 		if (!ctx->has_size)
 			return invalfc(fc, "phys needs size");
@@ -541,6 +557,9 @@ static void daxfs_kill_sb(struct super_block *sb)
 {
 	struct daxfs_sb_info *sbi = sb->s_fs_info;
 
+	/* No unbind notification may look at @sb from here on. */
+	if (sbi && sbi->b->kind == DAXFS_DEVDAX)
+		daxfs_backing_devdax_detach(sbi->b, sb);
 	if (sb->s_bdev)
 		kill_block_super(sb);
 	else
@@ -583,7 +602,7 @@ void daxfs_dax_holder_sync(void)
 }
 
 /* Remove every user mapping of the files of @sb (private copies stay). */
-static void daxfs_unmap_all(struct super_block *sb)
+void daxfs_unmap_all(struct super_block *sb)
 {
 	struct inode *inode, *prev = NULL;
 

@@ -25,8 +25,10 @@ KERNEL_PKGS="
 # - binutils (readelf): PVH check of the extracted vmlinux
 # - bash, coreutils, kmod, util-linux also run *inside* the guest (the host's
 #   root is its user space): timeout, modprobe/modinfo, setsid, dmesg
+# - ndctl, run in the guest by driver-devdax: turns the memmap=! pmem
+#   namespace into a device-dax one (/dev/dax0.0) and back
 VM_PKGS="
-	libdrm-dev pkg-config binutils bash coreutils
+	libdrm-dev pkg-config binutils bash coreutils ndctl
 "
 
 # User space, tests and examples:

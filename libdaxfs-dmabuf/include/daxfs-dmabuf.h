@@ -20,8 +20,8 @@ extern "C" {
 #endif
 
 #define DAXFS_DMABUF_VERSION_MAJOR 1
-#define DAXFS_DMABUF_VERSION_MINOR 1
-#define DAXFS_DMABUF_VERSION_STRING "1.1.0"
+#define DAXFS_DMABUF_VERSION_MINOR 2
+#define DAXFS_DMABUF_VERSION_STRING "1.2.0"
 
 /* The default socket of daxfs-mountd(8). */
 #define DAXFS_MOUNTD_SOCKET "/run/daxfs-mountd.sock"
@@ -44,6 +44,14 @@ struct daxfs_mount_opts {
 int daxfs_mount_dmabuf(int dmabuf_fd, const char *target);
 int daxfs_mount_dmabuf_opts(int dmabuf_fd, const char *target,
 			    const struct daxfs_mount_opts *opts);
+/*
+ * Mount a DAX device: a device-dax character device (/dev/daxX.Y, whose
+ * physical range the kernel takes from the device) or a DAX-capable block
+ * device (/dev/pmemN), given by absolute path; opts->offset places the image
+ * in it (daxfs_mount_device(3)).
+ */
+int daxfs_mount_device(const char *device, const char *target,
+		       const struct daxfs_mount_opts *opts);
 int daxfs_umount(const char *target);
 const char *daxfs_last_error(void);
 const char *daxfs_version(void);

@@ -19,8 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "internal.h"
@@ -195,9 +198,13 @@ static int fc_fd_param(int fsfd, unsigned int cmd, const char *key,
 	return daxfs__fail(e, "%s", log[0] ? log : strerror(e));
 }
 
-/* import_id == 0: hand the fd to the kernel; else use "dmabuf:ID". */
-static int mount_fc(int dmabuf_fd, uint64_t import_id, int target_fd,
-		    const char *target, const struct daxfs_mount_opts *o)
+/*
+ * @source: mount that source (a device path), the options only; else
+ * import_id == 0: hand the fd to the kernel; else use "dmabuf:ID".
+ */
+static int mount_fc_src(const char *source, int dmabuf_fd, uint64_t import_id,
+			int target_fd, const char *target,
+			const struct daxfs_mount_opts *o)
 {
 	char num[32];
 	int fsfd, mfd, r;
@@ -211,7 +218,19 @@ static int mount_fc(int dmabuf_fd, uint64_t import_id, int target_fd,
 			return daxfs__fail(ENODEV, "filesystem type daxfs is not registered (is daxfs.ko loaded?)");
 		return daxfs__fail(errno, "fsopen(daxfs): %s", strerror(errno));
 	}
-	if (import_id == 0) {
+	if (source) {
+		if (dx_fsconfig(fsfd, DX_SET_STRING, "source", source, 0) < 0) {
+			r = fc_fail(fsfd, errno, "source");
+			goto out;
+		}
+		if (o->offset) {
+			snprintf(num, sizeof(num), "%" PRIu64, o->offset);
+			if (dx_fsconfig(fsfd, DX_SET_STRING, "offset", num, 0) < 0) {
+				r = fc_fail(fsfd, errno, "option \"offset\"");
+				goto out;
+			}
+		}
+	} else if (import_id == 0) {
 		r = fc_fd_param(fsfd, DX_SET_FD, "dmabuf", NULL, dmabuf_fd);
 		if (r)
 			return r;
@@ -252,6 +271,12 @@ static int mount_fc(int dmabuf_fd, uint64_t import_id, int target_fd,
 out:
 	close(fsfd);
 	return r;
+}
+
+static int mount_fc(int dmabuf_fd, uint64_t import_id, int target_fd,
+		    const char *target, const struct daxfs_mount_opts *o)
+{
+	return mount_fc_src(NULL, dmabuf_fd, import_id, target_fd, target, o);
 }
 
 static int mount_legacy(uint64_t id, int target_fd, const char *target,
@@ -345,6 +370,89 @@ DX_PUBLIC int daxfs_mount_dmabuf_opts(int dmabuf_fd, const char *target,
 DX_PUBLIC int daxfs_mount_dmabuf(int dmabuf_fd, const char *target)
 {
 	return daxfs__mount_at(dmabuf_fd, -1, target, NULL);
+}
+
+/*
+ * Is the character device @st a device-dax instance?  Its sysfs node
+ * (/sys/dev/char/MAJ:MIN) sits on the dax bus.  The kernel checks again;
+ * this only gives a clear message early.
+ */
+static bool is_devdax(const struct stat *st)
+{
+	char link[128], bus[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u/subsystem",
+		 major(st->st_rdev), minor(st->st_rdev));
+	n = readlink(link, bus, sizeof(bus) - 1);
+	if (n <= 0)
+		return false;
+	bus[n] = '\0';
+	return !strcmp(strrchr(bus, '/') ? strrchr(bus, '/') + 1 : bus, "dax");
+}
+
+DX_PUBLIC int daxfs_mount_device(const char *device, const char *target,
+				 const struct daxfs_mount_opts *opts)
+{
+	struct daxfs_mount_opts o;
+	struct stat st;
+	int r;
+
+	daxfs__clear_error();
+	if (opts && opts->size < offsetof(struct daxfs_mount_opts, offset))
+		return daxfs__fail(EINVAL, "struct daxfs_mount_opts: size %zu too small", opts->size);
+	daxfs__opts_normalise(opts, &o);
+	if (!device || !*device)
+		return daxfs__fail(EINVAL, "no device");
+	if (!target || !*target)
+		return daxfs__fail(EINVAL, "no mount point");
+	if (o.flags & ~(unsigned long)DAXFS_ALLOWED_MS_FLAGS_)
+		return daxfs__fail(EINVAL, "unsupported mount flags %#lx",
+				   o.flags & ~(unsigned long)DAXFS_ALLOWED_MS_FLAGS_);
+	if (device[0] != '/')
+		return daxfs__fail(EINVAL, "%s: give the device's absolute path", device);
+	if (stat(device, &st) < 0)
+		return daxfs__fail(errno, "%s: %s", device, strerror(errno));
+	if (S_ISCHR(st.st_mode) && !is_devdax(&st))
+		return daxfs__fail(ENODEV, "%s is a character device but not a device-dax device (/dev/daxX.Y)",
+				   device);
+	if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+		return daxfs__fail(ENOTBLK, "%s is neither a DAX block device nor a device-dax device",
+				   device);
+
+	if (!getenv("DAXFS_FORCE_LEGACY_MOUNT")) {
+		r = mount_fc_src(device, -1, 0, -1, target, &o);
+		daxfs__kmsg_done();
+		if (r != -ENOSYS)
+			return r;
+	}
+	{
+		char kopts[DAXFS_OPT_MAX + 32];
+		size_t l;
+
+		snprintf(kopts, sizeof(kopts), "%s", o.options ? o.options : "");
+		l = strlen(kopts);
+		if (o.offset)
+			snprintf(kopts + l, sizeof(kopts) - l, "%soffset=%" PRIu64, l ? "," : "",
+				 o.offset);
+		daxfs__kmsg_mark();
+		if (mount(device, target, "daxfs",
+			  MS_RDONLY | (o.flags & DAXFS_ALLOWED_MS_FLAGS_),
+			  kopts[0] ? kopts : NULL) < 0) {
+			int e = errno;
+			char why[512];
+
+			if (daxfs__kmsg_reason(why, sizeof(why)))
+				r = daxfs__fail(e, "%s", why);
+			else
+				r = daxfs__fail(e, "mount %s on %s: %s", device, target,
+						strerror(e));
+		} else {
+			r = 0;
+		}
+		daxfs__kmsg_done();
+	}
+	return r;
 }
 
 DX_PUBLIC int daxfs_umount(const char *target)

@@ -32,6 +32,7 @@ static void usage(FILE *f)
 "usage: daxfsctl mount IMAGE|- MOUNTPOINT [--heap=NAME | --udmabuf[=hugetlb] | --drm=DEVICE]\n"
 "                      [--offset=N] [-o OPTIONS] [--mountd[=SOCKET]]\n"
 "       daxfsctl mount --fd=N MOUNTPOINT [--offset=N] [-o OPTIONS] [--mountd[=SOCKET]]\n"
+"       daxfsctl mount DEVICE MOUNTPOINT [--offset=N] [-o OPTIONS]\n"
 "       daxfsctl umount MOUNTPOINT\n"
 "       daxfsctl list\n"
 "       daxfsctl info MOUNTPOINT\n"
@@ -42,7 +43,9 @@ static void usage(FILE *f)
 "else /dev/udmabuf, else the first DRM card that can export.  OPTIONS are\n"
 "mount(8) style: nosuid, nodev, noexec, noatime, ... and file system options.\n"
 "Exit status: 0 ok, 1 failed, 2 usage, 3 no buffer (no exporter, not enough\n"
-"memory), 4 bad image (unreadable, not daxfs, invalid, truncated).\n");
+"memory), 4 bad image (unreadable, not daxfs, invalid, truncated).\n"
+"DEVICE, a device-dax character device (/dev/daxX.Y) or a DAX block device\n"
+"(/dev/pmemN), holds the image itself and is mounted in place.\n");
 }
 
 static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -152,6 +155,28 @@ static int do_mount_fd(int fd, const char *mnt, const struct daxfs_parsed_opts *
 	return EX_OK;
 }
 
+static int do_mount_device(const char *dev, const char *mnt, const struct daxfs_parsed_opts *po)
+{
+	struct daxfs_mount_opts mo = { .size = sizeof(mo) };
+
+	mo.offset = po->offset;
+	mo.flags = po->flags & ~(unsigned long)MS_RDONLY;
+	mo.options = po->kernel[0] ? po->kernel : NULL;
+	if (daxfs_mount_device(dev, mnt, &mo))
+		return die(EX_FAIL, "mount %s on %s: %s", dev, mnt, daxfs_last_error());
+	printf("mounted %s at %s\n", dev, mnt);
+	return EX_OK;
+}
+
+/* Is @path a device node (a DAX device to mount in place)? */
+static bool is_device(const char *path)
+{
+	struct stat st;
+
+	return strcmp(path, "-") && stat(path, &st) == 0 &&
+	       (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode));
+}
+
 static int cmd_mount(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -233,6 +258,15 @@ static int cmd_mount(int argc, char **argv)
 	if (argc - optind != 2) {
 		usage(stderr);
 		return EX_USAGE;
+	}
+	if (is_device(argv[optind])) {
+		if (po.exporter != DAXFS_EXPORTER_AUTO)
+			return die(EX_USAGE, "%s is a device: it needs no exporter option",
+				   argv[optind]);
+		if (mountd)
+			return die(EX_USAGE, "%s is a device: daxfs-mountd mounts dma-bufs only",
+				   argv[optind]);
+		return do_mount_device(argv[optind], argv[optind + 1], &po);
 	}
 	return do_mount_image(argv[optind], argv[optind + 1], &po, mountd);
 }

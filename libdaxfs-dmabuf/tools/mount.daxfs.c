@@ -6,7 +6,9 @@
  * With image=PATH it validates the image, allocates a dma-buf (heap=NAME,
  * udmabuf[=hugetlb], drm=DEVICE, or the default order), loads the image and
  * mounts it, all through daxfs_mount_image(); SPEC is ignored (write
- * "none").  Without image= it is a plain mount(2) of SPEC (e.g. dmabuf:ID).
+ * "none").  Without image= it is a plain mount(2) of SPEC (e.g. dmabuf:ID,
+ * /dev/pmem0), or for a device-dax character device (/dev/dax0.0) a mount
+ * through daxfs_mount_device(), which reports the kernel's reason.
  * Options it does not consume go to the kernel.
  * Exit codes follow mount(8): 0 ok, 1 usage, 2 system error (not enough
  * memory, no buffer, the copy), 32 mount failure (also a bad image).
@@ -14,6 +16,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include "tool.h"
 
 #define MNT_EX_USAGE	1
@@ -21,6 +24,13 @@
 #define MNT_EX_FAIL	32
 
 static bool verbose;
+
+static bool is_chrdev(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISCHR(st.st_mode);
+}
 
 static void usage(void)
 {
@@ -102,6 +112,20 @@ int main(int argc, char **argv)
 				po.flags | MS_RDONLY, kopts);
 		if (fake)
 			return 0;
+		/* A device-dax device: through the library, for the kernel's reason. */
+		if (is_chrdev(spec)) {
+			struct daxfs_mount_opts mo = { .size = sizeof(mo) };
+
+			mo.offset = po.offset;
+			mo.flags = po.flags & ~(unsigned long)MS_RDONLY;
+			mo.options = po.kernel[0] ? po.kernel : NULL;
+			if (daxfs_mount_device(spec, dir, &mo)) {
+				fprintf(stderr, "mount.daxfs: mount %s on %s: %s\n", spec, dir,
+					daxfs_last_error());
+				return MNT_EX_FAIL;
+			}
+			return 0;
+		}
 		if (mount(spec, dir, "daxfs", (po.flags & ~(unsigned long)MS_RDONLY) | MS_RDONLY,
 			  kopts[0] ? kopts : NULL) < 0) {
 			fprintf(stderr, "mount.daxfs: mount %s on %s: %s%s\n", spec, dir, strerror(errno),
