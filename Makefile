@@ -9,6 +9,7 @@
 #   make check      every test: user space, then the VM suite on each kernel;
 #                   ends with "N passed, N failed[, N skipped]"
 #   make demo       the main job in a VM: model weights in a dma-buf, mounted
+#   make demo-shared  two VMs mount one image in one shared memory region
 #   make bench      benchmarks in a VM (report in build/bench/benchmarks.md;
 #                   make bench-publish also copies it to docs/)
 #   make fuzz       the libFuzzer targets, for longer than make check does
@@ -89,6 +90,10 @@ fuzz-kernel: userspace vmtests
 demo:
 	examples/demo
 
+# two QEMU guests mount one image in one shared memory region
+demo-shared:
+	examples/demo-shared
+
 bench:
 	selftests/bench/run $(BENCH_ARGS)
 
@@ -114,4 +119,4 @@ clean:
 	rm -rf build
 	$(MAKE) -C driver clean KDIR="$(KDIR)"
 
-.PHONY: all userspace module matrix-modules checkpatch vmtests deps check fuzz fuzz-kernel demo bench bench-publish install install-dkms deb clean
+.PHONY: all userspace module matrix-modules checkpatch vmtests deps check fuzz fuzz-kernel demo demo-shared bench bench-publish install install-dkms deb clean
