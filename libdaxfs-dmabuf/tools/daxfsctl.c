@@ -177,6 +177,38 @@ static bool is_device(const char *path)
 	       (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode));
 }
 
+/*
+ * --udmabuf as root: udmabuf refuses buffers above its size_limit_mb (64 MiB
+ * by default); raise it to what IMAGE needs, saying so.  Without root, or
+ * when the size is not known up front (a pipe), the library's error names
+ * the limit and the fix.
+ */
+static void udmabuf_fit(const char *image, bool hugetlb)
+{
+	uint64_t limit = daxfs__udmabuf_limit_mb(), need, unit = hugetlb ? 2 : 1;
+	struct stat st;
+	char val[32];
+	int fd;
+
+	if (!limit || geteuid() != 0 || !strcmp(image, "-") || stat(image, &st) ||
+	    !S_ISREG(st.st_mode))
+		return;
+	need = ((uint64_t)st.st_size + (unit << 20) - 1) / (unit << 20) * unit;
+	if (need <= limit)
+		return;
+	fd = open(DAXFS_UDMABUF_LIMIT, O_WRONLY | O_CLOEXEC);
+	snprintf(val, sizeof(val), "%llu\n", (unsigned long long)need);
+	if (fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		fprintf(stderr, "%s: cannot raise udmabuf's size_limit_mb from %llu to %llu MiB: %s\n",
+			prog, (unsigned long long)limit, (unsigned long long)need,
+			strerror(errno));
+	else
+		fprintf(stderr, "%s: raised udmabuf's size_limit_mb from %llu to %llu MiB for %s\n",
+			prog, (unsigned long long)limit, (unsigned long long)need, image);
+	if (fd >= 0)
+		close(fd);
+}
+
 static int cmd_mount(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -268,6 +300,8 @@ static int cmd_mount(int argc, char **argv)
 				   argv[optind]);
 		return do_mount_device(argv[optind], argv[optind + 1], &po);
 	}
+	if (po.exporter == DAXFS_EXPORTER_UDMABUF && !mountd)
+		udmabuf_fit(argv[optind], po.hugetlb);
 	return do_mount_image(argv[optind], argv[optind + 1], &po, mountd);
 }
 
