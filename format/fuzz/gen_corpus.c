@@ -40,8 +40,7 @@ int main(int argc, char **argv)
 {
 	struct tb *t;
 	u32 d, e, f;
-	int i, ret = 0;
-	char name[16];
+	int ret = 0;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s DIR\n", argv[0]);
@@ -67,14 +66,7 @@ int main(int argc, char **argv)
 
 	/* Metadata only: many names, no data. */
 	t = tb_new(12);
-	d = tb_dir(t, 1, "many");
-	for (i = 0; i < 60; i++) {
-		snprintf(name, sizeof(name), "n%02d", i);
-		if (i % 10)
-			tb_file(t, d, name, 0);
-		else
-			d = tb_dir(t, d, name);
-	}
+	tb_fill(t, tb_dir(t, 1, "many"), "n%02u", 60, 10, true);
 	ret |= emit(argv[1], "meta-only", 3, t);
 
 	/* Same tree as all-types, CRC left as is, no reader. */

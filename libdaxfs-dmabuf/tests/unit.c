@@ -468,15 +468,6 @@ static pid_t signal_when_blocked(pid_t target)
 	return pid;
 }
 
-static int child_status(pid_t pid)
-{
-	int st;
-
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 /* A child that writes @len bytes of @p to @fd in pieces of @piece bytes. */
 static pid_t feeder(int fd, const void *p, size_t len, size_t piece, int close_fd)
 {
@@ -518,7 +509,7 @@ static void test_io(void)
 		dxt_is_str(buf, msg, "read_full: bytes in order");
 		dxt_is_int(daxfs__read_full(p[0], buf, 10), 0, "read_full: 0 at end of file");
 		close(p[0]);
-		dxt_is_int(child_status(f), 0, "read_full: feeder done");
+		dxt_is_int(dxt_wait(f), 0, "read_full: feeder done");
 	}
 	/* EINTR: blocked in read, interrupted by a signal whose handler writes the rest. */
 	memset(&sa, 0, sizeof(sa));
@@ -533,7 +524,7 @@ static void test_io(void)
 	memset(buf, 0, sizeof(buf));
 	dxt_is_int(daxfs__read_full(p[0], buf, 9), 9, "read_full: retried after EINTR");
 	dxt_is_str(buf, "head-tail", "read_full: both parts after EINTR");
-	dxt_is_int(child_status(k), 0, "read_full: the signal came while blocked in read");
+	dxt_is_int(dxt_wait(k), 0, "read_full: the signal came while blocked in read");
 	dxt_ok(eintr_seen, "read_full: the handler ran");
 	close(p[0]);
 	sigaction(SIGUSR1, &old, NULL);
@@ -788,61 +779,6 @@ static bool same_bytes(int fd, uint64_t off, const char *path)
 	return same;
 }
 
-/*
- * A second process that truncates a file when told: the progress callback
- * writes to @go and waits for the answer on @done.
- */
-struct shrinker {
-	pid_t pid;
-	int go, done;
-	int calls;
-};
-
-static void shrinker_start(struct shrinker *s, const char *path, off_t to)
-{
-	int g[2], d[2];
-
-	memset(s, 0, sizeof(*s));
-	if (pipe(g) || pipe(d)) {
-		s->pid = -1;
-		return;
-	}
-	s->pid = fork();
-	if (s->pid == 0) {
-		char c;
-
-		close(g[1]);
-		close(d[0]);
-		if (read(g[0], &c, 1) != 1)
-			_exit(1);
-		if (truncate(path, to))
-			_exit(2);
-		_exit(write(d[1], "t", 1) == 1 ? 0 : 3);
-	}
-	close(g[0]);
-	close(d[1]);
-	s->go = g[1];
-	s->done = d[0];
-}
-
-static void shrink_on_first_progress(uint64_t done, uint64_t total, void *arg)
-{
-	struct shrinker *s = arg;
-	char c;
-
-	(void)done;
-	(void)total;
-	if (s->calls++ == 0 && (write(s->go, "g", 1) != 1 || read(s->done, &c, 1) != 1))
-		printf("# shrinker did not answer\n");
-}
-
-static int shrinker_end(struct shrinker *s)
-{
-	close(s->go);
-	close(s->done);
-	return child_status(s->pid);
-}
-
 static void test_fill_sources(void)
 {
 	char img[512], half[512], want[160];
@@ -869,7 +805,7 @@ static void test_fill_sources(void)
 		dxt_is_int(daxfs_dmabuf_fill(mfd, p[0], 4096, NULL, NULL), 0, "fill: from a pipe");
 		dxt_ok(same_bytes(mfd, 4096, img), "fill: pipe bytes in place");
 		close(p[0]);
-		dxt_is_int(child_status(f), 0, "fill: feeder done");
+		dxt_is_int(dxt_wait(f), 0, "fill: feeder done");
 		close(mfd);
 
 		/* A pipe with more than the buffer holds. */
@@ -882,7 +818,7 @@ static void test_fill_sources(void)
 		dxt_ok(strstr(daxfs_last_error(), "the stream has more than 65536 bytes") != NULL,
 		   "fill: reason (%s)", daxfs_last_error());
 		close(p[0]);
-		child_status(f);
+		dxt_wait(f);
 		close(mfd);
 
 		/* A pipe that ends before the image does. */
@@ -896,7 +832,7 @@ static void test_fill_sources(void)
 			 (unsigned long long)isz);
 		dxt_is_str(daxfs_last_error(), want, "fill: pipe truncation message");
 		close(p[0]);
-		child_status(f);
+		dxt_wait(f);
 		close(mfd);
 		free(b);
 		close(src);
@@ -921,7 +857,7 @@ static void test_fill_sources(void)
 
 	/* A file that shrinks while it is copied (a second process truncates it). */
 	{
-		struct shrinker s;
+		struct dxt_shrinker s;
 		char big[512];
 		size_t sz = 20u << 20;
 		unsigned char *src = malloc(sz);
@@ -934,12 +870,12 @@ static void test_fill_sources(void)
 		free(src);
 		mfd = memfd_create("fill-shrink", MFD_CLOEXEC);
 		ftruncate(mfd, (off_t)sz);
-		shrinker_start(&s, big, 12345);
-		dxt_is_int(daxfs_dmabuf_fill(mfd, fd, 0, shrink_on_first_progress, &s), -ENODATA,
+		dxt_shrinker_start(&s, big, 12345);
+		dxt_is_int(daxfs_dmabuf_fill(mfd, fd, 0, dxt_shrinker_progress, &s), -ENODATA,
 		       "fill shrink: refused");
 		snprintf(want, sizeof(want), "image shrank while loading: the file had %zu bytes, only 12345 could be read", sz);
 		dxt_is_str(daxfs_last_error(), want, "fill shrink: message");
-		dxt_is_int(shrinker_end(&s), 0, "fill shrink: the second process truncated the file");
+		dxt_is_int(dxt_shrinker_end(&s), 0, "fill shrink: the second process truncated the file");
 		close(fd);
 		close(mfd);
 	}
@@ -959,7 +895,7 @@ static void test_fill_sources(void)
 		mfd = memfd_create("fill-eintr", MFD_CLOEXEC);
 		ftruncate(mfd, 4096);
 		dxt_is_int(daxfs_dmabuf_fill(mfd, p[0], 0, NULL, NULL), 0, "fill eintr: completed");
-		dxt_is_int(child_status(k), 0, "fill eintr: signalled while blocked in read");
+		dxt_is_int(dxt_wait(k), 0, "fill eintr: signalled while blocked in read");
 		m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, mfd, 0);
 		dxt_ok(m != MAP_FAILED && !memcmp(m, "data after the signal", 21), "fill eintr: data in place");
 		if (m != MAP_FAILED)
@@ -977,14 +913,37 @@ static int load_with(const char *image, struct daxfs_load_opts *o)
 	return daxfs__load_image_with(image, o, memfd_alloc, NULL);
 }
 
+/*
+ * Load the first @len bytes of @b fed through a pipe in pieces of @piece
+ * bytes (the image "/proc/self/fd/N"); the feeder's exit status into
+ * *@fed once the pipe is closed.
+ */
+static int load_piped(const uint8_t *b, size_t len, size_t piece,
+		      struct daxfs_load_opts *o, int *fed)
+{
+	char pp[64];
+	int p[2], r;
+	pid_t f;
+
+	*fed = -1;
+	if (!dxt_ok(pipe(p) == 0, "load pipe: pipe"))
+		return -EPIPE;
+	f = feeder(p[1], b, len, piece, p[0]);
+	close(p[1]);
+	snprintf(pp, sizeof(pp), "/proc/self/fd/%d", p[0]);
+	r = load_with(pp, o);
+	close(p[0]);
+	*fed = dxt_wait(f);
+	return r;
+}
+
 static void test_load(void)
 {
 	struct daxfs_load_info info;
 	struct daxfs_load_opts o;
 	char img[512], bad[512], want[200];
 	uint64_t isz, tib = 1ull << 40;
-	int fd, fds0, p[2];
-	pid_t f;
+	int fd, fds0;
 
 #define RESET() do {							\
 		memset(&info, 0xa5, sizeof(info));			\
@@ -1231,70 +1190,49 @@ static void test_load(void)
 	{
 		int src = open(img, O_RDONLY);
 		uint8_t *b = malloc(isz);
-		char pp[64];
+		int fed;
 
 		dxt_ok(src >= 0 && b && pread(src, b, isz, 0) == (ssize_t)isz, "load pipe: image read back");
 		close(src);
-		dxt_ok(pipe(p) == 0, "load pipe: pipe");
-		f = feeder(p[1], b, isz, 3000, p[0]);
-		close(p[1]);
-		snprintf(pp, sizeof(pp), "/proc/self/fd/%d", p[0]);
 		RESET();
-		fd = load_with(pp, &o);
+		fd = load_piped(b, isz, 3000, &o, &fed);
 		dxt_ok(fd >= 0 && same_bytes(fd, 0, img) && info.stage == DAXFS_STAGE_DONE, "load pipe: valid image loaded (%s)",
 		   daxfs_last_error());
 		if (fd >= 0)
 			close(fd);
-		close(p[0]);
-		dxt_is_int(child_status(f), 0, "load pipe: feeder done");
+		dxt_is_int(fed, 0, "load pipe: feeder done");
 
-		dxt_ok(pipe(p) == 0, "load pipe: pipe");
-		f = feeder(p[1], b, isz - 8192, 3000, p[0]);
-		close(p[1]);
-		snprintf(pp, sizeof(pp), "/proc/self/fd/%d", p[0]);
 		RESET();
-		dxt_is_int(load_with(pp, &o), -ENODATA, "load pipe: truncated stream refused");
+		dxt_is_int(load_piped(b, isz - 8192, 3000, &o, &fed), -ENODATA,
+			   "load pipe: truncated stream refused");
 		snprintf(want, sizeof(want), "truncated: image_size %llu, stream ended after %llu bytes",
 			 (unsigned long long)isz, (unsigned long long)isz - 8192);
 		dxt_is_str(daxfs_last_error(), want, "load pipe: truncated: message");
 		dxt_ok(memfd_allocs == 1 && fcntl(memfd_last, F_GETFD) < 0 && info.stage == DAXFS_STAGE_IMAGE,
 		   "load pipe: truncated: the buffer is gone, stage IMAGE");
-		close(p[0]);
-		child_status(f);
 
 		b[4096 + 144] = 'J';	/* corrupt metadata, seen once it arrived */
-		dxt_ok(pipe(p) == 0, "load pipe: pipe");
-		f = feeder(p[1], b, isz, 65536, p[0]);
-		close(p[1]);
-		snprintf(pp, sizeof(pp), "/proc/self/fd/%d", p[0]);
 		RESET();
-		dxt_is_int(load_with(pp, &o), -EUCLEAN, "load pipe: corrupt metadata refused");
+		dxt_is_int(load_piped(b, isz, 65536, &o, &fed), -EUCLEAN,
+			   "load pipe: corrupt metadata refused");
 		dxt_ok(memfd_allocs == 1 && fcntl(memfd_last, F_GETFD) < 0, "load pipe: corrupt: the buffer is gone");
-		close(p[0]);
-		child_status(f);
 
 		b[0] = 'X';
-		dxt_ok(pipe(p) == 0, "load pipe: pipe");
-		f = feeder(p[1], b, isz, 65536, p[0]);
-		close(p[1]);
-		snprintf(pp, sizeof(pp), "/proc/self/fd/%d", p[0]);
 		RESET();
-		dxt_is_int(load_with(pp, &o), -EINVAL, "load pipe: not daxfs refused");
+		dxt_is_int(load_piped(b, isz, 65536, &o, &fed), -EINVAL, "load pipe: not daxfs refused");
 		dxt_is_int(memfd_allocs, 0, "load pipe: not daxfs: nothing allocated");
-		close(p[0]);
-		child_status(f);
 		free(b);
 	}
 
 	/* The file shrinks while it is loaded (a second process truncates it). */
 	{
-		struct shrinker s;
+		struct dxt_shrinker s;
 
 		snprintf(bad, sizeof(bad), "%s/shrink.img", tmpdir);
 		isz = build_image(bad, 300000, 0);
-		shrinker_start(&s, bad, 100000);
+		dxt_shrinker_start(&s, bad, 100000);
 		RESET();
-		o.progress = shrink_on_first_progress;
+		o.progress = dxt_shrinker_progress;
 		o.progress_arg = &s;
 		dxt_is_int(load_with(bad, &o), -ENODATA, "load shrink: refused");
 		snprintf(want, sizeof(want), "image shrank while loading: image_size %llu, only 100000 bytes could be read",
@@ -1302,7 +1240,7 @@ static void test_load(void)
 		dxt_is_str(daxfs_last_error(), want, "load shrink: message");
 		dxt_ok(memfd_allocs == 1 && fcntl(memfd_last, F_GETFD) < 0 && info.stage == DAXFS_STAGE_IMAGE,
 		   "load shrink: the buffer is gone, stage IMAGE");
-		dxt_is_int(shrinker_end(&s), 0, "load shrink: the second process truncated the file");
+		dxt_is_int(dxt_shrinker_end(&s), 0, "load shrink: the second process truncated the file");
 	}
 	dxt_is_int(count_fds(), fds0, "load: no fd leaked");
 #undef RESET

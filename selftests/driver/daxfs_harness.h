@@ -56,6 +56,28 @@ static inline int dxt_errno_check(struct __test_metadata *_metadata, int err, in
 	return r;
 }
 
+/* /dev/daxfs opened, or the test fails. */
+static inline int dev_or_fail(struct __test_metadata *_metadata)
+{
+	int dev = dxt_dev_open();
+
+	if (dev < 0)
+		TH_LOG("open /dev/daxfs: %s (module not loaded?)", strerror(-dev));
+	ASSERT_LE(0, dev);
+	return dev;
+}
+
+/* DAXFS_IOC_IMPORT of the dma-buf fd into *imp, or the test fails (logging what). */
+static inline void import_or_fail(struct __test_metadata *_metadata, int dev, int fd,
+				  struct daxfs_import *imp, const char *what)
+{
+	int r = dxt_import(dev, fd, 0, imp);
+
+	if (r)
+		TH_LOG("DAXFS_IOC_IMPORT of %s: %s", what, strerror(-r));
+	ASSERT_EQ(0, r);
+}
+
 /*
  * EXPECT/ASSERT that an expression returning 0 / -errno gave exactly -err.
  * Like EXPECT_EQ, a { block } may follow as the failure handler.
@@ -85,6 +107,53 @@ static inline int dxt_errno_check(struct __test_metadata *_metadata, int err, in
 	snprintf((self)->img, sizeof((self)->img), "%s/img", (self)->work); \
 	snprintf((self)->mnt, sizeof((self)->mnt), "%s/mnt", (self)->work); \
 	ASSERT_EQ(0, mkdir((self)->mnt, 0755));				\
+} while (0)
+
+/*
+ * The usual start of a fixture setup that works in a directory (fixture
+ * data: work[], src[], img[], mnt[], base): the leak baseline, taken before
+ * anything is opened; the teardown armed, so that it also runs when an
+ * ASSERT below fails; then WORKDIR_SETUP.  _MNT2 adds a second empty mount
+ * point, self->mnt2.
+ */
+#define FIXTURE_WORKDIR_SETUP(self) do {				\
+	baseline_take(&(self)->base);					\
+	_metadata->setup_completed = true;				\
+	WORKDIR_SETUP(self);						\
+} while (0)
+
+#define FIXTURE_WORKDIR_SETUP_MNT2(self) do {				\
+	FIXTURE_WORKDIR_SETUP(self);					\
+	snprintf((self)->mnt2, sizeof((self)->mnt2), "%s/mnt2", (self)->work); \
+	ASSERT_EQ(0, mkdir((self)->mnt2, 0755));			\
+} while (0)
+
+/*
+ * A private copy of the image file self->img in memory: self->image
+ * (malloc'd), its size into self->len_field.
+ */
+#define IMAGE_COPY(self, len_field) do {				\
+	uint8_t *_b;							\
+	size_t _n;							\
+	int _r = dxt_slurp((self)->img, &_b, &_n);			\
+	ASSERT_EQ(0, _r) {						\
+		TH_LOG("reading %s: %s", (self)->img, strerror(-_r));	\
+	}								\
+	(self)->image = (void *)_b;					\
+	(self)->len_field = _n;						\
+} while (0)
+
+/*
+ * A second tree of a test in the work directory: WORK/NAME-src and
+ * WORK/NAME-mnt made empty, WORK/NAME-img its image's path, into the
+ * caller's arrays src, img and mnt.
+ */
+#define WORK_TREE(self, name, src, img, mnt) do {			\
+	snprintf((src), sizeof(src), "%s/%s-src", (self)->work, (name));	\
+	snprintf((img), sizeof(img), "%s/%s-img", (self)->work, (name));	\
+	snprintf((mnt), sizeof(mnt), "%s/%s-mnt", (self)->work, (name));	\
+	ASSERT_EQ(0, mkdir((src), 0755));				\
+	ASSERT_EQ(0, mkdir((mnt), 0755));				\
 } while (0)
 
 /*
@@ -121,6 +190,16 @@ static inline int dxt_errno_check(struct __test_metadata *_metadata, int err, in
 	if (_r)								\
 		TH_LOG("%s", _e);					\
 	ASSERT_EQ(0, _r);						\
+} while (0)
+
+/*
+ * The shared tree + image (SHARED_IMAGE into self->src, self->img), mapped
+ * read-only into self->image, self->image_len.
+ */
+#define SHARED_IMAGE_MAPPED(self, name, opts, add) do {		\
+	SHARED_IMAGE((name), (opts), (add), NULL, (self)->src, (self)->img); \
+	(self)->image = dxt_map_file((self)->img, &(self)->image_len);	\
+	ASSERT_NE(NULL, (self)->image);					\
 } while (0)
 
 #define MKIMAGE(img, src, opts) do {					\

@@ -854,6 +854,16 @@ uint64_t pagemap_pfn(const void *addr)
 }
 
 
+int wait_for_path(const char *path, int secs)
+{
+	for (int i = 0; i < secs * 10; i++) {
+		if (!access(path, F_OK))
+			return 0;
+		usleep(100000);
+	}
+	return -ENOENT;
+}
+
 int drop_caches(void)
 {
 	sync();

@@ -106,6 +106,8 @@ void pattern(void *p, size_t n, unsigned int seed, uint64_t off);
 
 /* Probes */
 int count_fds(void);
+/* Wait up to secs seconds for path to appear: 0 or -ENOENT. */
+int wait_for_path(const char *path, int secs);
 /* PFN backing addr in this process (page touched first), 0 if none shown. */
 uint64_t pagemap_pfn(const void *addr);
 int drop_caches(void);

@@ -23,16 +23,6 @@
 #define MOUNT_UNKNOWN_ID_ERRNO ENOENT
 #endif
 
-static int dev_or_fail(struct __test_metadata *_metadata)
-{
-	int dev = dxt_dev_open();
-
-	if (dev < 0)
-		TH_LOG("open /dev/daxfs: %s (module not loaded?)", strerror(-dev));
-	ASSERT_LE(0, dev);
-	return dev;
-}
-
 /* ---------------------------------------------------------------- no buffer */
 
 FIXTURE(api) {
@@ -211,26 +201,17 @@ FIXTURE_SETUP(bad)
 {
 	struct gen_opts o = { .special = true };
 	char err[ERRLEN];
-	int fd;
 
 	self->work[0] = 0;
 	self->image = NULL;
 	self->buf.fd = self->buf.memfd = self->buf.drmfd = -1;
 	self->dev = -1;
 	REQUIRE_EXPORTER(variant->kind);
-	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
-	baseline_take(&self->base);
-	WORKDIR_SETUP(self);
+	FIXTURE_WORKDIR_SETUP(self);
 	/* one tree and image for all tests: they change only their copy */
 	SHARED_IMAGE("bad", &o, NULL, NULL, self->src, self->img);
-	self->len = dxt_file_size(self->img);
+	IMAGE_COPY(self, len);
 	ASSERT_LT(3 * PAGE, self->len);
-	self->image = malloc(self->len);
-	ASSERT_NE(NULL, self->image);
-	fd = open(self->img, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ((ssize_t)self->len, read(fd, self->image, self->len));
-	close(fd);
 	/* our CRC-32C agrees with mkdaxfs' */
 	{
 		uint32_t crc = ((struct daxfs_super *)self->image)->crc32c;

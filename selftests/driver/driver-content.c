@@ -44,10 +44,7 @@ FIXTURE_SETUP(content)
 	dxm_init(&self->m);
 	self->work[0] = 0;
 	REQUIRE_EXPORTER(variant->kind);
-	baseline_take(&self->base);
-	/* so that the teardown also runs when an ASSERT below fails */
-	_metadata->setup_completed = true;
-	WORKDIR_SETUP(self);
+	FIXTURE_WORKDIR_SETUP(self);
 	/* one tree and image for all tests: they only read them */
 	SHARED_IMAGE("content", &o, NULL, NULL, self->src, self->img);
 }
@@ -579,11 +576,7 @@ TEST_F_TIMEOUT(content, align_2m, 120)
 	struct dxmount m2;
 	int r;
 
-	snprintf(src, sizeof(src), "%s/src2m", self->work);
-	snprintf(img, sizeof(img), "%s/img2m", self->work);
-	snprintf(mnt, sizeof(mnt), "%s/mnt2m", self->work);
-	ASSERT_EQ(0, mkdir(src, 0755));
-	ASSERT_EQ(0, mkdir(mnt, 0755));
+	WORK_TREE(self, "2m", src, img, mnt);
 	ASSERT_EQ(0, fill_file(P(src, "empty"), 0, 0, 0644));
 	ASSERT_EQ(0, fill_file(P(src, "page"), 4096, 3, 0644));
 	ASSERT_EQ(0, fill_file(P(src, "two-mib"), 2 << 20, 21, 0644));

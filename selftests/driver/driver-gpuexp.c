@@ -149,12 +149,8 @@ FIXTURE_SETUP(gx)
 	self->image = NULL;
 	self->gdev = -1;
 	REQUIRE_GPUEXP(self);
-	baseline_take(&self->base);
-	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
-	WORKDIR_SETUP(self);
-	SHARED_IMAGE("gpuexp", &o, NULL, NULL, self->src, self->img);
-	self->image = dxt_map_file(self->img, &self->image_len);
-	ASSERT_NE(NULL, self->image);
+	FIXTURE_WORKDIR_SETUP(self);
+	SHARED_IMAGE_MAPPED(self, "gpuexp", &o, NULL);
 }
 
 /* in the parent, once the test's process is gone: paths and numbers only */
@@ -438,14 +434,8 @@ TEST_F_TIMEOUT(gx, pinnable_pinned_while_used, 300)
 	EXPECT_EQ(0, gx_move(self->gdev, b.fd));
 	expect_image_in(_metadata, self, &b, "after a move before the import");
 
-	dev = dxt_dev_open();
-	ASSERT_LE(0, dev) {
-		TH_LOG("open /dev/daxfs: %s (daxfs.ko not loaded?)", strerror(-dev));
-	}
-	r = dxt_import(dev, b.fd, 0, &imp);
-	ASSERT_EQ(0, r) {
-		TH_LOG("DAXFS_IOC_IMPORT of a DYNAMIC_PINNABLE buffer: %s", strerror(-r));
-	}
+	dev = dev_or_fail(_metadata);
+	import_or_fail(_metadata, dev, b.fd, &imp, "a DYNAMIC_PINNABLE buffer");
 	EXPECT_STREQ(DAXFS_GPUEXP_NAME, imp.exporter);
 	EXPECT_PINNED(self->gdev, b.fd, 1, 1, "imported");
 	EXPECT_ERRNO(EBUSY, gx_move(self->gdev, b.fd)) {
@@ -499,16 +489,10 @@ TEST_F_TIMEOUT(gx, pinnable_other_orders, 300)
 	int dev, r;
 
 	filled_buffer(_metadata, self, DAXFS_GPUEXP_DYNAMIC_PINNABLE, &b);
-	dev = dxt_dev_open();
-	ASSERT_LE(0, dev) {
-		TH_LOG("open /dev/daxfs: %s (daxfs.ko not loaded?)", strerror(-dev));
-	}
+	dev = dev_or_fail(_metadata);
 
 	/* import, mount, unmount, release */
-	r = dxt_import(dev, b.fd, 0, &imp);
-	ASSERT_EQ(0, r) {
-		TH_LOG("DAXFS_IOC_IMPORT: %s", strerror(-r));
-	}
+	import_or_fail(_metadata, dev, b.fd, &imp, "the buffer");
 	ASSERT_EQ(0, mount_id(imp.id, self->mnt, MS_RDONLY, NULL));
 	EXPECT_PINNED(self->gdev, b.fd, 1, 1, "imported and mounted");
 	ASSERT_EQ(0, umount_path(self->mnt, 0));
@@ -557,10 +541,7 @@ TEST_F_TIMEOUT(gx, unpinnable_refused, 180)
 	int dev, kmsg, r;
 
 	filled_buffer(_metadata, self, DAXFS_GPUEXP_DYNAMIC_UNPINNABLE, &b);
-	dev = dxt_dev_open();
-	ASSERT_LE(0, dev) {
-		TH_LOG("open /dev/daxfs: %s (daxfs.ko not loaded?)", strerror(-dev));
-	}
+	dev = dev_or_fail(_metadata);
 	kmsg = kmsg_open();
 	ASSERT_LE(0, kmsg);
 	r = dxt_import(dev, b.fd, 0, &imp);
@@ -604,18 +585,12 @@ TEST_F_TIMEOUT(gx, iomem_read_no_mmap, 300)
 	struct daxfs_gpuexp_status st;
 	struct daxfs_import imp;
 	struct dxt_buf b;
-	int dev, fd, r;
+	int dev, fd;
 	void *p;
 
 	filled_buffer(_metadata, self, DAXFS_GPUEXP_IOMEM, &b);
-	dev = dxt_dev_open();
-	ASSERT_LE(0, dev) {
-		TH_LOG("open /dev/daxfs: %s (daxfs.ko not loaded?)", strerror(-dev));
-	}
-	r = dxt_import(dev, b.fd, 0, &imp);
-	ASSERT_EQ(0, r) {
-		TH_LOG("DAXFS_IOC_IMPORT of an IOMEM buffer: %s", strerror(-r));
-	}
+	dev = dev_or_fail(_metadata);
+	import_or_fail(_metadata, dev, b.fd, &imp, "an IOMEM buffer");
 	EXPECT_STREQ(DAXFS_GPUEXP_NAME, imp.exporter);
 	ASSERT_EQ(0, mount_id(imp.id, self->mnt, MS_RDONLY, NULL));
 	ASSERT_EQ(0, gx_status(self->gdev, b.fd, &st));
@@ -625,20 +600,16 @@ TEST_F_TIMEOUT(gx, iomem_read_no_mmap, 300)
 
 	fd = open(P(self->mnt, BIG), O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	p = mmap(NULL, BIG_SIZE, PROT_READ, MAP_SHARED, fd, 0);
-	EXPECT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(ENODEV, errno) {
-		TH_LOG("MAP_SHARED of a file in I/O memory: %s, want ENODEV", strerror(errno));
+	for (int shared = 1; shared >= 0; shared--) {
+		p = mmap(NULL, BIG_SIZE, PROT_READ, shared ? MAP_SHARED : MAP_PRIVATE, fd, 0);
+		EXPECT_EQ(MAP_FAILED, p);
+		EXPECT_EQ(ENODEV, errno) {
+			TH_LOG("%s of a file in I/O memory: %s, want ENODEV",
+			       shared ? "MAP_SHARED" : "MAP_PRIVATE", strerror(errno));
+		}
+		if (p != MAP_FAILED)
+			munmap(p, BIG_SIZE);
 	}
-	if (p != MAP_FAILED)
-		munmap(p, BIG_SIZE);
-	p = mmap(NULL, BIG_SIZE, PROT_READ, MAP_PRIVATE, fd, 0);
-	EXPECT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(ENODEV, errno) {
-		TH_LOG("MAP_PRIVATE of a file in I/O memory: %s, want ENODEV", strerror(errno));
-	}
-	if (p != MAP_FAILED)
-		munmap(p, BIG_SIZE);
 	close(fd);
 	expect_tree(_metadata, self, "IOMEM buffer, after the refused mmaps");
 

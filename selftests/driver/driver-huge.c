@@ -230,20 +230,9 @@ FIXTURE_SETUP(huge)
 		REQUIRE_EXPORTER(DXT_EXP_HEAP);
 	else if (variant->src != SRC_PHYS)
 		REQUIRE_EXPORTER(DXT_EXP_UDMABUF);
-	baseline_take(&self->base);
-	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
-	WORKDIR_SETUP(self);
+	FIXTURE_WORKDIR_SETUP(self);
 	SHARED_IMAGE("huge", NULL, add_big_tail, opts, self->src, self->img);
-	self->image_len = dxt_file_size(self->img);
-	self->image = malloc(self->image_len);
-	ASSERT_NE(NULL, self->image);
-	{
-		int fd = open(self->img, O_RDONLY | O_CLOEXEC);
-
-		ASSERT_LE(0, fd);
-		ASSERT_EQ((ssize_t)self->image_len, read(fd, self->image, self->image_len));
-		close(fd);
-	}
+	IMAGE_COPY(self, image_len);
 	TH_LOG("kernel %s: the driver %s PMD mappings; image of %zu bytes", getenv("DAXFS_KERNEL") ?: "?",
 	       self->pmd ? "makes" : "makes no", self->image_len);
 }
@@ -937,11 +926,7 @@ FIXTURE_SETUP(cpu)
 	dxm_init(&self->m);
 	self->work[0] = 0;
 	REQUIRE_EXPORTER(variant->kind);
-	baseline_take(&self->base);
-	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
-	WORKDIR_SETUP(self);
-	snprintf(self->mnt2, sizeof(self->mnt2), "%s/mnt2", self->work);
-	ASSERT_EQ(0, mkdir(self->mnt2, 0755));
+	FIXTURE_WORKDIR_SETUP_MNT2(self);
 	SHARED_IMAGE("cpu", NULL, add_data_small, NULL, self->src, self->img);
 	r = dxm_setup(&self->m, variant->kind, self->img, 0, NULL, err, sizeof(err));
 	if (r)

@@ -73,13 +73,9 @@ FIXTURE_SETUP(life)
 	self->work[0] = 0;
 	self->image = NULL;
 	REQUIRE_EXPORTER(variant->kind);
-	baseline_take(&self->base);
-	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
 	self->bufs0 = dxt_dmabuf_count();
-	WORKDIR_SETUP(self);
-	SHARED_IMAGE("life", &o, add_a5, NULL, self->src, self->img);
-	self->image = dxt_map_file(self->img, &self->image_len);
-	ASSERT_NE(NULL, self->image);
+	FIXTURE_WORKDIR_SETUP(self);
+	SHARED_IMAGE_MAPPED(self, "life", &o, add_a5);
 }
 
 /* in the parent, once the test's process is gone: paths and numbers only */
@@ -346,6 +342,16 @@ struct scribble {
 	atomic_int walk_errors_phase1;
 };
 
+/* The counters so far: "@what, @secs s): N reads, ...". */
+static void log_scribble(struct __test_metadata *_metadata, const char *what, int secs,
+			 struct scribble *s)
+{
+	TH_LOG("%s, %d s): %ld reads, %ld fault rounds, %ld walks, %ld errors, "
+	       "%ld SIGBUS, %ld scribbles, %ld bad", what, secs, atomic_load(&s->reads),
+	       atomic_load(&s->faults), atomic_load(&s->walks), atomic_load(&s->errors),
+	       atomic_load(&s->sigbus), atomic_load(&s->scribbles), atomic_load(&s->bad));
+}
+
 static __thread sigjmp_buf tjb;
 static __thread volatile int tjb_armed;
 
@@ -537,10 +543,7 @@ TEST_F_TIMEOUT(life, scribble_while_reading, 200)
 		ASSERT_EQ(0, pthread_create(&rd[i], NULL, reader, &s));
 	ASSERT_EQ(0, pthread_create(&wr, NULL, scribbler, &s));
 	sleep(secs);
-	TH_LOG("phase 1 (data only, %d s): %ld reads, %ld fault rounds, %ld walks, %ld errors, "
-	       "%ld SIGBUS, %ld scribbles, %ld bad", secs, atomic_load(&s.reads),
-	       atomic_load(&s.faults), atomic_load(&s.walks), atomic_load(&s.errors),
-	       atomic_load(&s.sigbus), atomic_load(&s.scribbles), atomic_load(&s.bad));
+	log_scribble(_metadata, "phase 1 (data only", secs, &s);
 	EXPECT_EQ(0, atomic_load(&s.errors));
 	EXPECT_EQ(0, atomic_load(&s.sigbus));
 	atomic_store(&s.phase, 2);
@@ -551,10 +554,8 @@ TEST_F_TIMEOUT(life, scribble_while_reading, 200)
 	for (int i = 0; i < 8; i++)
 		pthread_join(rd[i], NULL);
 	pthread_join(wr, NULL);
-	TH_LOG("total (then 0xA5/0x5A anywhere, then random bytes over the metadata, %d s each): %ld reads, %ld fault rounds, %ld walks, %ld errors, "
-	       "%ld SIGBUS, %ld scribbles, %ld bad", secs, atomic_load(&s.reads),
-	       atomic_load(&s.faults), atomic_load(&s.walks), atomic_load(&s.errors),
-	       atomic_load(&s.sigbus), atomic_load(&s.scribbles), atomic_load(&s.bad));
+	log_scribble(_metadata, "total (then 0xA5/0x5A anywhere, then random bytes over the metadata",
+		     secs, &s);
 	/* every byte read from a5 came from the buffer: only 0xA5 / 0x5A */
 	EXPECT_EQ(0, atomic_load(&s.bad));
 	EXPECT_LT(0, atomic_load(&s.reads));

@@ -83,12 +83,8 @@ FIXTURE_SETUP(mm)
 	self->work[0] = 0;
 	self->image = NULL;
 	REQUIRE_EXPORTER(variant->kind);
-	baseline_take(&self->base);
-	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
-	WORKDIR_SETUP(self);
-	SHARED_IMAGE("mmap", &o, add_binaries, NULL, self->src, self->img);
-	self->image = dxt_map_file(self->img, &self->image_len);
-	ASSERT_NE(NULL, self->image);
+	FIXTURE_WORKDIR_SETUP(self);
+	SHARED_IMAGE_MAPPED(self, "mmap", &o, add_binaries);
 }
 
 /* in the parent, once the test's process is gone: paths and numbers only */
@@ -233,11 +229,7 @@ TEST_F_TIMEOUT(mm, no_page_cache, 280)
 	char *map;
 	int fd;
 
-	snprintf(bsrc, sizeof(bsrc), "%s/bigsrc", self->work);
-	snprintf(bimg, sizeof(bimg), "%s/big.img", self->work);
-	snprintf(bmnt, sizeof(bmnt), "%s/bigmnt", self->work);
-	ASSERT_EQ(0, mkdir(bsrc, 0755));
-	ASSERT_EQ(0, mkdir(bmnt, 0755));
+	WORK_TREE(self, "big", bsrc, bimg, bmnt);
 	/* sparse, with a 4 KiB marker every 16 MiB */
 	fd = open(P(bsrc, "big"), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	ASSERT_LE(0, fd);

@@ -64,22 +64,13 @@ FIXTURE(phys) {
 FIXTURE_SETUP(phys)
 {
 	struct gen_opts o = { .special = true, .owners = true, .many = true };
-	int fd;
 
 	self->work[0] = 0;
 	self->image = NULL;
-	baseline_take(&self->base);
-	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
-	WORKDIR_SETUP(self);
+	FIXTURE_WORKDIR_SETUP(self);
 	GEN_TREE(self->src, &o);
 	MKIMAGE(self->img, self->src, NULL);
-	self->image_len = dxt_file_size(self->img);
-	self->image = malloc(self->image_len);
-	ASSERT_NE(NULL, self->image);
-	fd = open(self->img, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ((ssize_t)self->image_len, read(fd, self->image, self->image_len));
-	close(fd);
+	IMAGE_COPY(self, image_len);
 }
 
 /* in the parent, once the test's process is gone: paths and numbers only */
@@ -182,16 +173,6 @@ TEST_F_TIMEOUT(phys, phys_range, 120)
 	EXPECT_EQ(0, umount_path(self->mnt, 0));
 }
 
-static int wait_for(const char *path, int secs)
-{
-	for (int i = 0; i < secs * 10; i++) {
-		if (!access(path, F_OK))
-			return 0;
-		usleep(100000);
-	}
-	return -ENOENT;
-}
-
 TEST_F_TIMEOUT(phys, pmem_dax, 120)
 {
 	uint64_t addr, size;
@@ -207,7 +188,7 @@ TEST_F_TIMEOUT(phys, pmem_dax, 120)
 	     (unsigned long long)addr, (unsigned long long)size, DXT_MEMMAP_HINT);
 	dxt_run_cmd(mp, NULL, 0);
 	dxt_run_cmd(mp2, NULL, 0);
-	ASSERT_EQ(0, wait_for("/dev/pmem0", 10)) {
+	ASSERT_EQ(0, wait_for_path("/dev/pmem0", 10)) {
 		TH_LOG("no /dev/pmem0 after modprobe nd_e820 nd_pmem");
 	}
 	fd = open("/dev/pmem0", O_RDWR | O_CLOEXEC);

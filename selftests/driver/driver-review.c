@@ -95,17 +95,6 @@ static int mount_with_options(const char *src, const char *target, const char *o
 	return mount(src, target, "daxfs", flags, data) ? -errno : 0;
 }
 
-static int wait_for(const char *path, int secs)
-{
-	/* the nd bus registers namespaces asynchronously after modprobe */
-	for (int i = 0; i < secs * 10; i++) {
-		if (!access(path, F_OK))
-			return 0;
-		usleep(100000);
-	}
-	return -ENOENT;
-}
-
 /* ",opt," in ",opts," */
 static bool has_opt(const char *opts, const char *opt)
 {
@@ -114,6 +103,34 @@ static bool has_opt(const char *opts, const char *opt)
 	snprintf(a, sizeof(a), ",%s,", opts);
 	snprintf(b, sizeof(b), ",%s,", opt);
 	return strstr(a, b) != NULL;
+}
+
+/*
+ * The options /proc/mounts shows for @mnt mount its source again on @mnt2:
+ * beside the first mount (compared with @tree if @compare_beside), then,
+ * once both are unmounted, alone (compared).  @want: options it must show.
+ */
+static void mount_again_from_proc(struct __test_metadata *_metadata, const char *tree,
+				  const char *mnt, const char *mnt2, bool compare_beside,
+				  const char *const *want)
+{
+	char src[256], opts[2048], err[ERRLEN];
+
+	ASSERT_EQ(0, proc_mounts_find(mnt, src, NULL, opts, sizeof(opts)));
+	TH_LOG("/proc/mounts: %s %s", src, opts);
+	for (; want && *want; want++)
+		EXPECT_TRUE(has_opt(opts, *want));
+	for (int alone = 0; alone < 2; alone++) {
+		ASSERT_OK_MSG(mount_with_options(src, mnt2, opts), opts);
+		if (alone || compare_beside) {
+			EXPECT_EQ(0, compare_trees(tree, mnt2, err, sizeof(err), NULL)) {
+				TH_LOG("%s", err);
+			}
+		}
+		EXPECT_EQ(0, umount_path(mnt2, 0));
+		if (!alone)
+			EXPECT_EQ(0, umount_path(mnt, 0));
+	}
 }
 
 /* ----------------------------------------------------------------- api */
@@ -237,11 +254,7 @@ FIXTURE_SETUP(buf)
 	self->dev = -1;
 	self->b.fd = self->b.memfd = self->b.drmfd = -1;
 	REQUIRE_EXPORTER(variant->kind);
-	baseline_take(&self->base);
-	_metadata->setup_completed = true;	/* teardown even if an ASSERT fails */
-	WORKDIR_SETUP(self);
-	snprintf(self->mnt2, sizeof(self->mnt2), "%s/mnt2", self->work);
-	ASSERT_EQ(0, mkdir(self->mnt2, 0755));
+	FIXTURE_WORKDIR_SETUP_MNT2(self);
 	SHARED_IMAGE("review", &o, NULL, NULL, self->src, self->img);
 }
 
@@ -351,9 +364,7 @@ FIXTURE_SETUP(one)
 	ASSERT_TRUE(first_exporter(&self->kind, why, sizeof(why))) {
 		TH_LOG("no dma-buf exporter: %s", why);
 	}
-	baseline_take(&self->base);
-	_metadata->setup_completed = true;
-	WORKDIR_SETUP(self);
+	FIXTURE_WORKDIR_SETUP(self);
 }
 
 FIXTURE_TEARDOWN_PARENT(one)
@@ -563,58 +574,25 @@ static int add_long_links(const char *src, char *err, size_t len)
 	return 0;
 }
 
-static long long cg_read(const char *cg, const char *file)
-{
-	char p[PATH_MAX + 64], b[64];
-
-	snprintf(p, sizeof(p), "%s/%s", cg, file);
-	return dxt_read_sysfs(p, b, sizeof(b)) ? -1 : atoll(b);
-}
-
-static int cg_write(const char *cg, const char *file, const char *val)
-{
-	char p[PATH_MAX + 64];
-
-	snprintf(p, sizeof(p), "%s/%s", cg, file);
-	return dxt_write_sysfs(p, val);
-}
-
 TEST_F_TIMEOUT(one, symlinks_charged_to_memcg, 180)
 {
-	char root[256] = "/sys/fs/cgroup", child[300], ctl[256];
-	char target[LINKLEN + 16];
-	bool mounted = false, enabled = false;
+	char target[LINKLEN + 16], err[ERRLEN];
+	struct dxt_memcg cg;
 	long long before, after;
-	struct stat st;
+	int r;
 
 	SHARED_IMAGE("review-links", NULL, add_long_links, NULL, self->src, self->img);
-	if (stat("/sys/fs/cgroup/cgroup.controllers", &st)) {
-		mkdir(CG_MNT, 0755);
-		if (mount("cgroup2", CG_MNT, "cgroup2", 0, NULL)) {
-			int e = errno;
-
-			rmdir(CG_MNT);
-			/* tinyconfig without cgroups (selftests/kernels/debug.config) */
-			if (e == ENODEV && !strcmp(getenv("DAXFS_KERNEL") ?: "", "debug"))
-				SKIP(return, "the debug kernel is built without cgroups");
-			ASSERT_EQ(0, e) {
-				TH_LOG("mount cgroup2: %s", strerror(e));
-			}
-		}
-		mounted = true;
-		snprintf(root, sizeof(root), "%s", CG_MNT);
+	r = dxt_memcg_setup(&cg, CG_MNT, "driver-review", err, sizeof(err));
+	/* tinyconfig without cgroups (selftests/kernels/debug.config) */
+	if (r == -ENODEV && !strcmp(getenv("DAXFS_KERNEL") ?: "", "debug"))
+		SKIP(return, "the debug kernel is built without cgroups");
+	ASSERT_EQ(0, r) {
+		TH_LOG("%s", err);
 	}
-	snprintf(child, sizeof(child), "%s/driver-review", root);
-	snprintf(ctl, sizeof(ctl), "%s/cgroup.subtree_control", root);
-	if (dxt_read_sysfs(ctl, ctl, sizeof(ctl)) || !strstr(ctl, "memory")) {
-		ASSERT_EQ(0, cg_write(root, "cgroup.subtree_control", "+memory"));
-		enabled = true;
-	}
-	ASSERT_TRUE(!mkdir(child, 0755) || errno == EEXIST);
 	/* mounted outside, looked up inside */
 	mount_one(_metadata, self, NULL);
-	ASSERT_EQ(0, cg_write(child, "cgroup.procs", "0"));
-	before = cg_read(child, "memory.current");
+	ASSERT_EQ(0, dxt_cg_write(cg.child, "cgroup.procs", "0"));
+	before = dxt_cg_read(cg.child, "memory.current");
 	for (int i = 0; i < NLINKS; i++) {
 		char p[64];
 		ssize_t k;
@@ -623,19 +601,13 @@ TEST_F_TIMEOUT(one, symlinks_charged_to_memcg, 180)
 		k = readlink(P(self->mnt, p), target, sizeof(target));
 		ASSERT_EQ(LINKLEN, k);
 	}
-	after = cg_read(child, "memory.current");
+	after = dxt_cg_read(cg.child, "memory.current");
 	TH_LOG("memory cgroup charged %lld bytes for %d symlinks of %d bytes",
 	       after - before, NLINKS, LINKLEN);
 	EXPECT_LE((long long)NLINKS * LINKLEN, after - before);
-	ASSERT_EQ(0, cg_write(root, "cgroup.procs", "0"));
+	ASSERT_EQ(0, dxt_cg_write(cg.root, "cgroup.procs", "0"));
 	dxm_teardown(&self->m);
-	rmdir(child);
-	if (enabled)
-		cg_write(root, "cgroup.subtree_control", "-memory");
-	if (mounted) {
-		umount2(CG_MNT, 0);
-		rmdir(CG_MNT);
-	}
+	dxt_memcg_teardown(&cg);
 }
 
 /* ---------------------------------------------------------------- phys */
@@ -655,11 +627,7 @@ FIXTURE_SETUP(phys)
 	int fd;
 
 	self->work[0] = 0;
-	baseline_take(&self->base);
-	_metadata->setup_completed = true;
-	WORKDIR_SETUP(self);
-	snprintf(self->mnt2, sizeof(self->mnt2), "%s/mnt2", self->work);
-	ASSERT_EQ(0, mkdir(self->mnt2, 0755));
+	FIXTURE_WORKDIR_SETUP_MNT2(self);
 	NEED(dxt_iomem_has("Reserved", PHYS_ADDR, RANGE_SIZE, false),
 	     "no reserved RAM at 0x%llx+64M in /proc/iomem: %s", PHYS_ADDR, DXT_MEMMAP_HINT);
 	SHARED_IMAGE("review", &o, NULL, NULL, self->src, self->img);
@@ -736,7 +704,8 @@ TEST_F_TIMEOUT(phys, driver_range_refused, 120)
 	     "no legacy pmem at 0x%llx+64M in /proc/iomem: %s", PMEM_ADDR, DXT_MEMMAP_HINT);
 	dxt_run_cmd(mp, NULL, 0);
 	dxt_run_cmd(mp2, NULL, 0);
-	NEED(!wait_for("/dev/pmem0", 10), "no /dev/pmem0 after modprobe nd_e820 nd_pmem");
+	/* the nd bus registers namespaces asynchronously after modprobe */
+	NEED(!wait_for_path("/dev/pmem0", 10), "no /dev/pmem0 after modprobe nd_e820 nd_pmem");
 	phys_opts(o, sizeof(o), PMEM_ADDR, RANGE_SIZE, 0);
 	EXPECT_ERRNO(EBUSY, mount_src("none", self->mnt, MS_RDONLY, o));
 }
@@ -824,25 +793,12 @@ TEST_F_TIMEOUT(phys, address_hidden_from_unprivileged, 120)
  */
 TEST_F_TIMEOUT(phys, proc_mounts_options_mount_again, 120)
 {
-	char o[256], src[256], opts[2048], err[ERRLEN];
+	static const char *const want[] = { "size=67108864", "offset=2097152", NULL };
+	char o[256];
 
 	phys_opts(o, sizeof(o), PHYS_ADDR, RANGE_SIZE, 2 << 20);
 	ASSERT_OK_MSG(mount_src("none", self->mnt, MS_RDONLY, o), o);
-	ASSERT_EQ(0, proc_mounts_find(self->mnt, src, NULL, opts, sizeof(opts)));
-	TH_LOG("/proc/mounts: %s %s", src, opts);
-	EXPECT_TRUE(has_opt(opts, "size=67108864"));
-	EXPECT_TRUE(has_opt(opts, "offset=2097152"));
-	ASSERT_OK_MSG(mount_with_options(src, self->mnt2, opts), opts);
-	EXPECT_EQ(0, compare_trees(self->src, self->mnt2, err, sizeof(err), NULL)) {
-		TH_LOG("%s", err);
-	}
-	EXPECT_EQ(0, umount_path(self->mnt2, 0));
-	EXPECT_EQ(0, umount_path(self->mnt, 0));
-	ASSERT_OK_MSG(mount_with_options(src, self->mnt2, opts), opts);
-	EXPECT_EQ(0, compare_trees(self->src, self->mnt2, err, sizeof(err), NULL)) {
-		TH_LOG("%s", err);
-	}
-	EXPECT_EQ(0, umount_path(self->mnt2, 0));
+	mount_again_from_proc(_metadata, self->src, self->mnt, self->mnt2, true, want);
 }
 
 /* ---------------------------------------------------------------- pmem */
@@ -881,16 +837,12 @@ FIXTURE_SETUP(pmem)
 	self->work[0] = 0;
 	self->ns[0] = 0;
 	self->image = NULL;
-	baseline_take(&self->base);
-	_metadata->setup_completed = true;
-	WORKDIR_SETUP(self);
-	snprintf(self->mnt2, sizeof(self->mnt2), "%s/mnt2", self->work);
-	ASSERT_EQ(0, mkdir(self->mnt2, 0755));
+	FIXTURE_WORKDIR_SETUP_MNT2(self);
 	NEED(dxt_iomem_has("Persistent Memory (legacy)", PMEM_ADDR, RANGE_SIZE, false),
 	     "no legacy pmem at 0x%llx+64M in /proc/iomem: %s", PMEM_ADDR, DXT_MEMMAP_HINT);
 	dxt_run_cmd(mp, NULL, 0);
 	dxt_run_cmd(mp2, NULL, 0);
-	ASSERT_EQ(0, wait_for("/dev/pmem0", 10)) {
+	ASSERT_EQ(0, wait_for_path("/dev/pmem0", 10)) {
 		TH_LOG("no /dev/pmem0 after modprobe nd_e820 nd_pmem");
 	}
 	k = readlink("/sys/block/pmem0/device", link, sizeof(link) - 1);
@@ -946,20 +898,9 @@ TEST_F_TIMEOUT(pmem, second_mount_other_options, 120)
 /* The options of a DAX mount (before: ",dax,size=...", not options) mount again. */
 TEST_F_TIMEOUT(pmem, proc_mounts_options_mount_again, 120)
 {
-	char src[256], opts[2048], err[ERRLEN];
-
 	ASSERT_OK_MSG(mount_src("/dev/pmem0", self->mnt, MS_RDONLY, "offset=2097152"),
 		      "offset=2097152");
-	ASSERT_EQ(0, proc_mounts_find(self->mnt, src, NULL, opts, sizeof(opts)));
-	TH_LOG("/proc/mounts: %s %s", src, opts);
-	ASSERT_OK_MSG(mount_with_options(src, self->mnt2, opts), opts);
-	EXPECT_EQ(0, umount_path(self->mnt2, 0));
-	EXPECT_EQ(0, umount_path(self->mnt, 0));
-	ASSERT_OK_MSG(mount_with_options(src, self->mnt2, opts), opts);
-	EXPECT_EQ(0, compare_trees(self->src, self->mnt2, err, sizeof(err), NULL)) {
-		TH_LOG("%s", err);
-	}
-	EXPECT_EQ(0, umount_path(self->mnt2, 0));
+	mount_again_from_proc(_metadata, self->src, self->mnt, self->mnt2, false, NULL);
 }
 
 static int unbind(FIXTURE_DATA(pmem) *self, bool bind)

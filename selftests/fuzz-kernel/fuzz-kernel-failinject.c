@@ -50,6 +50,27 @@ static int fi_set(const char *attr, const char *file, const char *val)
 	return dxt_write_sysfs(p, val);
 }
 
+/*
+ * Fault injector @attr (failslab, fail_page_alloc) armed but idle: sleeping
+ * allocations fail too, no stack dumps, only tasks with make-it-fail.
+ */
+static void fi_prepare(const char *attr)
+{
+	fi_set(attr, "ignore-gfp-wait", "N");
+	fi_set(attr, "verbose", "0");
+	fi_set(attr, "probability", "0");
+	fi_set(attr, "task-filter", "Y");
+}
+
+/* Fault injector @attr failing every call with @probability percent. */
+static void fi_random(const char *attr, const char *probability)
+{
+	fi_set(attr, "interval", "1");
+	fi_set(attr, "times", "-1");
+	fi_set(attr, "space", "0");
+	fi_set(attr, "probability", probability);
+}
+
 /* dxt_write_sysfs(), retried while injected failures make it fail. */
 static int write_retried(const char *path, const char *val)
 {
@@ -96,7 +117,8 @@ static bool nth_fired(void)
 static int setup_none(void) { return 0; }
 static void teardown_none(void) {}
 
-static int setup_import(void)
+/* Import buf: its id in cur_id (0 on failure). */
+static int do_import(void)
 {
 	struct daxfs_import imp;
 	int r = dxt_import(dev, buf.fd, 0, &imp);
@@ -114,7 +136,7 @@ static void teardown_import(void)
 
 static int setup_mounted(void)
 {
-	int r = setup_import();
+	int r = do_import();
 
 	if (!r)
 		r = mount_id(cur_id, mnt, MS_RDONLY, NULL);
@@ -144,15 +166,6 @@ static void teardown_mounted(void)
 {
 	umount_retry();
 	teardown_import();
-}
-
-static int op_import(void)
-{
-	struct daxfs_import imp;
-	int r = dxt_import(dev, buf.fd, 0, &imp);
-
-	cur_id = r ? 0 : imp.id;
-	return r;
 }
 
 static int op_open_dev(void)
@@ -336,8 +349,8 @@ struct op {
 
 static const struct op ops[] = {
 	{ "open /dev/daxfs", setup_none, op_open_dev, teardown_none },
-	{ "import", setup_none, op_import, teardown_import },
-	{ "mount dmabuf:ID + umount", setup_import, op_mount, teardown_import },
+	{ "import", setup_none, do_import, teardown_import },
+	{ "mount dmabuf:ID + umount", do_import, op_mount, teardown_import },
 	{ "mount with a dmabuf fd + umount", setup_none, op_mount_fd, teardown_none },
 	{ "readdir", setup_mounted, op_readdir, teardown_mounted },
 	{ "lookup", setup_mounted, op_lookup, teardown_mounted },
@@ -401,7 +414,7 @@ static int cycle(void)
 	int r, bad = 0;
 
 	kmsg_skip();
-	r = exporter_enomem(op_import());
+	r = exporter_enomem(do_import());
 	if (r)
 		return r == -ENOMEM ? 0 : r;
 	kmsg_skip();
@@ -477,17 +490,11 @@ int main(void)
 	dmabufs0 = dxt_dmabuf_count();
 
 	/* Allocations that may sleep fail too; no stack dumps in the log. */
-	fi_set("failslab", "ignore-gfp-wait", "N");
-	fi_set("failslab", "verbose", "0");
-	fi_set("failslab", "probability", "0");
-	fi_set("failslab", "task-filter", "Y");
+	fi_prepare("failslab");
 	if (have("fail_page_alloc")) {
-		fi_set("fail_page_alloc", "ignore-gfp-wait", "N");
 		fi_set("fail_page_alloc", "ignore-gfp-highmem", "N");
 		fi_set("fail_page_alloc", "min-order", "0");
-		fi_set("fail_page_alloc", "verbose", "0");
-		fi_set("fail_page_alloc", "probability", "0");
-		fi_set("fail_page_alloc", "task-filter", "Y");
+		fi_prepare("fail_page_alloc");
 	}
 	dxt_tap_note("exporter %s, fail_page_alloc %s", dxt_exporter_name(kind),
 		 have("fail_page_alloc") ? "yes" : "no");
@@ -542,16 +549,9 @@ int main(void)
 	{
 		int bad = 0, first = 0, r;
 
-		fi_set("failslab", "interval", "1");
-		fi_set("failslab", "times", "-1");
-		fi_set("failslab", "space", "0");
-		fi_set("failslab", "probability", "10");
-		if (have("fail_page_alloc")) {
-			fi_set("fail_page_alloc", "interval", "1");
-			fi_set("fail_page_alloc", "times", "-1");
-			fi_set("fail_page_alloc", "space", "0");
-			fi_set("fail_page_alloc", "probability", "5");
-		}
+		fi_random("failslab", "10");
+		if (have("fail_page_alloc"))
+			fi_random("fail_page_alloc", "5");
 		dxt_write_sysfs("/proc/self/make-it-fail", "1");
 		for (int c = 0; c < RANDOM_CYCLES; c++) {
 			r = cycle();

@@ -342,6 +342,14 @@ static uint8_t *inode_at(struct mut *m, uint32_t i)	/* i from 0 */
 	return m->v + sbf(m, 24, 8) + (uint64_t)i * 64;
 }
 
+/* A random inode: its index into *i, and the inode, or NULL when the
+ * layout does not let it be addressed. */
+static uint8_t *random_inode(struct mut *m, uint32_t *i)
+{
+	*i = rng_below(&m->r, n_inodes(m));
+	return layout_ok(m) ? inode_at(m, *i) : NULL;
+}
+
 static uint8_t *dirent_at(struct mut *m, uint32_t i)
 {
 	return m->v + sbf(m, 40, 8) + (uint64_t)i * 16;
@@ -375,9 +383,9 @@ static void mutate_kind(struct mut *m, unsigned int kind)
 {
 	uint64_t meta_end = m->imglen;
 	const struct field *f;
-	uint8_t *p;
+	uint8_t *p = NULL;
 	uint64_t v;
-	uint32_t i, j;
+	uint32_t i = 0, j;
 
 	if (layout_ok(m))
 		meta_end = sbf(m, 56, 8) + sbf(m, 64, 8);
@@ -526,33 +534,29 @@ static void mutate_kind(struct mut *m, unsigned int kind)
 			break;
 		}
 		break;
-	case 11:	/* benign: ids, permissions, times, label, uuid, compat */
-		switch (rng_below(&m->r, 6)) {
+	case 11: {	/* benign: ids, permissions, times, label, uuid, compat */
+		unsigned int what = rng_below(&m->r, 6);
+
+		/* 0-2 change a random inode */
+		if (what <= 2) {
+			p = random_inode(m, &i);
+			if (!p)
+				break;
+		}
+		switch (what) {
 		case 0:
-			i = rng_below(&m->r, n_inodes(m));
-			if (layout_ok(m)) {
-				p = inode_at(m, i);
-				putn(p + 8 + 4 * rng_below(&m->r, 2), 4,
-				     rng_chance(&m->r, 30) ? 0xffffffffu : rng_next(&m->r));
-				note(m, "inode %u owner", i + 1);
-			}
+			putn(p + 8 + 4 * rng_below(&m->r, 2), 4,
+			     rng_chance(&m->r, 30) ? 0xffffffffu : rng_next(&m->r));
+			note(m, "inode %u owner", i + 1);
 			break;
 		case 1:
-			i = rng_below(&m->r, n_inodes(m));
-			if (layout_ok(m)) {
-				p = inode_at(m, i);
-				putn(p, 2, (getn(p, 2) & 0170000) | rng_below(&m->r, 010000));
-				note(m, "inode %u permissions", i + 1);
-			}
+			putn(p, 2, (getn(p, 2) & 0170000) | rng_below(&m->r, 010000));
+			note(m, "inode %u permissions", i + 1);
 			break;
 		case 2:
-			i = rng_below(&m->r, n_inodes(m));
-			if (layout_ok(m)) {
-				p = inode_at(m, i);
-				putn(p + 32, 8, interesting(m, 8, getn(p + 32, 8)));
-				putn(p + 40, 4, rng_below(&m->r, 1000000000));
-				note(m, "inode %u mtime", i + 1);
-			}
+			putn(p + 32, 8, interesting(m, 8, getn(p + 32, 8)));
+			putn(p + 40, 4, rng_below(&m->r, 1000000000));
+			note(m, "inode %u mtime", i + 1);
 			break;
 		case 3:
 			v = rng_below(&m->r, 65);
@@ -571,6 +575,7 @@ static void mutate_kind(struct mut *m, unsigned int kind)
 			break;
 		}
 		break;
+	}
 	case 12:	/* image_size against the buffer: extension */
 		v = sbf(m, 16, 8) + 4096 * (1 + rng_below(&m->r, 4));
 		putn(m->v + 16, 8, v);

@@ -123,6 +123,24 @@ u32 tb_file(struct tb *t, u32 parent, const char *name, u64 size)
 	return ino;
 }
 
+u32 tb_fill(struct tb *t, u32 dir, const char *fmt, u32 count, u32 every,
+	    bool nest)
+{
+	char name[256];
+	u32 i;
+
+	for (i = 0; i < count; i++) {
+		snprintf(name, sizeof(name), fmt, i);
+		if (i % every)
+			tb_file(t, dir, name, 0);
+		else if (nest)
+			dir = tb_dir(t, dir, name);
+		else
+			tb_file(t, dir, name, 1 + i / 100);
+	}
+	return dir;
+}
+
 u32 tb_symlink(struct tb *t, u32 parent, const char *name,
 	       const char *target)
 {

@@ -34,6 +34,14 @@ u32 tb_special(struct tb *t, u32 parent, const char *name, u32 type,
 	       u32 major, u32 minor);
 /* One more directory entry for an existing inode (a hard link). */
 void tb_link(struct tb *t, u32 parent, const char *name, u32 ino);
+/*
+ * @count entries in @dir named @fmt (one %u: the index i, from 0): empty
+ * files, but for each i that is a multiple of @every, with @nest a new
+ * directory that the entries after it go into, else a file of 1 + i / 100
+ * bytes.  Returns the last directory filled.
+ */
+u32 tb_fill(struct tb *t, u32 dir, const char *fmt, u32 count, u32 every,
+	    bool nest) __attribute__((format(printf, 3, 0)));
 
 /* Extra bytes of zero after the image in the buffer. */
 void tb_set_slack(struct tb *t, size_t slack);

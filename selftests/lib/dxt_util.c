@@ -10,11 +10,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "dxt_util.h"
+
+void dxt_closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
 
 bool dxt_ci(void)
 {
@@ -65,7 +73,7 @@ int dxt_read_full(int fd, void *p, size_t n)
 
 int dxt_run(const char *const argv[], int stdin_fd, char *out, size_t len)
 {
-	int pfd[2], st;
+	int pfd[2];
 	pid_t pid;
 
 	if (pipe2(pfd, O_CLOEXEC))
@@ -89,10 +97,71 @@ int dxt_run(const char *const argv[], int stdin_fd, char *out, size_t len)
 	close(pfd[1]);
 	dxt_read_fd(pfd[0], out, len);
 	close(pfd[0]);
+	return dxt_wait(pid);
+}
+
+int dxt_wait(pid_t pid)
+{
+	int st;
+
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int dxt_shrinker_start(struct dxt_shrinker *s, const char *path, off_t size)
+{
+	int g[2], d[2];
+
+	memset(s, 0, sizeof(*s));
+	s->pid = -1;
+	s->go = s->done = -1;
+	if (pipe(g))
+		return -errno;
+	if (pipe(d)) {
+		close(g[0]);
+		close(g[1]);
+		return -errno;
+	}
+	s->pid = fork();
+	if (s->pid == 0) {
+		char c;
+
+		close(g[1]);
+		close(d[0]);
+		if (read(g[0], &c, 1) != 1)
+			_exit(1);
+		if (truncate(path, size))
+			_exit(2);
+		_exit(write(d[1], "t", 1) == 1 ? 0 : 3);
+	}
+	close(g[0]);
+	close(d[1]);
+	s->go = g[1];
+	s->done = d[0];
+	return s->pid < 0 ? -errno : 0;
+}
+
+void dxt_shrinker_progress(uint64_t done, uint64_t total, void *arg)
+{
+	struct dxt_shrinker *s = arg;
+	char c;
+
+	(void)done;
+	(void)total;
+	if (s->calls++ == 0 && (write(s->go, "g", 1) != 1 || read(s->done, &c, 1) != 1))
+		printf("# the truncating process did not answer\n");
+}
+
+int dxt_shrinker_end(struct dxt_shrinker *s)
+{
+	if (s->go >= 0)
+		close(s->go);
+	if (s->done >= 0)
+		close(s->done);
+	s->go = s->done = -1;
+	return s->pid > 0 ? dxt_wait(s->pid) : -1;
 }
 
 /* One read(2) (sysfs attributes come whole): the bytes read, or -errno. */
@@ -326,6 +395,81 @@ int dxt_make_workdir(const char *prefix, char *out, size_t len)
 {
 	snprintf(out, len, "/tmp/%s.XXXXXX", prefix);
 	return mkdtemp(out) ? 0 : -errno;
+}
+
+int dxt_cg_write(const char *dir, const char *file, const char *val)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	return dxt_write_sysfs(p, val);
+}
+
+long long dxt_cg_read(const char *dir, const char *file)
+{
+	char p[PATH_MAX], b[64];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	return dxt_read_sysfs(p, b, sizeof(b)) ? -1 : atoll(b);
+}
+
+int dxt_memcg_setup(struct dxt_memcg *cg, const char *mnt, const char *name,
+		    char *err, size_t len)
+{
+	char p[PATH_MAX], ctl[512];
+	struct stat st;
+	int r;
+
+	memset(cg, 0, sizeof(*cg));
+	snprintf(cg->root, sizeof(cg->root), "/sys/fs/cgroup");
+	if (stat("/sys/fs/cgroup/cgroup.controllers", &st)) {
+		mkdir(mnt, 0755);
+		if (mount("cgroup2", mnt, "cgroup2", 0, NULL)) {
+			r = -errno;
+			rmdir(mnt);
+			snprintf(err, len, "mount cgroup2 on %s: %s", mnt, strerror(-r));
+			return r;
+		}
+		cg->mounted = true;
+		snprintf(cg->root, sizeof(cg->root), "%s", mnt);
+	}
+	snprintf(cg->child, sizeof(cg->child), "%s/%s", cg->root, name);
+	snprintf(p, sizeof(p), "%s/cgroup.subtree_control", cg->root);
+	if (dxt_read_sysfs(p, ctl, sizeof(ctl)) || !strstr(ctl, "memory")) {
+		r = dxt_cg_write(cg->root, "cgroup.subtree_control", "+memory");
+		if (r) {
+			snprintf(err, len, "enable memory in %s: %s", cg->root, strerror(-r));
+			goto fail;
+		}
+		cg->enabled = true;
+	}
+	if (mkdir(cg->child, 0755) && errno != EEXIST) {
+		r = -errno;
+		snprintf(err, len, "mkdir %s: %s", cg->child, strerror(-r));
+		goto fail;
+	}
+	return 0;
+fail:
+	dxt_memcg_teardown(cg);
+	return r;
+}
+
+int dxt_memcg_teardown(struct dxt_memcg *cg)
+{
+	int r = 0;
+
+	if (cg->child[0] && rmdir(cg->child))
+		r = -errno;
+	cg->child[0] = 0;
+	if (cg->enabled)
+		dxt_cg_write(cg->root, "cgroup.subtree_control", "-memory");
+	cg->enabled = false;
+	if (cg->mounted) {
+		umount2(cg->root, 0);
+		rmdir(cg->root);
+	}
+	cg->mounted = false;
+	return r;
 }
 
 /*

@@ -24,6 +24,10 @@ static inline size_t dxt_round_up_page(size_t n)
 	return (n + DXT_PAGE - 1) & ~(DXT_PAGE - 1);
 }
 
+/* An fd closed when it goes out of scope (if open): int fd DXT_AUTOCLOSE = open(...). */
+void dxt_closep(int *fd);
+#define DXT_AUTOCLOSE __attribute__((cleanup(dxt_closep)))
+
 /* CI=true: a test must not skip for lack of what the matrix provides. */
 bool dxt_ci(void);
 
@@ -37,6 +41,26 @@ static inline int dxt_run_cmd(const char *const argv[], char *out, size_t len)
 {
 	return dxt_run(argv, -1, out, len);
 }
+/* waitpid (EINTR retried): the exit status, 128 + the signal, or -errno. */
+int dxt_wait(pid_t pid);
+
+/*
+ * A second process that truncates path to size when told, for loads that
+ * must notice a file shrinking under them: dxt_shrinker_progress is the
+ * load's progress callback (arg: the shrinker); its first call tells the
+ * process and waits until the file is truncated.
+ */
+struct dxt_shrinker {
+	pid_t pid;
+	int go, done;		/* pipes to and from the process */
+	int calls;		/* of dxt_shrinker_progress */
+};
+/* 0 or -errno (then dxt_shrinker_end is still safe). */
+int dxt_shrinker_start(struct dxt_shrinker *s, const char *path, off_t size);
+void dxt_shrinker_progress(uint64_t done, uint64_t total, void *arg);
+/* Its exit status: 0 when it truncated the file. */
+int dxt_shrinker_end(struct dxt_shrinker *s);
+
 /* Read fd to its end into out (NUL-terminated, the rest dropped). */
 size_t dxt_read_fd(int fd, char *out, size_t len);
 /* Read exactly n bytes from fd (EINTR retried); 0, or -errno / -EIO at EOF. */
@@ -69,6 +93,28 @@ int dxt_copy_file(const char *from, const char *to, off_t max, mode_t mode);
 int dxt_rm_rf(const char *path);
 /* A fresh /tmp/PREFIX.XXXXXX into out; 0 or -errno. */
 int dxt_make_workdir(const char *prefix, char *out, size_t len);
+
+/*
+ * A child cgroup with the memory controller, for tests of memory charging:
+ * cgroup2 is mounted at mnt when /sys/fs/cgroup is not one, the memory
+ * controller enabled in the root's subtree_control when it is not, and
+ * ROOT/name made.
+ */
+struct dxt_memcg {
+	char root[256];		/* /sys/fs/cgroup, or mnt */
+	char child[512];	/* root/name */
+	bool mounted;		/* cgroup2 mounted at root by us */
+	bool enabled;		/* +memory written by us */
+};
+/* 0, -ENODEV without cgroup2 in the kernel, else -errno with a reason in
+ * err; on failure nothing is left behind. */
+int dxt_memcg_setup(struct dxt_memcg *cg, const char *mnt, const char *name,
+		    char *err, size_t len);
+/* Remove the child, undo what the setup did; 0 or the child's rmdir -errno. */
+int dxt_memcg_teardown(struct dxt_memcg *cg);
+/* Write / read a cgroup's file (dir/file): 0 or -errno; the number, or -1. */
+int dxt_cg_write(const char *dir, const char *file, const char *val);
+long long dxt_cg_read(const char *dir, const char *file);
 
 /* The source tree: $DAXFS_SRC, else found from /proc/self/exe (exits if neither). */
 const char *dxt_src_dir(void);

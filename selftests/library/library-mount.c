@@ -37,32 +37,16 @@ FIXTURE_VARIANT_ADD(lib, heap_legacy) { .kind = "heap", .path = "legacy" };
 
 FIXTURE_SETUP(lib)
 {
-	char err[4096];
-
 	self->buf = -1;
-	if (!have_exporter(variant->kind, self->dev, sizeof(self->dev))) {
-		if (exporter_required(variant->kind)) {
-			TH_LOG("CI=true: kernel %s must provide %s", getenv("DAXFS_KERNEL") ?: "?",
-			       variant->kind);
-			ASSERT_TRUE(false);
-		}
-		SKIP(return, "no %s exporter on this kernel", variant->kind);
-	}
+	REQUIRE_KIND(variant->kind, self->dev);
 	unsetenv("DAXFS_FORCE_IMPORT_MOUNT");
 	unsetenv("DAXFS_FORCE_LEGACY_MOUNT");
 	if (variant->path && !strcmp(variant->path, "import"))
 		setenv("DAXFS_FORCE_IMPORT_MOUNT", "1", 1);
 	if (variant->path && !strcmp(variant->path, "legacy"))
 		setenv("DAXFS_FORCE_LEGACY_MOUNT", "1", 1);
-	strcpy(self->dir, "/tmp/lib-mount.XXXXXX");
-	ASSERT_NE(NULL, mkdtemp(self->dir));
-	if (make_image(self->dir, self->img, sizeof(self->img), err, sizeof(err))) {
-		TH_LOG("%s", err);
-		ASSERT_TRUE(false);
-	}
+	IMAGE_WORKDIR("lib-mount");
 	self->imgsize = dxt_file_size(self->img);
-	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->dir);
-	ASSERT_EQ(0, mkdir(self->mnt, 0755));
 	self->buf = alloc_kind(variant->kind, self->dev, (size_t)self->imgsize + (64 << 10));
 	if (self->buf < 0)
 		TH_LOG("allocate from %s: %s", variant->kind, daxfs_last_error());
@@ -73,11 +57,7 @@ FIXTURE_TEARDOWN(lib)
 {
 	if (self->buf >= 0)
 		close(self->buf);
-	if (self->dir[0]) {
-		umount2(self->mnt, MNT_DETACH);
-		if (dxt_rm_rf(self->dir))
-			TH_LOG("cleanup of %s failed: %s", self->dir, strerror(errno));
-	}
+	WORKDIR_TEARDOWN();
 }
 
 TEST_F(lib, mount_read_umount)
@@ -185,25 +165,10 @@ FIXTURE_VARIANT_ADD(image, vgem) { .kind = "vgem" };
 
 FIXTURE_SETUP(image)
 {
-	char err[4096];
-
-	if (variant->kind && !have_exporter(variant->kind, self->dev, sizeof(self->dev))) {
-		if (exporter_required(variant->kind)) {
-			TH_LOG("CI=true: kernel %s must provide %s", getenv("DAXFS_KERNEL") ?: "?",
-			       variant->kind);
-			ASSERT_TRUE(false);
-		}
-		SKIP(return, "no %s exporter on this kernel", variant->kind);
-	}
-	strcpy(self->dir, "/tmp/lib-image.XXXXXX");
-	ASSERT_NE(NULL, mkdtemp(self->dir));
-	if (make_image(self->dir, self->img, sizeof(self->img), err, sizeof(err))) {
-		TH_LOG("%s", err);
-		ASSERT_TRUE(false);
-	}
+	if (variant->kind)
+		REQUIRE_KIND(variant->kind, self->dev);
+	IMAGE_WORKDIR("lib-image");
 	self->isz = dxt_file_size(self->img);
-	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->dir);
-	ASSERT_EQ(0, mkdir(self->mnt, 0755));
 	self->bufs0 = dxt_dmabuf_count();
 	ASSERT_LE(0, self->bufs0) TH_LOG("no /sys/kernel/debug/dma_buf/bufinfo");
 	memset(&self->o, 0, sizeof(self->o));
@@ -223,11 +188,7 @@ FIXTURE_SETUP(image)
 
 FIXTURE_TEARDOWN(image)
 {
-	if (self->dir[0]) {
-		umount2(self->mnt, MNT_DETACH);
-		if (dxt_rm_rf(self->dir))
-			TH_LOG("cleanup of %s failed: %s", self->dir, strerror(errno));
-	}
+	WORKDIR_TEARDOWN();
 }
 
 static void reset_info(struct daxfs_load_info *info)
@@ -365,90 +326,50 @@ TEST_F(image, refusals)
  * A second process truncates the file when the copy starts; the progress
  * callback tells it to and waits for its answer (pipes, no sleeping).
  */
-struct shrinker {
-	int go, done, calls;
-};
-
-static void shrink_now(uint64_t done, uint64_t total, void *arg)
-{
-	struct shrinker *s = arg;
-	char c;
-
-	(void)done;
-	(void)total;
-	if (s->calls++ == 0 && (write(s->go, "g", 1) != 1 || read(s->done, &c, 1) != 1))
-		fprintf(stderr, "# the truncating process did not answer\n");
-}
-
 TEST_F(image, file_shrinks_during_load)
 {
-	struct shrinker s = { 0 };
+	struct dxt_shrinker s;
 	char shrink[PATH_MAX], want[256];
-	int g[2], d[2], st, r;
-	pid_t pid;
+	int r;
 
 	snprintf(shrink, sizeof(shrink), "%s/shrink.img", self->dir);
 	ASSERT_EQ(0, dxt_copy_file(self->img, shrink, -1, 0644));
-	ASSERT_EQ(0, pipe(g));
-	ASSERT_EQ(0, pipe(d));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		char c;
-
-		close(g[1]);
-		close(d[0]);
-		if (read(g[0], &c, 1) != 1 || truncate(shrink, 1 << 20))
-			_exit(1);
-		_exit(write(d[1], "t", 1) == 1 ? 0 : 2);
-	}
-	close(g[0]);
-	close(d[1]);
-	s.go = g[1];
-	s.done = d[0];
-	self->o.progress = shrink_now;
+	ASSERT_EQ(0, dxt_shrinker_start(&s, shrink, 1 << 20));
+	self->o.progress = dxt_shrinker_progress;
 	self->o.progress_arg = &s;
 	reset_info(&self->info);
 	r = daxfs_mount_image(shrink, self->mnt, &self->o);
 	snprintf(want, sizeof(want), "image shrank while loading: image_size %lld, only %d bytes could be read",
 		 self->isz, 1 << 20);
 	EXPECT_REFUSED(r, ENODATA, want, DAXFS_STAGE_IMAGE);
-	close(g[1]);
-	close(d[0]);
-	ASSERT_EQ(pid, waitpid(pid, &st, 0));
-	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) TH_LOG("the truncating process failed");
+	EXPECT_EQ(0, dxt_shrinker_end(&s)) TH_LOG("the truncating process failed");
 	EXPECT_LE(1, s.calls);
 }
 
 /* A read-only, auto-clearing loop device over @file; its fd (keep it open) or -1. */
 static int loop_over(const char *file, char *dev, size_t devlen)
 {
+	int img DXT_AUTOCLOSE = open(file, O_RDONLY | O_CLOEXEC);
+	int ctl DXT_AUTOCLOSE = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
 	struct loop_config lc;
-	int ctl, n, lfd = -1, img;
+	int n, lfd;
 
-	img = open(file, O_RDONLY | O_CLOEXEC);
-	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
 	if (img < 0 || ctl < 0)
-		goto out;
+		return -1;
 	n = ioctl(ctl, LOOP_CTL_GET_FREE);
 	if (n < 0)
-		goto out;
+		return -1;
 	snprintf(dev, devlen, "/dev/loop%d", n);
 	lfd = open(dev, O_RDONLY | O_CLOEXEC);
 	if (lfd < 0)
-		goto out;
+		return -1;
 	memset(&lc, 0, sizeof(lc));
 	lc.fd = (__u32)img;
 	lc.info.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR;
 	if (ioctl(lfd, LOOP_CONFIGURE, &lc)) {
 		close(lfd);
-		lfd = -1;
+		return -1;
 	}
-out:
-	if (img >= 0)
-		close(img);
-	if (ctl >= 0)
-		close(ctl);
 	return lfd;
 }
 

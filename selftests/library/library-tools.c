@@ -23,32 +23,21 @@ FIXTURE(tools) {
 
 FIXTURE_SETUP(tools)
 {
-	char err[4096], dev[64];
+	char dev[64];
 
 	if (!have_exporter("heap", dev, sizeof(dev)) && !have_exporter("udmabuf", dev, sizeof(dev)) &&
 	    !have_exporter("vgem", dev, sizeof(dev))) {
 		ASSERT_FALSE(getenv("CI") && !strcmp(getenv("CI"), "true"));
 		SKIP(return, "no dma-buf exporter at all");
 	}
-	strcpy(self->dir, "/tmp/lib-tools.XXXXXX");
-	ASSERT_NE(NULL, mkdtemp(self->dir));
+	IMAGE_WORKDIR("lib-tools");
 	chmod(self->dir, 0755);
-	if (make_image(self->dir, self->img, sizeof(self->img), err, sizeof(err))) {
-		TH_LOG("%s", err);
-		ASSERT_TRUE(false);
-	}
-	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->dir);
-	ASSERT_EQ(0, mkdir(self->mnt, 0755));
 	dxt_build_path(self->ctl, sizeof(self->ctl), "lib/daxfsctl");
 }
 
 FIXTURE_TEARDOWN(tools)
 {
-	if (self->dir[0]) {
-		umount2(self->mnt, MNT_DETACH);
-		if (dxt_rm_rf(self->dir))
-			TH_LOG("cleanup of %s failed: %s", self->dir, strerror(errno));
-	}
+	WORKDIR_TEARDOWN();
 }
 
 TEST_F(tools, daxfsctl_end_to_end)
@@ -665,50 +654,27 @@ TEST_F(tools, mountd_client_refuses_bad_images)
  */
 #define CG_MNT "/tmp/lib-tools-cg"
 
-static int cg_write(const char *cg, const char *file, const char *val)
-{
-	char p[PATH_MAX + 64];
-
-	snprintf(p, sizeof(p), "%s/%s", cg, file);
-	return dxt_write_file(p, val, strlen(val));
-}
-
 TEST_F(tools, memory_cgroup_limit)
 {
-	char root[PATH_MAX] = "/sys/fs/cgroup", cg[PATH_MAX + 32], img[PATH_MAX], src[PATH_MAX];
-	char out[8192], ctl[256], cmd[4 * PATH_MAX];
-	bool mounted = false, enabled = false;
+	char img[PATH_MAX], src[PATH_MAX], out[8192], err[512], cmd[4 * PATH_MAX];
 	long bufs0 = dxt_dmabuf_count();
-	struct stat st;
+	struct dxt_memcg cg;
 	int rc;
 
-	if (stat("/sys/fs/cgroup/cgroup.controllers", &st)) {
-		mkdir(CG_MNT, 0755);
-		if (mount("cgroup2", CG_MNT, "cgroup2", 0, NULL)) {
-			int e = errno;
-
-			rmdir(CG_MNT);
-			/* The debug kernel is built without cgroups (selftests/kernels/debug.config). */
-			ASSERT_TRUE(e == ENODEV && !strcmp(getenv("DAXFS_KERNEL") ?: "", "debug"))
-				TH_LOG("mount cgroup2: %s", strerror(e));
-			SKIP(return, "no cgroup2 file system on this kernel");
-		}
-		mounted = true;
-		snprintf(root, sizeof(root), "%s", CG_MNT);
+	rc = dxt_memcg_setup(&cg, CG_MNT, "daxfs-lib-tools", err, sizeof(err));
+	if (rc == -ENODEV) {
+		/* The debug kernel is built without cgroups (selftests/kernels/debug.config). */
+		ASSERT_EQ(0, strcmp(getenv("DAXFS_KERNEL") ?: "", "debug")) TH_LOG("%s", err);
+		SKIP(return, "no cgroup2 file system on this kernel");
 	}
-	snprintf(ctl, sizeof(ctl), "%s/cgroup.subtree_control", root);
-	if (dxt_read_file(ctl, out, sizeof(out)) < 0 || !strstr(out, "memory")) {
-		ASSERT_EQ(0, cg_write(root, "cgroup.subtree_control", "+memory")) TH_LOG("enable memory: %s", strerror(errno));
-		enabled = true;
-	}
-	snprintf(cg, sizeof(cg), "%s/daxfs-lib-tools", root);
-	ASSERT_TRUE(mkdir(cg, 0755) == 0 || errno == EEXIST);
-	ASSERT_EQ(0, cg_write(cg, "memory.max", "33554432"));
+	ASSERT_EQ(0, rc) TH_LOG("%s", err);
+	ASSERT_EQ(0, dxt_cg_write(cg.child, "memory.max", "33554432"));
 
 	snprintf(src, sizeof(src), "%s/src", self->dir);
 	snprintf(img, sizeof(img), "%s/64m.img", self->dir);
 	ASSERT_EQ(0, make_sized_image(src, img, "64M", out, sizeof(out))) TH_LOG("%s", out);
-	snprintf(cmd, sizeof(cmd), "echo 0 > %s/cgroup.procs && exec %s mount %s %s", cg, self->ctl, img, self->mnt);
+	snprintf(cmd, sizeof(cmd), "echo 0 > %s/cgroup.procs && exec %s mount %s %s", cg.child,
+		 self->ctl, img, self->mnt);
 	{
 		const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
 
@@ -720,19 +686,14 @@ TEST_F(tools, memory_cgroup_limit)
 		EXPECT_FALSE(mountinfo_has(self->mnt, NULL));
 		EXPECT_EQ(bufs0, dxt_dmabuf_count());
 
-		ASSERT_EQ(0, cg_write(cg, "memory.max", "536870912"));
+		ASSERT_EQ(0, dxt_cg_write(cg.child, "memory.max", "536870912"));
 		rc = dxt_run_cmd(argv, out, sizeof(out));
 		EXPECT_EQ(0, rc) TH_LOG("memory.max 512M: %s", out);
 		EXPECT_TRUE(mountinfo_has(self->mnt, NULL));
 		EXPECT_EQ(0, daxfs_umount(self->mnt)) TH_LOG("%s", daxfs_last_error());
 	}
-	EXPECT_EQ(0, rmdir(cg)) TH_LOG("rmdir %s: %s", cg, strerror(errno));
-	if (enabled)
-		cg_write(root, "cgroup.subtree_control", "-memory");
-	if (mounted) {
-		umount2(CG_MNT, 0);
-		rmdir(CG_MNT);
-	}
+	rc = dxt_memcg_teardown(&cg);
+	EXPECT_EQ(0, rc) TH_LOG("rmdir the cgroup: %s", strerror(-rc));
 }
 
 TEST_HARNESS_MAIN

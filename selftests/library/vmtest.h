@@ -102,6 +102,43 @@ static inline int make_image(const char *dir, char *img, size_t imglen, char *er
 	return 0;
 }
 
+/*
+ * In a fixture setup: skip without exporter kind, its card into dev; fail
+ * instead under CI=true where the matrix promises it.
+ */
+#define REQUIRE_KIND(kind, dev) do {					\
+	if (!have_exporter((kind), (dev), sizeof(dev))) {		\
+		if (exporter_required(kind)) {				\
+			TH_LOG("CI=true: kernel %s must provide %s",	\
+			       getenv("DAXFS_KERNEL") ?: "?", (kind));	\
+			ASSERT_TRUE(false);				\
+		}							\
+		SKIP(return, "no %s exporter on this kernel", (kind));	\
+	}								\
+} while (0)
+
+/*
+ * In a fixture setup, for a fixture with char dir[], img[] and mnt[]: a new
+ * /tmp/PREFIX.XXXXXX in self->dir holding make_image()'s tree and image
+ * (self->img) and an empty mnt/ (self->mnt).  WORKDIR_TEARDOWN undoes it.
+ */
+#define IMAGE_WORKDIR(prefix) do {					\
+	char _e[4096];							\
+	ASSERT_EQ(0, dxt_make_workdir((prefix), self->dir, sizeof(self->dir)));	\
+	ASSERT_EQ(0, make_image(self->dir, self->img, sizeof(self->img), _e, sizeof(_e))) \
+		TH_LOG("%s", _e);					\
+	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->dir);	\
+	ASSERT_EQ(0, mkdir(self->mnt, 0755));				\
+} while (0)
+
+#define WORKDIR_TEARDOWN() do {						\
+	if (self->dir[0]) {						\
+		umount2(self->mnt, MNT_DETACH);				\
+		if (dxt_rm_rf(self->dir))				\
+			TH_LOG("cleanup of %s failed: %s", self->dir, strerror(errno)); \
+	}								\
+} while (0)
+
 static inline int check_big(const char *path)
 {
 	int fd = open(path, O_RDONLY);

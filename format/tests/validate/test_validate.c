@@ -540,7 +540,6 @@ static void test_valid(void)
 	struct tb *t;
 	u32 d, i;
 	u64 len;
-	char name[32];
 	clock_t c0;
 
 	img = build(tb_sample(12));
@@ -570,14 +569,7 @@ static void test_valid(void)
 
 	/* A wide directory and a deep chain: linear, and no recursion. */
 	t = tb_new(12);
-	d = tb_dir(t, 1, "wide");
-	for (i = 0; i < 20000; i++) {
-		snprintf(name, sizeof(name), "f%07u", i);
-		if (i % 1000)
-			tb_file(t, d, name, 0);
-		else
-			tb_file(t, d, name, 1 + i / 100);
-	}
+	tb_fill(t, tb_dir(t, 1, "wide"), "f%07u", 20000, 1000, false);
 	d = 1;
 	for (i = 0; i < 3000; i++)
 		d = tb_dir(t, d, "deeper");
@@ -872,6 +864,40 @@ static void expect(const char *what, u8 *img, size_t size, bool fix,
 		     msg1 ? msg1 : "", msg2 ? msg2 : "");
 }
 
+/*
+ * One field of one inode: @w bytes at @off in the inode at @path set to
+ * @val.  The validator must say EUCLEAN, with @fmt (one %u: the inode
+ * number) and @msg2 in its message.
+ */
+struct inode_case {
+	const char *what, *path;
+	unsigned int off, w;
+	u64 val;
+	const char *fmt, *msg2;
+};
+
+static void expect_inode_cases(const struct tb_image *base,
+			       const struct inode_case *c, size_t n)
+{
+	char want[96];
+	u8 *p;
+	u32 ino;
+
+	for (; n--; c++) {
+		p = dup_img(base);
+		ino = lookup(p, c->path);
+		put(p, inode_at(p, ino) + c->off, c->w, c->val);
+		snprintf(want, sizeof(want), c->fmt, ino);
+		expect(c->what, p, base->size, true, -EUCLEAN, want, c->msg2);
+		free(p);
+	}
+}
+
+#define EXPECT_INODE_CASES(base, ...) do {				\
+	static const struct inode_case _c[] = { __VA_ARGS__ };		\
+	expect_inode_cases((base), _c, sizeof(_c) / sizeof(_c[0]));	\
+} while (0)
+
 static void test_super_cases(const struct tb_image *base)
 {
 	u8 *img;
@@ -1065,27 +1091,13 @@ static void test_tree_cases(void)
 	       -EUCLEAN, want, "referenced twice");
 	free(img.buf);
 
-	/* Bad nlink on a file, a hard-linked file and a directory. */
-	p = dup_img(&base);
-	ino = lookup(p, "etc/passwd");
-	put(p, inode_at(p, ino) + 4, 4, 1);
-	snprintf(want, sizeof(want), "inode %u: nlink 1, but 3", ino);
-	expect("hard-linked file with nlink 1 instead of 3", p, base.size,
-	       true, -EUCLEAN, want, NULL);
-	free(p);
-	p = dup_img(&base);
-	ino = lookup(p, "etc");
-	put(p, inode_at(p, ino) + 4, 4, 2);
-	snprintf(want, sizeof(want), "directory %u: nlink 2, expected 3", ino);
-	expect("directory nlink without its subdirectory", p, base.size, true,
-	       -EUCLEAN, want, NULL);
-	free(p);
-	p = dup_img(&base);
-	ino = lookup(p, "bin/ls");
-	put(p, inode_at(p, ino) + 4, 4, 0);
-	snprintf(want, sizeof(want), "inode %u: nlink 0", ino);
-	expect("symlink nlink 0", p, base.size, true, -EUCLEAN, want, NULL);
-	free(p);
+	/* Bad nlink on a hard-linked file, a directory and a symlink. */
+	EXPECT_INODE_CASES(&base,
+		{ "hard-linked file with nlink 1 instead of 3", "etc/passwd",
+		  4, 4, 1, "inode %u: nlink 1, but 3", NULL },
+		{ "directory nlink without its subdirectory", "etc",
+		  4, 4, 2, "directory %u: nlink 2, expected 3", NULL },
+		{ "symlink nlink 0", "bin/ls", 4, 4, 0, "inode %u: nlink 0", NULL });
 
 	/* Unsorted: swap two entries of /etc. */
 	p = dup_img(&base);
@@ -1154,17 +1166,11 @@ static void test_tree_cases(void)
 	}
 
 	/* Symlink target length 0 and 4096. */
-	for (r = 0; r < 2; r++) {
-		p = dup_img(&base);
-		ino = lookup(p, "lib");
-		put(p, inode_at(p, ino) + 16, 8, r ? 4096 : 0);
-		snprintf(want, sizeof(want), "inode %u: symlink target length %u",
-			 ino, r ? 4096 : 0);
-		expect(r ? "symlink target length 4096" :
-			   "symlink target length 0", p, base.size, true,
-		       -EUCLEAN, want, NULL);
-		free(p);
-	}
+	EXPECT_INODE_CASES(&base,
+		{ "symlink target length 0", "lib", 16, 8, 0,
+		  "inode %u: symlink target length 0", NULL },
+		{ "symlink target length 4096", "lib", 16, 8, 4096,
+		  "inode %u: symlink target length 4096", NULL });
 	/* A NUL inside a symlink target. */
 	p = dup_img(&base);
 	ino = lookup(p, "lib");
@@ -1210,13 +1216,9 @@ static void test_tree_cases(void)
 	free(p);
 
 	/* Data end beyond the data area. */
-	p = dup_img(&base);
-	ino = lookup(p, "mix/ab");
-	put(p, inode_at(p, ino) + 16, 8, 5000);
-	snprintf(want, sizeof(want), "inode %u: data end", ino);
-	expect("file data beyond the data area", p, base.size, true,
-	       -EUCLEAN, want, "beyond data area end");
-	free(p);
+	EXPECT_INODE_CASES(&base,
+		{ "file data beyond the data area", "mix/ab", 16, 8, 5000,
+		  "inode %u: data end", "beyond data area end" });
 
 	/* Non-zero tail byte: rejected with a reader, invisible without. */
 	p = dup_img(&base);
@@ -1246,13 +1248,9 @@ static void test_tree_cases(void)
 	expect("dirent type CHR for a block device", p, base.size, true,
 	       -EUCLEAN, "(ino ", "type 2, but the inode's type is 6");
 	free(p);
-	p = dup_img(&base);
-	ino = lookup(p, "etc/hosts");
-	put(p, inode_at(p, ino) + 48, 4, 1);
-	snprintf(want, sizeof(want), "inode %u: device number 1:0", ino);
-	expect("device number on a regular file", p, base.size, true,
-	       -EUCLEAN, want, NULL);
-	free(p);
+	EXPECT_INODE_CASES(&base,
+		{ "device number on a regular file", "etc/hosts", 48, 4, 1,
+		  "inode %u: device number 1:0", NULL });
 	p = dup_img(&base);
 	put(p, inode_at(p, 2) + 40, 4, 1000000000);
 	expect("mtime_nsec 10^9", p, base.size, true, -EUCLEAN, "inode 2:",
