@@ -329,6 +329,31 @@ int daxfs_backing_read(struct daxfs_backing *b, u64 off, void *dst, size_t len)
 }
 
 /*
+ * One step of a read from memory that may hold media errors: copy @n bytes
+ * from @src to @to with a machine-check-safe copy and add them to *@done.
+ * False when the read must stop: the copy was short (*@err becomes -EIO if
+ * the source stopped it; else the caller's buffer faulted) or a fatal
+ * signal is pending.
+ */
+static bool daxfs_copy_mc(void *src, size_t n, struct iov_iter *to,
+			  size_t *done, int *err)
+{
+	size_t c = _copy_mc_to_iter(src, n, to);
+	u8 probe;
+
+	*done += c;
+	if (c < n) {
+		if (copy_mc_to_kernel(&probe, src + c, 1))
+			*err = -EIO;
+		return false;
+	}
+	if (fatal_signal_pending(current))
+		return false;
+	cond_resched();
+	return true;
+}
+
+/*
  * Reads from a DAX device, as fs/dax.c makes them: dax_direct_access() for
  * each piece, which refuses a range with known bad blocks (pmem: -EHWPOISON
  * for the whole request, so a failed piece is tried again one page at a
@@ -351,7 +376,6 @@ static ssize_t daxfs_dax_copy_to_iter(struct daxfs_backing *b, u64 off,
 		size_t n = min_t(size_t, len - done, SZ_1M);
 		void *kaddr;
 		long got;
-		size_t c;
 
 		if (READ_ONCE(b->dax_dead)) {
 			err = -EIO;
@@ -371,19 +395,8 @@ static ssize_t daxfs_dax_copy_to_iter(struct daxfs_backing *b, u64 off,
 			break;
 		}
 		n = min_t(size_t, n, ((size_t)got << PAGE_SHIFT) - in_page);
-		c = _copy_mc_to_iter(kaddr + in_page, n, to);
-		done += c;
-		if (c < n) {
-			u8 probe;
-
-			/* Short: the caller's buffer faulted, or the media did. */
-			if (copy_mc_to_kernel(&probe, kaddr + in_page + c, 1))
-				err = -EIO;
+		if (!daxfs_copy_mc(kaddr + in_page, n, to, &done, &err))
 			break;
-		}
-		if (fatal_signal_pending(current))
-			break;
-		cond_resched();
 	}
 	return done ? (ssize_t)done : err;
 }
@@ -399,23 +412,10 @@ static ssize_t daxfs_devdax_copy_to_iter(struct daxfs_backing *b, u64 off,
 	size_t done = 0;
 	int err = 0;
 
-	while (done < len) {
-		size_t n = min_t(size_t, len - done, SZ_1M);
-		size_t c = _copy_mc_to_iter(b->vaddr + off + done, n, to);
-
-		done += c;
-		if (c < n) {
-			u8 probe;
-
-			/* Short: the caller's buffer faulted, or the media did. */
-			if (copy_mc_to_kernel(&probe, b->vaddr + off + done, 1))
-				err = -EIO;
-			break;
-		}
-		if (fatal_signal_pending(current))
-			break;
-		cond_resched();
-	}
+	while (done < len &&
+	       daxfs_copy_mc(b->vaddr + off + done, min_t(size_t, len - done, SZ_1M),
+			     to, &done, &err))
+		;
 	return done ? (ssize_t)done : err;
 }
 
@@ -769,6 +769,34 @@ fail:
 }
 
 /*
+ * A physical range (phys= or a device-dax device's) that may back a mount:
+ * page-aligned, not empty, not wrapping, addressable, with the image offset
+ * inside it, and none of it System RAM (never hand the kernel's own memory
+ * to user space).  False after a log line naming the reason.
+ */
+static bool daxfs_phys_range_ok(struct daxfs_backing *b, u64 phys, u64 size,
+				u64 offset)
+{
+	if (!PAGE_ALIGNED(phys) || !PAGE_ALIGNED(size) || !size ||
+	    phys + size - 1 < phys || (u64)(size_t)size != size) {
+		pr_err("(%s): range %#llx+%llu must be page-aligned and non-empty\n",
+		       b->name, phys, size);
+		return false;
+	}
+	if (!PAGE_ALIGNED(offset) || offset >= size) {
+		pr_err("(%s): offset %llu not page-aligned or beyond the range (%llu bytes)\n",
+		       b->name, offset, size);
+		return false;
+	}
+	if (region_intersects(phys, size, IORESOURCE_SYSTEM_RAM,
+			      IORES_DESC_NONE) != REGION_DISJOINT) {
+		pr_err("(%s): range overlaps System RAM\n", b->name);
+		return false;
+	}
+	return true;
+}
+
+/*
  * Map a physical range (CXL, pmem, RAM reserved with memmap=).
  *
  * The range is claimed in /proc/iomem ("daxfs", busy) for the life of the
@@ -798,23 +826,8 @@ int daxfs_backing_phys(phys_addr_t phys, u64 size, u64 offset,
 	b->buf_size = size;
 	b->offset = offset;
 	ret = -EINVAL;
-	if (!PAGE_ALIGNED(phys) || !PAGE_ALIGNED(size) || !size ||
-	    phys + size - 1 < phys || (u64)(size_t)size != size) {
-		pr_err("(%s): phys and size must be page-aligned and non-zero\n",
-		       b->name);
+	if (!daxfs_phys_range_ok(b, phys, size, offset))
 		goto fail;
-	}
-	if (!PAGE_ALIGNED(offset) || offset >= size) {
-		pr_err("(%s): offset %llu not page-aligned or beyond the range\n",
-		       b->name, offset);
-		goto fail;
-	}
-	/* Never hand the kernel's own memory to user space. */
-	if (region_intersects(phys, size, IORESOURCE_SYSTEM_RAM,
-			      IORES_DESC_NONE) != REGION_DISJOINT) {
-		pr_err("(%s): range overlaps System RAM\n", b->name);
-		goto fail;
-	}
 
 	mutex_lock(&daxfs_phys_lock);
 	list_for_each_entry(o, &daxfs_phys_list, phys_node) {
@@ -1139,26 +1152,13 @@ int daxfs_backing_devdax(const char *path, const u64 *phys, const u64 *size,
 		       start, len);
 		goto fail;
 	}
-	if (!len || !PAGE_ALIGNED(start) || !PAGE_ALIGNED(len) ||
-	    start + len - 1 < start || (u64)(size_t)len != len) {
-		pr_err("(%s): unusable range %#llx+%llu\n", b->name, start, len);
+	if (!daxfs_phys_range_ok(b, start, len, offset))
 		goto fail;
-	}
 	b->phys = start;
 	b->buf_size = len;
-	if (!PAGE_ALIGNED(offset) || offset >= len) {
-		pr_err("(%s): offset %llu not page-aligned or beyond the device (%llu bytes)\n",
-		       b->name, offset, len);
-		goto fail;
-	}
 	if (!daxfs_iomem_is_one_claim(start, start + len - 1)) {
 		pr_err("(%s): %#llx+%llu is not one claim in /proc/iomem: a device of several ranges is not supported\n",
 		       b->name, start, len);
-		goto fail;
-	}
-	if (region_intersects(start, len, IORESOURCE_SYSTEM_RAM,
-			      IORES_DESC_NONE) != REGION_DISJOINT) {
-		pr_err("(%s): range overlaps System RAM\n", b->name);
 		goto fail;
 	}
 

@@ -288,40 +288,6 @@ TEST_F_TIMEOUT(devdax, bad_input, 300)
 	EXPECT_EQ(0, umount_path(self->mnt, 0));
 }
 
-/* mount(8) in a namespace where /usr/sbin/mount.daxfs is this tree's helper */
-static int with_helper_ns(const char *dir)
-{
-	char orig[PATH_MAX], farm[PATH_MAX], p[2 * PATH_MAX], q[2 * PATH_MAX], helper[PATH_MAX];
-	struct dirent *e;
-	DIR *d;
-
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, (char *)NULL))
-		return -1;
-	snprintf(orig, sizeof(orig), "%s/orig-sbin", dir);
-	snprintf(farm, sizeof(farm), "%s/sbin", dir);
-	mkdir(orig, 0755);
-	mkdir(farm, 0755);
-	if (mount("/usr/sbin", orig, NULL, MS_BIND, (char *)NULL))
-		return -2;
-	d = opendir(orig);
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.' || !strcmp(e->d_name, "mount.daxfs"))
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", orig, e->d_name);
-		snprintf(q, sizeof(q), "%s/%s", farm, e->d_name);
-		if (symlink(p, q))
-			return -3;
-	}
-	if (d)
-		closedir(d);
-	dxt_build_path(helper, sizeof(helper), "lib/mount.daxfs");
-	snprintf(q, sizeof(q), "%s/mount.daxfs", farm);
-	if (symlink(helper, q))
-		return -4;
-	if (mount(farm, "/usr/sbin", NULL, MS_BIND, (char *)NULL))
-		return -5;
-	return 0;
-}
 
 TEST_F_TIMEOUT(devdax, mount_helper, 300)
 {
@@ -331,7 +297,7 @@ TEST_F_TIMEOUT(devdax, mount_helper, 300)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		char out[8192];
-		int r = with_helper_ns(self->work);
+		int r = dxt_mount_helper_ns(self->work);
 
 		if (r) {
 			printf("# namespace setup failed: %d %s\n", r, strerror(errno));

@@ -2,10 +2,12 @@
 /*
  * The test bed's small helpers (see dxt_util.h).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -549,5 +551,49 @@ int dxt_mkimage(const char *img, const char *src, const char *const *opts, char 
 			snprintf(err, len, "%s %s %s: exit %d: %s", argv[0], img, src, r, out);
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * mount(8) runs /sbin/mount.TYPE (on Debian /usr/sbin); the guest's root is
+ * read-only, so in a new private mount namespace bind a directory over
+ * /usr/sbin that holds links to every original entry plus this tree's
+ * build/lib/mount.daxfs (in place of any installed one: the tests are of
+ * this tree's helper).  DIR is a scratch directory.  0, or a negative step
+ * number.
+ */
+int dxt_mount_helper_ns(const char *dir)
+{
+	char orig[PATH_MAX], farm[PATH_MAX], p[2 * PATH_MAX], q[2 * PATH_MAX], helper[PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return -1;
+	snprintf(orig, sizeof(orig), "%s/orig-sbin", dir);
+	snprintf(farm, sizeof(farm), "%s/sbin", dir);
+	mkdir(orig, 0755);
+	mkdir(farm, 0755);
+	if (mount("/usr/sbin", orig, NULL, MS_BIND, NULL))
+		return -2;
+	d = opendir(orig);
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "mount.daxfs"))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", orig, e->d_name);
+		snprintf(q, sizeof(q), "%s/%s", farm, e->d_name);
+		if (symlink(p, q)) {
+			closedir(d);
+			return -3;
+		}
+	}
+	if (d)
+		closedir(d);
+	dxt_build_path(helper, sizeof(helper), "lib/mount.daxfs");
+	snprintf(q, sizeof(q), "%s/mount.daxfs", farm);
+	if (symlink(helper, q))
+		return -4;
+	if (mount(farm, "/usr/sbin", NULL, MS_BIND, NULL))
+		return -5;
 	return 0;
 }

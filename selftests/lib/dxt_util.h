@@ -125,4 +125,7 @@ const char *dxt_mkdaxfs_path(void);
 /* mkdaxfs [opts...] IMAGE SOURCE; returns 0 or -1 with the output in err. */
 int dxt_mkimage(const char *img, const char *src, const char *const *opts, char *err, size_t len);
 
+/* A private mount namespace where mount(8) finds this tree's mount.daxfs. */
+int dxt_mount_helper_ns(const char *dir);
+
 #endif

@@ -115,45 +115,6 @@ TEST_F(tools, daxfsctl_fd)
 	EXPECT_EQ(0, daxfs_umount(self->mnt));
 }
 
-/*
- * mount(8) runs /sbin/mount.TYPE; the guest's root is read-only, so in a
- * private mount namespace put a tmpfs over /usr/sbin that holds links to
- * every original entry plus our helper (in place of any mount.daxfs the
- * machine has installed: the test is of this tree's helper).
- */
-static int with_helper_ns(const char *dir)
-{
-	char orig[PATH_MAX], farm[PATH_MAX], p[PATH_MAX], q[PATH_MAX], helper[PATH_MAX];
-	struct dirent *e;
-	DIR *d;
-
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-		return -1;
-	snprintf(orig, sizeof(orig), "%s/orig-sbin", dir);
-	snprintf(farm, sizeof(farm), "%s/sbin", dir);
-	mkdir(orig, 0755);
-	mkdir(farm, 0755);
-	if (mount("/usr/sbin", orig, NULL, MS_BIND, NULL))
-		return -2;
-	d = opendir(orig);
-	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.' || !strcmp(e->d_name, "mount.daxfs"))
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", orig, e->d_name);
-		snprintf(q, sizeof(q), "%s/%s", farm, e->d_name);
-		if (symlink(p, q))
-			return -3;
-	}
-	if (d)
-		closedir(d);
-	dxt_build_path(helper, sizeof(helper), "lib/mount.daxfs");
-	snprintf(q, sizeof(q), "%s/mount.daxfs", farm);
-	if (symlink(helper, q))
-		return -4;
-	if (mount(farm, "/usr/sbin", NULL, MS_BIND, NULL))
-		return -5;
-	return 0;
-}
 
 TEST_F(tools, mount_helper)
 {
@@ -164,7 +125,7 @@ TEST_F(tools, mount_helper)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		int r = with_helper_ns(self->dir);
+		int r = dxt_mount_helper_ns(self->dir);
 
 		if (r) {
 			printf("# namespace setup failed: %d %s\n", r, strerror(errno));
@@ -601,7 +562,7 @@ TEST_F(tools, mount_helper_refuses_bad_images)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		int r = with_helper_ns(self->dir);
+		int r = dxt_mount_helper_ns(self->dir);
 
 		EXPECT_EQ(0, r) TH_LOG("namespace setup: %s", strerror(errno));
 		if (!r)
