@@ -657,4 +657,52 @@ TEST_F(tools, memory_cgroup_limit)
 	EXPECT_EQ(0, rc) TH_LOG("rmdir the cgroup: %s", strerror(-rc));
 }
 
+/*
+ * udmabuf refuses buffers above its size_limit_mb: with the size known (an
+ * image file) daxfsctl --udmabuf raises it as root and says so; from a
+ * pipe the library's error names the limit and the fix.
+ */
+#define UDMABUF_LIMIT "/sys/module/udmabuf/parameters/size_limit_mb"
+
+TEST_F(tools, udmabuf_size_limit)
+{
+	char out[8192], dev[64], old[32], src[PATH_MAX], big[PATH_MAX], cmd[4 * PATH_MAX], err[256];
+	int fd;
+
+	REQUIRE_KIND("udmabuf", dev);
+	ASSERT_LT(0, dxt_read_file(UDMABUF_LIMIT, old, sizeof(old)));
+	snprintf(src, sizeof(src), "%s/big-src", self->dir);
+	snprintf(big, sizeof(big), "%s/big.img", self->dir);
+	ASSERT_EQ(0, mkdir(src, 0755));
+	snprintf(cmd, sizeof(cmd), "%s/w.safetensors", src);
+	fd = open(cmd, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 12 << 20));	/* sparse: 12 MiB of zeros */
+	close(fd);
+	ASSERT_EQ(0, dxt_mkimage(big, src, NULL, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_LE(0, dxt_write_sysfs(UDMABUF_LIMIT, "8"));
+
+	/* a pipe: the size is not known up front, nothing is raised */
+	snprintf(cmd, sizeof(cmd), "exec %s mount --udmabuf - %s < %s", self->ctl, self->mnt, big);
+	{
+		const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+
+		EXPECT_NE(0, dxt_run_cmd(argv, out, sizeof(out)));
+		EXPECT_NE(NULL, strstr(out, "size_limit_mb is 8 MiB")) TH_LOG("%s", out);
+		EXPECT_NE(NULL, strstr(out, "echo 13 > " UDMABUF_LIMIT)) TH_LOG("%s", out);
+		EXPECT_FALSE(mountinfo_has(self->mnt, NULL));
+	}
+	/* the file: raised to what the image needs, said on stderr, mounted */
+	{
+		const char *argv[] = { self->ctl, "mount", "--udmabuf", big, self->mnt, NULL };
+
+		EXPECT_EQ(0, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
+		EXPECT_NE(NULL, strstr(out, "raised udmabuf's size_limit_mb from 8 to 13 MiB"))
+			TH_LOG("%s", out);
+		EXPECT_TRUE(mountinfo_has(self->mnt, NULL));
+		EXPECT_EQ(0, daxfs_umount(self->mnt)) TH_LOG("%s", daxfs_last_error());
+	}
+	EXPECT_LE(0, dxt_write_sysfs(UDMABUF_LIMIT, old));
+}
+
 TEST_HARNESS_MAIN
