@@ -102,7 +102,7 @@ struct daxfs_backing {
 	struct device *devdax_dev;
 	struct notifier_block devdax_nb;
 	bool devdax_nb_registered;
-	struct mutex devdax_lock;
+	struct mutex devdax_lock;	/* the notifier against @sb */
 };
 
 struct daxfs_sb_info {
@@ -150,6 +150,7 @@ static inline bool daxfs_backing_guarded(const struct daxfs_backing *b)
 {
 	return b->kind == DAXFS_DAX || b->kind == DAXFS_DEVDAX;
 }
+
 int daxfs_backing_pfn(struct daxfs_backing *b, u64 off, unsigned long *pfn,
 		      u64 *flags);
 
