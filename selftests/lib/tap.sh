@@ -7,6 +7,8 @@
 # Results are numbered "ok N - DESC" / "not ok N - DESC" (docs/CONVENTIONS.md:
 # a result line starts at column 0, "# SKIP why" on an ok line is a skip,
 # "#" lines are commentary).  The plan comes last (plan, summary, finish).
+# Bash scopes locals dynamically: what check runs sees check's locals, so
+# every local here is named _tap_* and cannot hide a caller's variable.
 #
 #   begin [FILE]           the header "TAP version 13"; with FILE, stdout
 #                          from here on also goes to FILE (tee)
@@ -67,9 +69,9 @@ not_ok() {
 }
 
 skip() {
-	local ci=
-	[ "$1" = --ci ] && { ci=1; shift; }
-	if [ -n "$ci" ] && [ "${CI:-}" = true ]; then
+	local _tap_ci=
+	[ "$1" = --ci ] && { _tap_ci=1; shift; }
+	if [ -n "$_tap_ci" ] && [ "${CI:-}" = true ]; then
 		not_ok "$1 (would skip: $2)"
 	else
 		ok "$1 # SKIP $2"
@@ -77,23 +79,23 @@ skip() {
 }
 
 check() {
-	local d out rc
+	local _tap_d _tap_o _tap_rc
 	if [ "$1" != -o ]; then	# (both forms return 0)
-		d=$1
+		_tap_d=$1
 		shift
-		if "$@"; then ok "$d"; else not_ok "$d"; fi
+		if "$@"; then ok "$_tap_d"; else not_ok "$_tap_d"; fi
 		return 0
 	fi
-	d=$2
+	_tap_d=$2
 	shift 2
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ $rc -eq 0 ]; then
-		ok "$d"
-		[ -z "$out" ] || printf '%s\n' "$out" | note
+	_tap_o=$("$@" 2>&1)
+	_tap_rc=$?
+	if [ $_tap_rc -eq 0 ]; then
+		ok "$_tap_d"
+		[ -z "$_tap_o" ] || printf '%s\n' "$_tap_o" | note
 	else
-		not_ok "$d (exit $rc)"
-		[ -z "$out" ] || printf '%s\n' "$out" | diag
+		not_ok "$_tap_d (exit $_tap_rc)"
+		[ -z "$_tap_o" ] || printf '%s\n' "$_tap_o" | diag
 	fi
 }
 
@@ -108,28 +110,28 @@ note() {
 
 # shellcheck disable=SC2120
 diag() {
-	local max=${2:-$TAP_DIAG_LINES}
-	if [ "$max" -gt 0 ]; then
-		sed "s/^/#   /;${max}q" -- "${1:--}"
+	local _tap_max=${2:-$TAP_DIAG_LINES}
+	if [ "$_tap_max" -gt 0 ]; then
+		sed "s/^/#   /;${_tap_max}q" -- "${1:--}"
 	else
 		sed 's/^/#   /' -- "${1:--}"
 	fi | _tap_out
 }
 
 relay() {
-	local prefix=$1 indent=${2:-} line st rest
-	while IFS= read -r line || [ -n "$line" ]; do
-		case $line in
+	local _tap_prefix=$1 _tap_indent=${2:-} _tap_l _tap_st _tap_rest
+	while IFS= read -r _tap_l || [ -n "$_tap_l" ]; do
+		case $_tap_l in
 		"ok"|"ok "*|"not ok"|"not ok "*)
-			st=ok
-			rest=${line#ok}
-			case $line in not*) st=not_ok; rest=${line#not ok} ;; esac
-			rest=${rest# }
-			case $rest in [0-9]*) rest=${rest#"${rest%%[!0-9]*}"}; rest=${rest# } ;; esac
-			rest=${rest#- }
-			"$st" "$prefix$rest" ;;
+			_tap_st=ok
+			_tap_rest=${_tap_l#ok}
+			case $_tap_l in not*) _tap_st=not_ok; _tap_rest=${_tap_l#not ok} ;; esac
+			_tap_rest=${_tap_rest# }
+			case $_tap_rest in [0-9]*) _tap_rest=${_tap_rest#"${_tap_rest%%[!0-9]*}"}; _tap_rest=${_tap_rest# } ;; esac
+			_tap_rest=${_tap_rest#- }
+			"$_tap_st" "$_tap_prefix$_tap_rest" ;;
 		"TAP version"*|1..*) ;;
-		*) _tap_line "$indent$line" ;;
+		*) _tap_line "$_tap_indent$_tap_l" ;;
 		esac
 	done
 }
