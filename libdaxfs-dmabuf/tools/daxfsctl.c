@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "tool.h"
@@ -169,12 +170,33 @@ static int do_mount_device(const char *dev, const char *mnt, const struct daxfs_
 }
 
 /* Is @path a device node (a DAX device to mount in place)? */
+/* Does the block device @rdev support DAX (its queue's, or its disk's)? */
+static bool blk_dax(dev_t rdev)
+{
+	char p[96], v[8];
+
+	snprintf(p, sizeof(p), "/sys/dev/block/%u:%u/queue/dax", major(rdev), minor(rdev));
+	if (daxfs__read_small(p, v, sizeof(v)) <= 0) {
+		snprintf(p, sizeof(p), "/sys/dev/block/%u:%u/../queue/dax",
+			 major(rdev), minor(rdev));
+		if (daxfs__read_small(p, v, sizeof(v)) <= 0)
+			return false;
+	}
+	return v[0] == '1';
+}
+
+/*
+ * Is @path a device that holds the image in place: a device-dax character
+ * device, or a DAX-capable block device?  Any other block device holds an
+ * image to load into a buffer, like a file.
+ */
 static bool is_device(const char *path)
 {
 	struct stat st;
 
-	return strcmp(path, "-") && stat(path, &st) == 0 &&
-	       (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode));
+	if (!strcmp(path, "-") || stat(path, &st))
+		return false;
+	return S_ISCHR(st.st_mode) || (S_ISBLK(st.st_mode) && blk_dax(st.st_rdev));
 }
 
 /*

@@ -662,6 +662,36 @@ TEST_F(tools, memory_cgroup_limit)
  * image file) daxfsctl --udmabuf raises it as root and says so; from a
  * pipe the library's error names the limit and the fix.
  */
+/* A block device without DAX (a loop device) holds an image to load, like a file. */
+TEST_F(tools, daxfsctl_block_device_image)
+{
+	char out[4096], loop[64] = "", p[PATH_MAX], buf[256];
+	const char *setup[] = { "losetup", "--find", "--show", "--read-only", self->img, NULL };
+
+	const char *modprobe[] = { "modprobe", "loop", NULL };
+
+	dxt_run_cmd(modprobe, out, sizeof(out));	/* built in on some kernels */
+	if (dxt_run_cmd(setup, out, sizeof(out)) || sscanf(out, "%63s", loop) != 1 ||
+	    strncmp(loop, "/dev/loop", 9)) {
+		ASSERT_FALSE(dxt_ci()) TH_LOG("CI=true: no loop device: %s", out);
+		SKIP(return, "no loop device: %s", out);
+	}
+	{
+		const char *argv[] = { self->ctl, "mount", loop, self->mnt, NULL };
+
+		EXPECT_EQ(0, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
+	}
+	snprintf(p, sizeof(p), "%s/hello.txt", self->mnt);
+	EXPECT_LT(0, dxt_read_file(p, buf, sizeof(buf)));
+	EXPECT_STREQ(HELLO, buf);
+	EXPECT_EQ(0, daxfs_umount(self->mnt)) TH_LOG("%s", daxfs_last_error());
+	{
+		const char *argv[] = { "losetup", "-d", loop, NULL };
+
+		EXPECT_EQ(0, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
+	}
+}
+
 #define UDMABUF_LIMIT "/sys/module/udmabuf/parameters/size_limit_mb"
 
 TEST_F(tools, udmabuf_size_limit)
