@@ -439,15 +439,17 @@ static int daxfs_get_tree(struct fs_context *fc)
 	const char *src = fc->source;
 	struct daxfs_backing *b = NULL;
 	char what[24];
+	bool chrdev;
 	u64 id;
 	int ret;
 
 	/* Read-only, always. */
 	fc->sb_flags |= SB_RDONLY;
 
+	chrdev = daxfs_source_is_chrdev(src);
 	if (ctx->dmabuf && ctx->has_phys)
 		return invalfc(fc, "dmabuf and phys are exclusive");
-	if (ctx->has_size && !ctx->has_phys && !daxfs_source_is_chrdev(src))
+	if (ctx->has_size && !ctx->has_phys && !chrdev)
 		return invalfc(fc, "%s: size is the size of a phys range, and only that",
 			       src ?: "none");
 	if (ctx->dmabuf) {
@@ -457,7 +459,7 @@ static int daxfs_get_tree(struct fs_context *fc)
 			snprintf(what, sizeof(what), "fd %d", ctx->dmabuf_fd);
 		ret = daxfs_backing_dmabuf(ctx->dmabuf, ctx->offset, what, &b);
 		ctx->dmabuf = NULL;
-	} else if (daxfs_source_is_chrdev(src)) {
+	} else if (chrdev) {
 		/* A device-dax device: phys= and size= are checked, if given. */
 		if (!capable(CAP_SYS_ADMIN))
 			return -EPERM;

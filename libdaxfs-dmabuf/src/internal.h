@@ -79,6 +79,9 @@ int daxfs__parse_mount_options(const char *in, struct daxfs_parsed_opts *out);
  */
 void daxfs__load_opts_from_parsed(const struct daxfs_parsed_opts *po,
 				  struct daxfs_load_opts *lo);
+/* The same for daxfs_mount_device() (offset, flags, kernel options). */
+void daxfs__mount_opts_from_parsed(const struct daxfs_parsed_opts *po,
+				   struct daxfs_mount_opts *mo);
 
 /* ---- the load pipeline (load.c) ------------------------------------------ */
 /* Allocate @size bytes of dma-buf (or a stand-in), naming it in @name. */

@@ -279,29 +279,39 @@ static int mount_fc(int dmabuf_fd, uint64_t import_id, int target_fd,
 	return mount_fc_src(NULL, dmabuf_fd, import_id, target_fd, target, o);
 }
 
-static int mount_legacy(uint64_t id, int target_fd, const char *target,
-			const struct daxfs_mount_opts *o)
+/* mount(2) of @src with @o's flags and @options, the kernel's reason on failure. */
+static int mount_legacy_src(const char *src, int target_fd, const char *target,
+			    const struct daxfs_mount_opts *o, const char *options)
 {
-	char src[40], tpath[64];
+	char tpath[64];
 
-	snprintf(src, sizeof(src), "dmabuf:%" PRIu64, id);
 	if (target_fd >= 0) {
 		snprintf(tpath, sizeof(tpath), "/proc/self/fd/%d", target_fd);
 		target = tpath;
 	}
 	daxfs__kmsg_mark();
 	if (mount(src, target, "daxfs", MS_RDONLY | (o->flags & DAXFS_ALLOWED_MS_FLAGS_),
-		  o->options && *o->options ? o->options : NULL) < 0) {
+		  options && *options ? options : NULL) < 0) {
 		int e = errno;
 		char why[512];
 
-		if (e == ENODEV)
-			return daxfs__fail(e, "filesystem type daxfs is not registered (is daxfs.ko loaded?)");
+		/* The module's reason first: ENODEV also means "not device-dax". */
 		if (daxfs__kmsg_reason(why, sizeof(why)))
 			return daxfs__fail(e, "%s", why);
+		if (e == ENODEV)
+			return daxfs__fail(e, "filesystem type daxfs is not registered (is daxfs.ko loaded?)");
 		return daxfs__fail(e, "mount %s on %s: %s", src, target, strerror(e));
 	}
 	return 0;
+}
+
+static int mount_legacy(uint64_t id, int target_fd, const char *target,
+			const struct daxfs_mount_opts *o)
+{
+	char src[40];
+
+	snprintf(src, sizeof(src), "dmabuf:%" PRIu64, id);
+	return mount_legacy_src(src, target_fd, target, o, o->options);
 }
 
 void daxfs__opts_normalise(const struct daxfs_mount_opts *in,
@@ -435,21 +445,7 @@ DX_PUBLIC int daxfs_mount_device(const char *device, const char *target,
 		if (o.offset)
 			snprintf(kopts + l, sizeof(kopts) - l, "%soffset=%" PRIu64, l ? "," : "",
 				 o.offset);
-		daxfs__kmsg_mark();
-		if (mount(device, target, "daxfs",
-			  MS_RDONLY | (o.flags & DAXFS_ALLOWED_MS_FLAGS_),
-			  kopts[0] ? kopts : NULL) < 0) {
-			int e = errno;
-			char why[512];
-
-			if (daxfs__kmsg_reason(why, sizeof(why)))
-				r = daxfs__fail(e, "%s", why);
-			else
-				r = daxfs__fail(e, "mount %s on %s: %s", device, target,
-						strerror(e));
-		} else {
-			r = 0;
-		}
+		r = mount_legacy_src(device, -1, target, &o, kopts);
 		daxfs__kmsg_done();
 	}
 	return r;

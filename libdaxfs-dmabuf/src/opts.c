@@ -162,3 +162,13 @@ void daxfs__load_opts_from_parsed(const struct daxfs_parsed_opts *po,
 	lo->mount_flags = po->flags & ~(unsigned long)MS_RDONLY;
 	lo->mount_options = po->kernel[0] ? po->kernel : NULL;
 }
+
+void daxfs__mount_opts_from_parsed(const struct daxfs_parsed_opts *po,
+				   struct daxfs_mount_opts *mo)
+{
+	memset(mo, 0, sizeof(*mo));
+	mo->size = sizeof(*mo);
+	mo->offset = po->offset;
+	mo->flags = po->flags & ~(unsigned long)MS_RDONLY;
+	mo->options = po->kernel[0] ? po->kernel : NULL;
+}

@@ -158,11 +158,9 @@ static int do_mount_fd(int fd, const char *mnt, const struct daxfs_parsed_opts *
 
 static int do_mount_device(const char *dev, const char *mnt, const struct daxfs_parsed_opts *po)
 {
-	struct daxfs_mount_opts mo = { .size = sizeof(mo) };
+	struct daxfs_mount_opts mo;
 
-	mo.offset = po->offset;
-	mo.flags = po->flags & ~(unsigned long)MS_RDONLY;
-	mo.options = po->kernel[0] ? po->kernel : NULL;
+	daxfs__mount_opts_from_parsed(po, &mo);
 	if (daxfs_mount_device(dev, mnt, &mo))
 		return die(EX_FAIL, "mount %s on %s: %s", dev, mnt, daxfs_last_error());
 	printf("mounted %s at %s\n", dev, mnt);

@@ -114,11 +114,9 @@ int main(int argc, char **argv)
 			return 0;
 		/* A device-dax device: through the library, for the kernel's reason. */
 		if (is_chrdev(spec)) {
-			struct daxfs_mount_opts mo = { .size = sizeof(mo) };
+			struct daxfs_mount_opts mo;
 
-			mo.offset = po.offset;
-			mo.flags = po.flags & ~(unsigned long)MS_RDONLY;
-			mo.options = po.kernel[0] ? po.kernel : NULL;
+			daxfs__mount_opts_from_parsed(&po, &mo);
 			if (daxfs_mount_device(spec, dir, &mo)) {
 				fprintf(stderr, "mount.daxfs: mount %s on %s: %s\n", spec, dir,
 					daxfs_last_error());
