@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * daxfs: ioctls of the misc device /dev/daxfs.
+ * daxfs: ioctls of the misc device /dev/daxfs, and of files of a mount.
  *
  * A privileged process imports a dma-buf that holds a daxfs image; the
  * module takes its own reference to the buffer, maps it, validates the image
@@ -87,9 +87,45 @@ struct daxfs_info {
 	__u8 reserved1[7];	/* out: 0 */
 };
 
+/*
+ * DAXFS_IOC_EXPORT_DMABUF, on an open regular file of a daxfs mount (not on
+ * /dev/daxfs): a new dma-buf holding bytes [offset, offset + size) of the
+ * file, made of the mounted buffer's own pages: no copy.  @offset must be a
+ * multiple of the page size; @length 0 means "to the end of the file"; the
+ * dma-buf's size is @length rounded up to the page size (the bytes of the
+ * file's last page past its end are what the image holds there, as for
+ * mmap()).  The range must lie inside the file's pages.
+ *
+ * The new buffer is read-only: its mmap() refuses PROT_WRITE with EACCES,
+ * a CPU write bracket (DMA_BUF_IOCTL_SYNC with DMA_BUF_SYNC_WRITE) fails
+ * with EPERM, and devices get mappings the exporter makes for reading
+ * (DMA_TO_DEVICE: read-only where an IOMMU enforces it).  It holds the
+ * mounted buffer: unmounting succeeds, and the buffer (and its pin) is freed
+ * when the last exported buffer made from it is released.  Any process that
+ * may read the file may export it.  The fd is close-on-exec.
+ *
+ * Errors: EINVAL unknown flags, non-zero reserved0, @offset not page-aligned
+ * or at/after the end of the file (so an empty file cannot be exported),
+ * the range past the file's last page; EOPNOTSUPP the mount is not backed
+ * by a dma-buf (phys=, DAX and device-dax mounts), the buffer's kernel
+ * mapping is I/O memory, or data_align is below the page size (a page
+ * would show other files); EBADF the file is not open for reading;
+ * E2BIG/EINVAL on argsz as above; EMFILE/ENFILE no fd; ENOMEM.
+ */
+struct daxfs_export {
+	__u32 argsz;		/* in: sizeof(struct daxfs_export) */
+	__u32 flags;		/* in: 0 */
+	__u64 offset;		/* in: file offset, a multiple of the page size */
+	__u64 length;		/* in: bytes, 0: to the end of the file */
+	__s32 fd;		/* out: the new dma-buf */
+	__u32 reserved0;	/* in: 0 */
+	__u64 size;		/* out: bytes of the new dma-buf */
+};
+
 #define DAXFS_IOC_MAGIC		0xDA
 #define DAXFS_IOC_IMPORT	_IOWR(DAXFS_IOC_MAGIC, 0x01, struct daxfs_import)
 #define DAXFS_IOC_RELEASE	_IOW(DAXFS_IOC_MAGIC, 0x02, struct daxfs_release)
 #define DAXFS_IOC_INFO		_IOWR(DAXFS_IOC_MAGIC, 0x03, struct daxfs_info)
+#define DAXFS_IOC_EXPORT_DMABUF	_IOWR(DAXFS_IOC_MAGIC, 0x04, struct daxfs_export)
 
 #endif /* _UAPI_LINUX_DAXFS_H */
