@@ -32,47 +32,54 @@
 #define DAXFS_FAULT_AROUND	16
 
 /*
- * Copy @len bytes of @inode's data from file offset @pos to @to, inside
- * the dma-buf's CPU-access bracket unless the mount holds one for its whole
- * life (cpu_access=mount).  The caller has clamped @len to the file.
- * Returns the bytes copied (short only where @to faulted), or a negative
- * errno: EIO when the image stopped the copy.
+ * Copy @len bytes of @r from offset @pos to @to, inside the dma-buf's
+ * CPU-access bracket unless @r says the mount holds one for its whole life
+ * (cpu_access=mount).  The caller has clamped @len to the range.  Returns
+ * the bytes copied (short only where @to faulted), or a negative errno:
+ * EIO when the image stopped the copy.
  */
-static ssize_t daxfs_file_copy(struct inode *inode, u64 pos, size_t len,
-			       struct iov_iter *to)
+static ssize_t daxfs_range_copy(const struct daxfs_range *r, u64 pos,
+				size_t len, struct iov_iter *to)
 {
-	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
-	const struct daxfs_inode *di = daxfs_raw_inode(inode);
-	bool bracket = !sbi->cpu_access_begun;
 	ssize_t done;
 	int cookie = 0;
 
-	if (bracket) {
-		cookie = daxfs_backing_begin_read(sbi->b);
+	if (r->bracket) {
+		cookie = daxfs_backing_begin_read(r->b);
 		if (cookie < 0)
 			return cookie;
 	}
-	done = daxfs_backing_copy_to_iter(sbi->b, le64_to_cpu(di->offset) + pos,
-					  len, to);
-	if (bracket)
-		daxfs_backing_end_read(sbi->b, cookie);
+	done = daxfs_backing_copy_to_iter(r->b, r->data + pos, len, to);
+	if (r->bracket)
+		daxfs_backing_end_read(r->b, cookie);
 	return done;
+}
+
+/* The range of @inode's data. */
+static void daxfs_inode_range(struct inode *inode, struct daxfs_range *r)
+{
+	struct daxfs_sb_info *sbi = DAXFS_SB(inode->i_sb);
+	const struct daxfs_inode *di = daxfs_raw_inode(inode);
+
+	r->b = sbi->b;
+	r->data = le64_to_cpu(di->offset);
+	r->size = le64_to_cpu(di->size);
+	r->bracket = !sbi->cpu_access_begun;
 }
 
 static ssize_t daxfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	struct inode *inode = file_inode(iocb->ki_filp);
-	const struct daxfs_inode *di = daxfs_raw_inode(inode);
-	u64 size = le64_to_cpu(di->size);
+	struct daxfs_range r;
 	u64 pos = iocb->ki_pos;
 	ssize_t done;
 
+	daxfs_inode_range(file_inode(iocb->ki_filp), &r);
 	if (iocb->ki_pos < 0)
 		return -EINVAL;
-	if (pos >= size || !iov_iter_count(to))
+	if (pos >= r.size || !iov_iter_count(to))
 		return 0;
-	done = daxfs_file_copy(inode, pos,
-			       min_t(u64, iov_iter_count(to), size - pos), to);
+	done = daxfs_range_copy(&r, pos,
+				min_t(u64, iov_iter_count(to), r.size - pos), to);
 	if (done < 0)
 		return done;	/* EIO: the image, not the caller's buffer */
 	if (!done)
@@ -94,15 +101,25 @@ static vm_fault_t daxfs_insert_pte(struct vm_area_struct *vma,
 	return daxfs_insert_mixed(vma, addr, pfn, flags);
 }
 
+/*
+ * The range a vma maps: an exported buffer's (export.c) is the vma's
+ * private data, a file's is the file's.
+ */
+static void daxfs_vma_range(struct vm_area_struct *vma, struct daxfs_range *r)
+{
+	if (vma->vm_private_data)
+		*r = *(struct daxfs_range *)vma->vm_private_data;
+	else
+		daxfs_inode_range(file_inode(vma->vm_file), r);
+}
+
 static vm_fault_t daxfs_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	struct inode *inode = file_inode(vma->vm_file);
-	struct daxfs_backing *b = DAXFS_SB(inode->i_sb)->b;
-	const struct daxfs_inode *di = daxfs_raw_inode(inode);
-	u64 size = le64_to_cpu(di->size);
-	u64 data = le64_to_cpu(di->offset);
-	pgoff_t npages = DIV_ROUND_UP_ULL(size, PAGE_SIZE);
+	struct daxfs_range r;
+	struct daxfs_backing *b;
+	u64 data;
+	pgoff_t npages;
 	unsigned long addr = vmf->address & PAGE_MASK;
 	pgoff_t pgoff = vmf->pgoff;
 	unsigned long pfn, end;
@@ -110,6 +127,10 @@ static vm_fault_t daxfs_fault(struct vm_fault *vmf)
 	u64 flags;
 	int cookie, i;
 
+	daxfs_vma_range(vma, &r);
+	b = r.b;
+	data = r.data;
+	npages = DIV_ROUND_UP_ULL(r.size, PAGE_SIZE);
 	if (pgoff >= npages)
 		return VM_FAULT_SIGBUS;
 	/* No cpu-access bracketing here: user space syncs its mappings. */
@@ -157,13 +178,12 @@ out:
 static vm_fault_t daxfs_huge_fault(struct vm_fault *vmf, unsigned int order)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	struct inode *inode = file_inode(vma->vm_file);
-	struct daxfs_backing *b = DAXFS_SB(inode->i_sb)->b;
-	const struct daxfs_inode *di = daxfs_raw_inode(inode);
 	unsigned long haddr = vmf->address & PMD_MASK;
-	pgoff_t npages = DIV_ROUND_UP_ULL(le64_to_cpu(di->size), PAGE_SIZE);
-	u64 data = le64_to_cpu(di->offset);
+	struct daxfs_backing *b;
+	struct daxfs_range r;
 	unsigned long pfn0, pfn;
+	pgoff_t npages;
+	u64 data;
 	vm_fault_t ret = VM_FAULT_FALLBACK;
 	u64 f;
 	pgoff_t pgoff;
@@ -171,6 +191,10 @@ static vm_fault_t daxfs_huge_fault(struct vm_fault *vmf, unsigned int order)
 
 	if (order != PMD_ORDER || !(vma->vm_flags & VM_PFNMAP))
 		return VM_FAULT_FALLBACK;
+	daxfs_vma_range(vma, &r);
+	b = r.b;
+	data = r.data;
+	npages = DIV_ROUND_UP_ULL(r.size, PAGE_SIZE);
 	if (haddr < vma->vm_start || haddr + PMD_SIZE > vma->vm_end)
 		return VM_FAULT_FALLBACK;
 	pgoff = linear_page_index(vma, haddr);
@@ -215,15 +239,16 @@ out:
 static int daxfs_vm_access(struct vm_area_struct *vma, unsigned long addr,
 			   void *buf, int len, int write)
 {
-	struct inode *inode = file_inode(vma->vm_file);
-	const struct daxfs_inode *di = daxfs_raw_inode(inode);
-	u64 size = le64_to_cpu(di->size);
 	u64 pos = ((u64)vma->vm_pgoff << PAGE_SHIFT) + (addr - vma->vm_start);
+	struct daxfs_range r;
 	struct iov_iter to;
 	struct kvec kv;
 	size_t n, data;
 	ssize_t done;
+	u64 size;
 
+	daxfs_vma_range(vma, &r);
+	size = r.size;
 	if (write)
 		return -EACCES;
 	if (len <= 0 || pos >= round_up(size, PAGE_SIZE))
@@ -235,7 +260,7 @@ static int daxfs_vm_access(struct vm_area_struct *vma, unsigned long addr,
 		kv.iov_base = buf;
 		kv.iov_len = data;
 		iov_iter_kvec(&to, ITER_DEST, &kv, 1, data);
-		done = daxfs_file_copy(inode, pos, data, &to);
+		done = daxfs_range_copy(&r, pos, data, &to);
 		if (done < 0)
 			return done;
 		if (done != data)	/* a kernel buffer does not fault */
@@ -258,20 +283,23 @@ static const struct vm_operations_struct daxfs_vm_ops_private = {
 	.access		= daxfs_vm_access,
 };
 
-static int daxfs_mmap(struct file *file, struct vm_area_struct *vma)
+/*
+ * Set up a mapping of @r: a file's, or an exported range's (whose struct
+ * the caller then makes the vma's private data).  @mmap_refused: the
+ * mount's data_align is below the page size.
+ */
+int daxfs_range_mmap(const struct daxfs_range *r, bool mmap_refused,
+		     struct vm_area_struct *vma)
 {
-	struct inode *inode = file_inode(file);
-	struct daxfs_backing *b = DAXFS_SB(inode->i_sb)->b;
-
-	if (b->is_iomem) {
+	if (r->b->is_iomem) {
 		pr_warn_ratelimited("(%s): mmap refused: the buffer is I/O memory\n",
-				    b->name);
+				    r->b->name);
 		return -ENODEV;
 	}
 	/* Pages larger than data_align would show other files (super.c). */
-	if (DAXFS_SB(inode->i_sb)->mmap_refused) {
+	if (mmap_refused) {
 		pr_warn_ratelimited("(%s): mmap refused: data_align is below the page size %lu\n",
-				    b->name, PAGE_SIZE);
+				    r->b->name, PAGE_SIZE);
 		return -ENODEV;
 	}
 	/*
@@ -288,6 +316,21 @@ static int daxfs_mmap(struct file *file, struct vm_area_struct *vma)
 		daxfs_vm_flags_mod(vma, VM_MIXEDMAP, 0);
 		vma->vm_ops = &daxfs_vm_ops_private;
 	}
+	return 0;
+}
+
+static int daxfs_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct inode *inode = file_inode(file);
+	struct daxfs_range r;
+	int ret;
+
+	daxfs_inode_range(inode, &r);
+	ret = daxfs_range_mmap(&r, DAXFS_SB(inode->i_sb)->mmap_refused, vma);
+	if (ret)
+		return ret;
+	/* Faults find the range through the file (daxfs_vma_range()). */
+	vma->vm_private_data = NULL;
 	file_accessed(file);
 	return 0;
 }
@@ -297,6 +340,8 @@ const struct file_operations daxfs_file_fops = {
 	.read_iter	= daxfs_read_iter,
 	.mmap		= daxfs_mmap,
 	.splice_read	= daxfs_splice_read,
+	.unlocked_ioctl	= daxfs_file_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
 #ifdef DAXFS_HAVE_PMD
 	.get_unmapped_area = thp_get_unmapped_area,
 #endif

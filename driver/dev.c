@@ -118,8 +118,8 @@ static int daxfs_imp_by_id(struct daxfs_file *f, u32 flags, u64 id,
  * otherwise walk up to 4 GiB of the caller's memory), bytes beyond what we
  * know must be zero (E2BIG from copy_struct_from_user).
  */
-static int daxfs_get_arg(void *karg, size_t ksize, size_t min,
-			 void __user *uarg, u32 *argsz)
+int daxfs_get_arg(void *karg, size_t ksize, size_t min, void __user *uarg,
+		  u32 *argsz)
 {
 	int ret;
 
@@ -135,8 +135,8 @@ static int daxfs_get_arg(void *karg, size_t ksize, size_t min,
 	return 0;
 }
 
-static int daxfs_put_arg(void __user *uarg, const void *karg, size_t ksize,
-			 u32 argsz)
+int daxfs_put_arg(void __user *uarg, const void *karg, size_t ksize,
+		  u32 argsz)
 {
 	if (copy_to_user(uarg, karg, min_t(size_t, ksize, argsz)))
 		return -EFAULT;
@@ -274,7 +274,7 @@ static long daxfs_ioc_info(struct daxfs_file *f, void __user *uarg)
  * grown struct still gets through (the struct's own argsz says how much it
  * holds), but not below the version-1 struct nor above a page.
  */
-static bool daxfs_ioc_is(unsigned int cmd, unsigned int want)
+bool daxfs_ioc_is(unsigned int cmd, unsigned int want)
 {
 	return _IOC_TYPE(cmd) == _IOC_TYPE(want) &&
 	       _IOC_NR(cmd) == _IOC_NR(want) &&

@@ -114,6 +114,17 @@ struct daxfs_sb_info {
 	bool mmap_refused;		/* data_align below PAGE_SIZE: no mmap() */
 };
 
+/*
+ * Image bytes mapped to user space or read: a file's data, or the range of
+ * it an exported dma-buf holds (export.c).
+ */
+struct daxfs_range {
+	struct daxfs_backing *b;
+	u64 data;			/* image offset of the first byte */
+	u64 size;			/* bytes; faults past the last page: SIGBUS */
+	bool bracket;			/* reads need begin/end_cpu_access */
+};
+
 static inline struct daxfs_sb_info *DAXFS_SB(struct super_block *sb)
 {
 	return sb->s_fs_info;
@@ -159,6 +170,11 @@ int daxfs_dev_init(void);
 void daxfs_dev_exit(void);
 struct device *daxfs_dev_device(void);
 struct daxfs_backing *daxfs_import_get(u64 id);
+bool daxfs_ioc_is(unsigned int cmd, unsigned int want);
+int daxfs_get_arg(void *karg, size_t ksize, size_t min, void __user *uarg,
+		  u32 *argsz);
+int daxfs_put_arg(void __user *uarg, const void *karg, size_t ksize,
+		  u32 argsz);
 
 /* inode.c */
 struct inode *daxfs_iget(struct super_block *sb, u32 ino);
@@ -177,6 +193,11 @@ extern const struct file_operations daxfs_dir_fops;
 
 /* data.c */
 extern const struct file_operations daxfs_file_fops;
+int daxfs_range_mmap(const struct daxfs_range *r, bool mmap_refused,
+		     struct vm_area_struct *vma);
+
+/* export.c */
+long daxfs_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
 /* super.c */
 extern struct file_system_type daxfs_fs_type;
