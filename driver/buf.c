@@ -500,6 +500,8 @@ int daxfs_backing_begin_read(struct daxfs_backing *b)
 			srcu_read_unlock(&daxfs_devdax_srcu, id);
 			return -ENXIO;
 		}
+		/* Held until daxfs_backing_end_read(): tell sparse. */
+		__release(&daxfs_devdax_srcu);
 		return id;
 	default:
 		return 0;
@@ -516,6 +518,7 @@ void daxfs_backing_end_read(struct daxfs_backing *b, int cookie)
 		dax_read_unlock(cookie);
 		break;
 	case DAXFS_DEVDAX:
+		__acquire(&daxfs_devdax_srcu);	/* taken by begin_read */
 		srcu_read_unlock(&daxfs_devdax_srcu, cookie);
 		break;
 	default:
