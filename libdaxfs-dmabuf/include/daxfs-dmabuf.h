@@ -20,8 +20,8 @@ extern "C" {
 #endif
 
 #define DAXFS_DMABUF_VERSION_MAJOR 1
-#define DAXFS_DMABUF_VERSION_MINOR 2
-#define DAXFS_DMABUF_VERSION_STRING "1.2.0"
+#define DAXFS_DMABUF_VERSION_MINOR 3
+#define DAXFS_DMABUF_VERSION_STRING "1.3.0"
 
 /* The default socket of daxfs-mountd(8). */
 #define DAXFS_MOUNTD_SOCKET "/run/daxfs-mountd.sock"
@@ -155,6 +155,20 @@ int daxfs_import(int ctl_fd, int dmabuf_fd, uint64_t offset,
 		 struct daxfs_import *out);
 int daxfs_import_info(int ctl_fd, uint64_t id, struct daxfs_info *out);
 int daxfs_release(int ctl_fd, uint64_t id);
+
+/*
+ * A file of a daxfs mount back out as a dma-buf (daxfs_export_dmabuf(3)):
+ * a new read-only dma-buf of the file's bytes [offset, offset + length)
+ * (length 0: to the end of the file), made of the mounted buffer's own
+ * pages.  @offset must be a multiple of the page size; the buffer's size,
+ * @length rounded up to the page size, goes to @size if it is not NULL.
+ * Returns the dma-buf's fd (close-on-exec).  Only mounts of a dma-buf
+ * export.
+ */
+int daxfs_export_dmabuf(int fd, uint64_t offset, uint64_t length, uint64_t *size);
+/* The same for the file at @path (opened read-only for the call). */
+int daxfs_export_dmabuf_path(const char *path, uint64_t offset, uint64_t length,
+			     uint64_t *size);
 
 /* Fd passing to daxfs-mountd(8) (daxfs_mountd_request(3)); NULL socket_path = default */
 int daxfs_mountd_request(const char *socket_path, int dmabuf_fd,

@@ -7,7 +7,8 @@
  * pipeline of daxfs_mount_image() (validation, sizes, truncated, corrupt
  * and oversized images; memfds stand in for the exporters), and the
  * mountd protocol end to end over a Unix socket with a fake mount
- * backend.  TAP on stdout.
+ * backend, and the arguments daxfs_export_dmabuf() refuses before it asks
+ * the kernel.  TAP on stdout.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -1566,6 +1567,67 @@ static void test_mountd(void)
 		printf("#   %s\n", l);
 }
 
+/* ------------------------------------------------------------------ export */
+/* daxfs_export_dmabuf(): what is refused before the kernel is asked. */
+static void test_export(void)
+{
+	char path[512], want[1024];
+	uint64_t size = 12345;
+	long page = sysconf(_SC_PAGESIZE);
+	int fd, fds;
+
+	dxt_is_int(daxfs_export_dmabuf(-1, 0, 0, &size), -EBADF, "export: fd -1 refused");
+	dxt_ok(strstr(daxfs_last_error(), "bad file descriptor -1") != NULL,
+	       "export: fd -1: reason (%s)", daxfs_last_error());
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	close(fd);
+	dxt_is_int(daxfs_export_dmabuf(fd, 0, 0, &size), -EBADF, "export: a closed fd refused");
+	dxt_is_int(size, 12345, "export: *size untouched on failure");
+
+	snprintf(path, sizeof(path), "%s/plain", tmpdir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	dxt_ok(fd >= 0 && write(fd, "x", 1) == 1, "export: a file on the host's file system");
+	dxt_is_int(daxfs_export_dmabuf(fd, 0, 0, &size), -ENOTTY, "export: file not on daxfs: ENOTTY");
+	snprintf(want, sizeof(want), "%s is not on a daxfs mount (file system magic 0x", path);
+	dxt_ok(!strncmp(daxfs_last_error(), want, strlen(want)),
+	       "export: not on daxfs: the file and the reason (%s)", daxfs_last_error());
+	dxt_is_int(daxfs_export_dmabuf(fd, (uint64_t)page + 1, 0, NULL), -EINVAL,
+		   "export: unaligned offset refused");
+	snprintf(want, sizeof(want), "%s: offset %ld is not a multiple of the page size %ld", path,
+		 page + 1, page);
+	dxt_is_str(daxfs_last_error(), want, "export: unaligned offset: reason");
+	dxt_is_int(daxfs_export_dmabuf(fd, (uint64_t)page, UINT64_MAX - 1, NULL), -EINVAL,
+		   "export: offset + length past 2^64 refused");
+	dxt_ok(strstr(daxfs_last_error(), "past 2^64") != NULL, "export: wrap-around: reason (%s)",
+	       daxfs_last_error());
+	if (fd >= 0)
+		close(fd);
+
+	fds = count_fds();
+	dxt_is_int(daxfs_export_dmabuf_path(path, 0, 0, &size), -ENOTTY,
+		   "export_path: file not on daxfs: ENOTTY");
+	snprintf(want, sizeof(want), "%s is not on a daxfs mount", path);
+	dxt_ok(!strncmp(daxfs_last_error(), want, strlen(want)), "export_path: reason (%s)",
+	       daxfs_last_error());
+	dxt_is_int(daxfs_export_dmabuf_path(tmpdir, 0, 0, &size), -ENOTTY,
+		   "export_path: a directory not on daxfs: ENOTTY");
+	dxt_is_int(daxfs_export_dmabuf_path(path, 3, 0, &size), -EINVAL,
+		   "export_path: unaligned offset refused");
+	snprintf(want, sizeof(want), "%s: offset 3 is not a multiple of the page size %ld", path,
+		 page);
+	dxt_is_str(daxfs_last_error(), want, "export_path: unaligned offset: reason");
+	snprintf(path, sizeof(path), "%s/missing", tmpdir);
+	dxt_is_int(daxfs_export_dmabuf_path(path, 0, 0, &size), -ENOENT,
+		   "export_path: missing file: ENOENT");
+	snprintf(want, sizeof(want), "%s: %s", path, strerror(ENOENT));
+	dxt_is_str(daxfs_last_error(), want, "export_path: missing file: reason");
+	dxt_is_int(daxfs_export_dmabuf_path(NULL, 0, 0, &size), -EINVAL, "export_path: NULL refused");
+	dxt_is_int(daxfs_export_dmabuf_path("", 0, 0, &size), -EINVAL, "export_path: \"\" refused");
+	dxt_is_str(daxfs_last_error(), "no file", "export_path: \"\": reason");
+	dxt_is_int(count_fds(), fds, "export_path: no fd left open by its failures");
+	dxt_is_int(size, 12345, "export_path: *size untouched on failure");
+}
+
 static void test_public_errors(void)
 {
 	dxt_is_int(daxfs_mount_dmabuf(-1, "/mnt"), -EBADF, "mount: bad fd");
@@ -1608,6 +1670,7 @@ int main(void)
 	test_fill_sources();
 	test_load();
 	test_public_errors();
+	test_export();
 	test_mountd();
 	if (dxt_rm_rf(tmpdir))
 		dxt_tap_note("could not remove %s", tmpdir);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * daxfsctl - load daxfs images into dma-bufs, mount, unmount and inspect
- * them.  See daxfsctl(8).
+ * them, and hand a file of a mount on as a dma-buf.  See daxfsctl(8).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -11,9 +11,11 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include "tool.h"
 
@@ -37,6 +39,8 @@ static void usage(FILE *f)
 "       daxfsctl umount MOUNTPOINT\n"
 "       daxfsctl list\n"
 "       daxfsctl info MOUNTPOINT\n"
+"       daxfsctl export FILE [--offset=N] [--length=N] --exec CMD [ARG...]\n"
+"       daxfsctl export FILE [--offset=N] [--length=N] --socket=PATH\n"
 "       daxfsctl --help | --version\n"
 "\n"
 "IMAGE is validated before anything is allocated; - reads it from standard\n"
@@ -46,7 +50,15 @@ static void usage(FILE *f)
 "Exit status: 0 ok, 1 failed, 2 usage, 3 no buffer (no exporter, not enough\n"
 "memory), 4 bad image (unreadable, not daxfs, invalid, truncated).\n"
 "DEVICE, a device-dax character device (/dev/daxX.Y) or a DAX block device\n"
-"(/dev/pmemN), holds the image itself and is mounted in place.\n");
+"(/dev/pmemN), holds the image itself and is mounted in place.\n"
+"export makes the bytes [N, N + length) of FILE, a file of a daxfs mount of a\n"
+"dma-buf, a new read-only dma-buf of the mounted buffer's own pages (length 0,\n"
+"the default: to the end of the file; N page-aligned; K, M, G suffixes).\n"
+"--exec runs CMD with it open and DAXFS_DMABUF_FD, DAXFS_DMABUF_SIZE,\n"
+"DAXFS_DMABUF_OFFSET, DAXFS_DMABUF_LENGTH and DAXFS_DMABUF_FILE in its\n"
+"environment, and exits with CMD's status (126, 127: CMD could not be run).\n"
+"--socket connects to the Unix stream socket PATH and sends the fd\n"
+"(SCM_RIGHTS) with the line \"size=S offset=N length=L file=FILE\\n\".\n");
 }
 
 static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -479,6 +491,178 @@ static int cmd_info(int argc, char **argv)
 	return EX_OK;
 }
 
+/* What export hands on besides the fd. */
+struct export_desc {
+	uint64_t size;		/* of the dma-buf */
+	uint64_t offset;	/* in the file */
+	uint64_t length;	/* the file's bytes in it (the rest of its last page is padding) */
+	char file[PATH_MAX];	/* absolute */
+};
+
+/* --exec: CMD with the buffer open (not close-on-exec) and described in its environment. */
+static int export_exec(int buf, const struct export_desc *d, char **cmd)
+{
+	char v[32];
+	int e;
+
+	if (fcntl(buf, F_SETFD, 0))
+		return die(EX_FAIL, "fcntl: %s", strerror(errno));
+	snprintf(v, sizeof(v), "%d", buf);
+	setenv("DAXFS_DMABUF_FD", v, 1);
+	snprintf(v, sizeof(v), "%" PRIu64, d->size);
+	setenv("DAXFS_DMABUF_SIZE", v, 1);
+	snprintf(v, sizeof(v), "%" PRIu64, d->offset);
+	setenv("DAXFS_DMABUF_OFFSET", v, 1);
+	snprintf(v, sizeof(v), "%" PRIu64, d->length);
+	setenv("DAXFS_DMABUF_LENGTH", v, 1);
+	setenv("DAXFS_DMABUF_FILE", d->file, 1);
+	fflush(NULL);
+	execvp(cmd[0], cmd);
+	e = errno;
+	return die(e == ENOENT ? 127 : 126, "%s: %s", cmd[0], strerror(e));
+}
+
+/*
+ * --socket: the fd (SCM_RIGHTS, with the line's first byte) and the line
+ * "size=S offset=N length=L file=FILE\n"; in FILE a backslash and a newline
+ * are written \134 and \012, as in /proc/self/mountinfo.
+ */
+static int export_send(int buf, const struct export_desc *d, const char *path)
+{
+	char line[PATH_MAX * 4 + 128], cbuf[CMSG_SPACE(sizeof(int))];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct iovec iov;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+	size_t len, done = 0;
+	int s;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return die(EX_USAGE, "--socket: %s is longer than a socket path may be (%zu)",
+			   path, sizeof(sa.sun_path) - 1);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	len = (size_t)snprintf(line, sizeof(line), "size=%" PRIu64 " offset=%" PRIu64
+			       " length=%" PRIu64 " file=", d->size, d->offset, d->length);
+	for (const char *p = d->file; *p; p++) {
+		if (*p == '\\' || *p == '\n')
+			len += (size_t)snprintf(line + len, sizeof(line) - len, "\\%03o",
+						(unsigned char)*p);
+		else
+			line[len++] = *p;
+	}
+	line[len++] = '\n';
+
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return die(EX_FAIL, "socket: %s", strerror(errno));
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa))) {
+		int e = errno;
+
+		close(s);
+		return die(EX_FAIL, "connect to %s: %s", path, strerror(e));
+	}
+	memset(cbuf, 0, sizeof(cbuf));
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &buf, sizeof(int));
+	while (done < len) {
+		ssize_t n;
+
+		iov.iov_base = line + done;
+		iov.iov_len = len - done;
+		n = sendmsg(s, &msg, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EPIPE;
+
+			close(s);
+			return die(EX_FAIL, "send to %s: %s", path, strerror(e));
+		}
+		done += (size_t)n;
+		msg.msg_control = NULL;	/* the fd goes once, with the first byte */
+		msg.msg_controllen = 0;
+	}
+	close(s);
+	printf("sent %s [%" PRIu64 ", +%" PRIu64 "), a dma-buf of %" PRIu64 " bytes, to %s\n",
+	       d->file, d->offset, d->length, d->size, path);
+	return EX_OK;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "offset", required_argument, NULL, 'O' },
+		{ "length", required_argument, NULL, 'L' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct export_desc d = { 0 };
+	const char *sock = NULL, *file;
+	char **cmd = NULL;
+	uint64_t length = 0;
+	struct stat st;
+	int front = argc, c, buf, r;
+
+	/* Everything after --exec is the command, options of daxfsctl come before it. */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--exec")) {
+			front = i;
+			cmd = argv + i + 1;
+			break;
+		}
+	}
+	optind = 1;
+	while ((c = getopt_long(front, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'O':
+			if (daxfs__parse_u64(optarg, &d.offset))
+				return die(EX_USAGE, "bad --offset: %s", optarg);
+			break;
+		case 'L':
+			if (daxfs__parse_u64(optarg, &length))
+				return die(EX_USAGE, "bad --length: %s", optarg);
+			break;
+		case 'S': sock = optarg; break;
+		case 'h': usage(stdout); return EX_OK;
+		default: usage(stderr); return EX_USAGE;
+		}
+	}
+	if (front - optind != 1) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	file = argv[optind];
+	if (cmd && sock)
+		return die(EX_USAGE, "--exec and --socket exclude each other");
+	if (cmd && !cmd[0])
+		return die(EX_USAGE, "--exec needs a command");
+	if (!cmd && !sock)
+		return die(EX_USAGE, "export needs --exec CMD or --socket=PATH");
+	if (sock && !*sock)
+		return die(EX_USAGE, "--socket needs a path");
+
+	buf = daxfs_export_dmabuf_path(file, d.offset, length, &d.size);
+	if (buf < 0)
+		return die(EX_FAIL, "export: %s", daxfs_last_error());
+	if (!realpath(file, d.file))
+		daxfs__strlcpy(d.file, file, sizeof(d.file));
+	/* The file's bytes in the buffer: up to length, never past the end of the file. */
+	d.length = stat(file, &st) ? 0 : (uint64_t)st.st_size - d.offset;
+	if (length && length < d.length)
+		d.length = length;
+	if (cmd)
+		return export_exec(buf, &d, cmd);
+	r = export_send(buf, &d, sock);
+	close(buf);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -501,6 +685,8 @@ int main(int argc, char **argv)
 		return cmd_list(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "info"))
 		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "export"))
+		return cmd_export(argc - 1, argv + 1);
 	fprintf(stderr, "%s: unknown command \"%s\"\n", prog, argv[1]);
 	usage(stderr);
 	return EX_USAGE;

@@ -11,10 +11,12 @@ one, e.g.
     import daxfs_dmabuf as dx
     with dx.mounted_image("weights.img", "/mnt/weights", exporter="heap"):
         arr = numpy.memmap("/mnt/weights/model.bin", mode="r")
+        buf = dx.export_dmabuf("/mnt/weights/model.bin")   # (fd, size): a dma-buf
 
 The library is found as $DAXFS_DMABUF_LIB, else by the system's linker
 (libdaxfs-dmabuf.so.1).
 """
+import collections
 import contextlib
 import ctypes
 import ctypes.util
@@ -25,6 +27,7 @@ __all__ = [
     "LoadInfo", "mount_dmabuf", "mount_image", "load_image", "probe_image",
     "umount", "alloc_heap", "alloc_udmabuf", "alloc_drm", "alloc_auto",
     "dmabuf_size", "fill", "mounted_image", "mounted_dmabuf", "version",
+    "ExportedDmabuf", "export_dmabuf",
     "MS_NOSUID", "MS_NODEV", "MS_NOEXEC", "MS_NOATIME",
 ]
 
@@ -93,6 +96,16 @@ class LoadInfo:
                                   self.inode_count, self.label, self.exporter))
 
 
+class ExportedDmabuf(collections.namedtuple("ExportedDmabuf", ["fd", "size"])):
+    """What export_dmabuf() returns: a (fd, size) tuple with names.
+
+    fd is the new dma-buf's file descriptor (close-on-exec), the caller's to
+    close (os.close(e.fd)); size its size in bytes, the exported length
+    rounded up to the page size.
+    """
+    __slots__ = ()
+
+
 def _load():
     path = os.environ.get("DAXFS_DMABUF_LIB") or ctypes.util.find_library("daxfs-dmabuf") \
         or "libdaxfs-dmabuf.so.1"
@@ -116,12 +129,24 @@ def _load():
         "daxfs_mount_image": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_char_p,
                                              ctypes.POINTER(_LoadOpts)]),
         "daxfs_load_image": (ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(_LoadOpts)]),
+        # 1.3.0
+        "daxfs_export_dmabuf": (ctypes.c_int, [ctypes.c_int, ctypes.c_uint64, ctypes.c_uint64,
+                                               ctypes.POINTER(ctypes.c_uint64)]),
+        "daxfs_export_dmabuf_path": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_uint64,
+                                                    ctypes.c_uint64,
+                                                    ctypes.POINTER(ctypes.c_uint64)]),
     }
     for name, (res, args) in sig.items():
+        f = getattr(lib, name, None)
+        if f is None and name in _SINCE_1_3:
+            continue    # an older library: the rest works, export_dmabuf() says why not
         f = getattr(lib, name)
         f.restype = res
         f.argtypes = args
     return lib
+
+
+_SINCE_1_3 = ("daxfs_export_dmabuf", "daxfs_export_dmabuf_path")
 
 
 _lib = None
@@ -276,6 +301,41 @@ def fill(fd, image_fd, offset=0, progress=None):
     ret = _L().daxfs_dmabuf_fill(int(fd), int(image_fd), offset, cb, None)
     del cb
     _check(ret, "fill")
+
+
+def export_dmabuf(path_or_fd, offset=0, length=0):
+    """A file of a daxfs mount as a new read-only dma-buf: an ExportedDmabuf (fd, size).
+
+    path_or_fd: a path (str, bytes, os.PathLike), an open file descriptor
+    or a file object (its fileno()) of a regular file on a daxfs mount of a
+    dma-buf.  The buffer holds the file's bytes [offset, offset + length)
+    (length 0: to the end of the file; offset a multiple of the page size),
+    made of the mounted buffer's own pages: no copy.  Its size is the
+    length rounded up to the page size.  Close the fd when done; the buffer
+    outlives the mount.  Errors: OSError as daxfs_export_dmabuf(3) (EINVAL
+    bad range, ENOTTY not a daxfs file, EOPNOTSUPP not a dma-buf mount...),
+    ValueError for an offset or length outside [0, 2**64).
+    """
+    if not (0 <= offset < 1 << 64 and 0 <= length < 1 << 64):
+        raise ValueError("offset and length must be in [0, 2**64), not %r and %r"
+                         % (offset, length))
+    lib = _L()
+    if not hasattr(lib, "daxfs_export_dmabuf") or not hasattr(lib, "daxfs_export_dmabuf_path"):
+        raise OSError(_errno.ENOSYS, "libdaxfs-dmabuf %s has no daxfs_export_dmabuf "
+                      "(1.3.0 or later needed)" % version())
+    size = ctypes.c_uint64(0)
+    if isinstance(path_or_fd, int) and not isinstance(path_or_fd, bool):
+        fd = _check(lib.daxfs_export_dmabuf(path_or_fd, offset, length, ctypes.byref(size)),
+                    "fd %d" % path_or_fd)
+    elif hasattr(path_or_fd, "fileno"):
+        f = path_or_fd.fileno()
+        fd = _check(lib.daxfs_export_dmabuf(f, offset, length, ctypes.byref(size)),
+                    getattr(path_or_fd, "name", "fd %d" % f))
+    else:
+        path = os.fspath(path_or_fd)
+        fd = _check(lib.daxfs_export_dmabuf_path(_b(path), offset, length, ctypes.byref(size)),
+                    path)
+    return ExportedDmabuf(fd, size.value)
 
 
 @contextlib.contextmanager

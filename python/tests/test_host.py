@@ -5,7 +5,9 @@
 The ctypes structures against the C header (sizes and offsets, compiled
 from the public header at test time), errors as OSError with the C errno,
 dry runs of mount_image() on good and bad image files, argument checks and
-the context managers' clean-up.  TAP on stdout.
+the context managers' clean-up; export_dmabuf(): what the library refuses
+before the kernel is asked, for a path, an fd and a file object, and its
+result from a stand-in library.  TAP on stdout.
 
 Env: DAXFS_DMABUF_LIB (the built library), MKDAXFS, DAXFS_INCLUDE (the
 directories of daxfs-dmabuf.h and linux/daxfs.h, colon-separated), CC.
@@ -94,6 +96,64 @@ def py_layout():
     return m
 
 
+def export_checks(tmp):
+    """export_dmabuf() without a daxfs mount: refusals, and the glue on a stand-in."""
+    page = os.sysconf("SC_PAGESIZE")
+    plain = os.path.join(tmp, "plain")
+    with open(plain, "wb") as f:
+        f.write(b"x" * 100)
+    check("export_dmabuf" in dx.__all__ and "ExportedDmabuf" in dx.__all__,
+          "export_dmabuf and ExportedDmabuf are exported")
+    e = raises(lambda: dx.export_dmabuf(plain))
+    check(e is not None and e.errno == errno.ENOTTY and "is not on a daxfs mount" in str(e)
+          and e.filename == plain, "export_dmabuf(path) off daxfs: ENOTTY, the reason", e)
+    with open(plain, "rb") as f:
+        e = raises(lambda: dx.export_dmabuf(f.fileno()))
+        check(e is not None and e.errno == errno.ENOTTY and "not on a daxfs mount" in str(e),
+              "export_dmabuf(fd) off daxfs: ENOTTY", e)
+        e = raises(lambda: dx.export_dmabuf(f))
+        check(e is not None and e.errno == errno.ENOTTY and e.filename == plain,
+              "export_dmabuf(file object) off daxfs: ENOTTY, named by the file", e)
+        e = raises(lambda: dx.export_dmabuf(f, offset=page + 1))
+        check(e is not None and e.errno == errno.EINVAL and
+              "offset %d is not a multiple of the page size %d" % (page + 1, page) in str(e),
+              "export_dmabuf: unaligned offset: EINVAL, the reason", e)
+    e = raises(lambda: dx.export_dmabuf(-1))
+    check(e is not None and e.errno == errno.EBADF, "export_dmabuf(-1): EBADF", e)
+    e = raises(lambda: dx.export_dmabuf(os.path.join(tmp, "missing")))
+    check(e is not None and e.errno == errno.ENOENT, "export_dmabuf of a missing file: ENOENT", e)
+    for bad in ({"offset": -4096}, {"length": -1}, {"offset": 1 << 64}):
+        check(raises(lambda: dx.export_dmabuf(plain, **bad), ValueError) is not None,
+              "export_dmabuf(%r): ValueError" % bad)
+    check(raises(lambda: dx.export_dmabuf(True), TypeError) is not None,
+          "export_dmabuf(True): TypeError, not fd 1")
+
+    # the glue: arguments in, (fd, size) out, from a stand-in for the library
+    class Fake:
+        calls = []
+
+        def daxfs_export_dmabuf_path(self, path, offset, length, size):
+            self.calls.append((path, offset, length))
+            size._obj.value = 3 * page
+            return 7
+
+        daxfs_export_dmabuf = daxfs_export_dmabuf_path
+
+    real = dx._lib
+    dx._lib = Fake()
+    try:
+        r = dx.export_dmabuf(os.fsencode(plain), offset=page, length=2 * page + 1)
+        r2 = dx.export_dmabuf(9)
+    finally:
+        dx._lib = real
+    check(r == (7, 3 * page) and r.fd == 7 and r.size == 3 * page and
+          isinstance(r, dx.ExportedDmabuf), "export_dmabuf returns ExportedDmabuf(fd, size)", r)
+    check(Fake.calls == [(os.fsencode(plain), page, 2 * page + 1), (9, 0, 0)],
+          "export_dmabuf passes path or fd, offset and length", Fake.calls)
+    fd, size = r2
+    check((fd, size) == (7, 3 * page), "ExportedDmabuf unpacks as (fd, size)", r2)
+
+
 def main():
     print("TAP version 13")
     mk = os.environ["MKDAXFS"]
@@ -168,6 +228,7 @@ def main():
             dx.mount_image, dx.umount = real
         check(calls == [("mount", "/m"), ("umount", "/m")],
               "mounted_image unmounts when the block raises", calls)
+        export_checks(tmp)
     print("1..%d" % n)
     return 1 if failed else 0
 

@@ -6,6 +6,10 @@
  * must refuse (truncated, image_size past the file, a 1 TiB claim, past the
  * available memory or the memory cgroup's limit, a pipe that ends early, a
  * file that shrinks during the copy), with a pipe that is fine.
+ * daxfsctl export: --exec runs a command (this program again, in its check
+ * mode) with the dma-buf and its description in the environment, and exits
+ * with the command's status; --socket hands the fd and its line to a
+ * listener; refusals with their exit status and message.
  */
 #include "vmtest.h"
 #include <grp.h>
@@ -13,6 +17,96 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+
+/* ---- the command daxfsctl export --exec runs: this program, checking --------
+ *
+ * "library-tools --export-check": a constructor, so that it runs before the
+ * harness's main.  It checks what daxfsctl handed it: the descriptor
+ * DAXFS_DMABUF_FD is open, not close-on-exec, a daxfs dma-buf of
+ * DAXFS_DMABUF_SIZE bytes (whole pages) holding the bytes of
+ * DAXFS_DMABUF_FILE from DAXFS_DMABUF_OFFSET (zeros past its end), the
+ * file's bytes in it DAXFS_DMABUF_LENGTH, and the file itself is not open
+ * here.  Then it prints "export-check ok size=S offset=N length=L file=F"
+ * and exits 0, or prints why not and exits 1.
+ */
+static int check_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int check_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("export-check failed: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	return 1;
+}
+
+static int export_check(void)
+{
+	const char *fds = getenv("DAXFS_DMABUF_FD"), *sz = getenv("DAXFS_DMABUF_SIZE");
+	const char *of = getenv("DAXFS_DMABUF_OFFSET"), *ln = getenv("DAXFS_DMABUF_LENGTH");
+	const char *file = getenv("DAXFS_DMABUF_FILE");
+	unsigned long long size, off, len;
+	char p[64], info[4096], link[PATH_MAX];
+	unsigned char *want, *m;
+	int fd, f, bad;
+	DIR *d;
+	struct dirent *e;
+
+	if (!fds || !sz || !of || !ln || !file)
+		return check_fail("DAXFS_DMABUF_FD, _SIZE, _OFFSET, _LENGTH, _FILE: not all set");
+	fd = atoi(fds);
+	size = strtoull(sz, NULL, 10);
+	off = strtoull(of, NULL, 10);
+	len = strtoull(ln, NULL, 10);
+	if (fcntl(fd, F_GETFD) != 0)
+		return check_fail("fd %d: not open, or close-on-exec", fd);
+	if (lseek(fd, 0, SEEK_END) != (off_t)size || size % 4096 || len > size || size - len >= 4096)
+		return check_fail("fd %d: size %lld, DAXFS_DMABUF_SIZE %llu, _LENGTH %llu", fd,
+				  (long long)lseek(fd, 0, SEEK_END), size, len);
+	snprintf(p, sizeof(p), "/proc/self/fdinfo/%d", fd);
+	if (dxt_read_file(p, info, sizeof(info)) <= 0 || !strstr(info, "exp_name:\tdaxfs\n"))
+		return check_fail("fd %d is not a daxfs dma-buf: %s", fd, info);
+	d = opendir("/proc/self/fd");
+	while (d && (e = readdir(d))) {
+		ssize_t n;
+
+		snprintf(p, sizeof(p), "/proc/self/fd/%s", e->d_name);
+		n = readlink(p, link, sizeof(link) - 1);
+		if (n > 0 && (link[n] = '\0', !strcmp(link, file)))
+			return check_fail("%s is open here (fd %s)", file, e->d_name);
+	}
+	if (d)
+		closedir(d);
+	want = calloc(1, size);
+	f = open(file, O_RDONLY | O_CLOEXEC);
+	/* The buffer's bytes: the file's from off, zeros past its end (at least len of them). */
+	if (!want || f < 0 || pread(f, want, size, (off_t)off) < (ssize_t)len)
+		return check_fail("%s: cannot read %llu bytes at %llu", file, len, off);
+	close(f);
+	m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return check_fail("mmap fd %d: %s", fd, strerror(errno));
+	bad = memcmp(m, want, size);
+	munmap(m, size);
+	free(want);
+	if (bad)
+		return check_fail("the buffer's bytes are not those of %s at %llu", file, off);
+	printf("export-check ok size=%llu offset=%llu length=%llu file=%s\n", size, off, len, file);
+	return 0;
+}
+
+/* glibc hands constructors argc and argv. */
+__attribute__((constructor)) static void export_check_mode(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "--export-check")) {
+		int r = export_check();
+
+		fflush(stdout);
+		_exit(r);
+	}
+}
 
 FIXTURE(tools) {
 	char dir[64];
@@ -690,6 +784,269 @@ TEST_F(tools, daxfsctl_block_device_image)
 
 		EXPECT_EQ(0, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
 	}
+}
+
+/* ---- daxfsctl export ------------------------------------------------------- */
+
+/* The fixture's image mounted (by the library, from the first exporter there is). */
+#define MOUNT_FIXTURE_IMAGE() \
+	ASSERT_EQ(0, daxfs_mount_image(self->img, self->mnt, NULL)) TH_LOG("%s", daxfs_last_error())
+
+TEST_F(tools, export_exec)
+{
+	char out[16384], big[PATH_MAX], self_exe[PATH_MAX], want[PATH_MAX + 128];
+	ssize_t n;
+
+	MOUNT_FIXTURE_IMAGE();
+	snprintf(big, sizeof(big), "%s/sub/big.bin", self->mnt);
+	n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+	ASSERT_LT(0, n);
+	self_exe[n] = '\0';
+
+	/* The whole file; a range with K suffixes and a length that is not whole pages. */
+	{
+		const char *argv[] = { self->ctl, "export", big, "--exec", self_exe, "--export-check",
+				       NULL };
+
+		EXPECT_EQ(0, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
+		snprintf(want, sizeof(want), "export-check ok size=%u offset=0 length=%u file=%s\n",
+			 BIG_SIZE, BIG_SIZE, big);
+		EXPECT_STREQ(want, out);
+	}
+	{
+		const char *argv[] = { self->ctl, "export", "--offset=8K", big, "--length", "5000",
+				       "--exec", self_exe, "--export-check", NULL };
+
+		EXPECT_EQ(0, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
+		snprintf(want, sizeof(want), "export-check ok size=8192 offset=8192 length=5000 file=%s\n",
+			 big);
+		EXPECT_STREQ(want, out);
+	}
+	/* A short file: its length, its page. */
+	{
+		char hello[PATH_MAX];
+		const char *argv[] = { self->ctl, "export", hello, "--exec", self_exe, "--export-check",
+				       NULL };
+
+		snprintf(hello, sizeof(hello), "%s/hello.txt", self->mnt);
+		EXPECT_EQ(0, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
+		snprintf(want, sizeof(want), "export-check ok size=4096 offset=0 length=%zu file=%s\n",
+			 strlen(HELLO), hello);
+		EXPECT_STREQ(want, out);
+	}
+	/* The command's exit status is daxfsctl's; 127 and 126 when it cannot run. */
+	{
+		const char *argv[] = { self->ctl, "export", big, "--exec", "/bin/sh", "-c",
+				       "test -n \"$DAXFS_DMABUF_FD\" && exit 7", NULL };
+
+		EXPECT_EQ(7, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
+	}
+	{
+		const char *argv[] = { self->ctl, "export", big, "--exec", "/nonexistent/cmd", NULL };
+
+		EXPECT_EQ(127, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
+		EXPECT_STREQ("daxfsctl: /nonexistent/cmd: No such file or directory\n", out);
+	}
+	{
+		const char *argv[] = { self->ctl, "export", big, "--exec", self->dir, NULL };
+
+		EXPECT_EQ(126, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
+	}
+	/* Refused exports: exit 1 with the library's reason; bad command lines: 2. */
+	{
+		const char *argv[] = { self->ctl, "export", big, "--offset=4097", "--exec", "/bin/true",
+				       NULL };
+
+		EXPECT_EQ(1, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
+		snprintf(want, sizeof(want), "daxfsctl: export: %s: offset 4097 is not a multiple "
+			 "of the page size 4096\n", big);
+		EXPECT_STREQ(want, out);
+	}
+	{
+		const char *argv[] = { self->ctl, "export", self->img, "--exec", "/bin/true", NULL };
+
+		EXPECT_EQ(1, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
+		snprintf(want, sizeof(want), "daxfsctl: export: %s is not on a daxfs mount", self->img);
+		EXPECT_EQ(0, strncmp(want, out, strlen(want))) TH_LOG("%s", out);
+	}
+	{
+		const char *argv[] = { self->ctl, "export", big, "--exec", NULL };
+
+		EXPECT_EQ(2, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
+	}
+	{
+		const char *argv[] = { self->ctl, "export", big, "--socket=/x", "--exec", "/bin/true",
+				       NULL };
+
+		EXPECT_EQ(2, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
+	}
+	{
+		const char *argv[] = { self->ctl, "export", big, NULL };
+
+		EXPECT_EQ(2, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
+	}
+	EXPECT_EQ(0, daxfs_umount(self->mnt)) TH_LOG("%s", daxfs_last_error());
+}
+
+/* A listening Unix stream socket at @path: its fd, or -errno. */
+static int listen_at(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0)
+		return -errno;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) || listen(s, 4)) {
+		int e = errno;
+
+		close(s);
+		return -e;
+	}
+	return s;
+}
+
+/*
+ * Accept one connection on @l and take what daxfsctl export --socket sends:
+ * the fd (*fd) and the line, without its newline, into @line; then the end
+ * of the stream.  0, or -1 with the reason in @line.
+ */
+static int receive_export(int l, int *fd, char *line, size_t len)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))], c;
+	struct iovec iov;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	size_t n = 0;
+	ssize_t r;
+	int s = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+
+	*fd = -1;
+	if (s < 0)
+		return snprintf(line, len, "accept: %s", strerror(errno)), -1;
+	/* The fd comes with the first byte. */
+	iov.iov_base = &c;
+	iov.iov_len = 1;
+	r = recvmsg(s, &msg, MSG_CMSG_CLOEXEC);
+	cm = CMSG_FIRSTHDR(&msg);
+	if (r != 1 || !cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int))) {
+		close(s);
+		return snprintf(line, len, "no fd with the first byte (%zd)", r), -1;
+	}
+	memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	while (c != '\n' && n + 1 < len) {
+		line[n++] = c;
+		if (read(s, &c, 1) != 1) {
+			close(s);
+			return snprintf(line, len, "the stream ended before a newline"), -1;
+		}
+	}
+	line[n] = '\0';
+	r = read(s, &c, 1);
+	close(s);
+	if (r != 0)
+		return snprintf(line, len, "more after the line (%zd)", r), -1;
+	return 0;
+}
+
+TEST_F(tools, export_socket)
+{
+	char out[16384], big[PATH_MAX], sock[PATH_MAX], sockarg[PATH_MAX + 16], line[PATH_MAX * 4];
+	char want[PATH_MAX + 128];
+	unsigned char *m, *bytes;
+	int l, fd, f;
+
+	MOUNT_FIXTURE_IMAGE();
+	snprintf(big, sizeof(big), "%s/sub/big.bin", self->mnt);
+	snprintf(sock, sizeof(sock), "%s/export.sock", self->dir);
+	snprintf(sockarg, sizeof(sockarg), "--socket=%s", sock);
+	l = listen_at(sock);
+	ASSERT_LE(0, l) TH_LOG("listen on %s: %s", sock, strerror(-l));
+
+	/* daxfsctl connects, sends and exits before we accept: the socket queues it all. */
+	{
+		const char *argv[] = { self->ctl, "export", big, "--offset=1M", "--length=1M", sockarg,
+				       NULL };
+
+		ASSERT_EQ(0, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
+		TH_LOG("%s", out);
+	}
+	ASSERT_EQ(0, receive_export(l, &fd, line, sizeof(line))) TH_LOG("%s", line);
+	snprintf(want, sizeof(want), "size=1048576 offset=1048576 length=1048576 file=%s", big);
+	EXPECT_STREQ(want, line);
+	EXPECT_EQ(1 << 20, lseek(fd, 0, SEEK_END));
+	/* The bytes through the received buffer are the file's. */
+	bytes = malloc(1 << 20);
+	ASSERT_NE(NULL, bytes);
+	f = open(big, O_RDONLY | O_CLOEXEC);
+	ASSERT_EQ(1 << 20, pread(f, bytes, 1 << 20, 1 << 20));
+	close(f);
+	m = mmap(NULL, 1 << 20, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	EXPECT_EQ(0, memcmp(m, bytes, 1 << 20));
+	munmap(m, 1 << 20);
+	free(bytes);
+	/* It holds the mounted buffer: the mount goes, the buffer stays readable. */
+	EXPECT_EQ(0, daxfs_umount(self->mnt)) TH_LOG("%s", daxfs_last_error());
+	m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	for (size_t i = 0; i < 4096; i++)
+		if (m[i] != big_byte((1 << 20) + i)) {
+			EXPECT_EQ(big_byte((1 << 20) + i), m[i]) TH_LOG("byte %zu after umount", i);
+			break;
+		}
+	munmap(m, 4096);
+	close(fd);
+
+	/* Nobody listening: exit 1, the reason. */
+	close(l);
+	unlink(sock);
+	{
+		const char *argv[] = { self->ctl, "export", big, sockarg, NULL };
+
+		MOUNT_FIXTURE_IMAGE();
+		EXPECT_EQ(1, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
+		snprintf(want, sizeof(want), "daxfsctl: connect to %s: No such file or directory\n", sock);
+		EXPECT_STREQ(want, out);
+		EXPECT_EQ(0, daxfs_umount(self->mnt)) TH_LOG("%s", daxfs_last_error());
+	}
+}
+
+/* A file whose name holds a backslash and a newline: escaped in the line, as in mountinfo. */
+TEST_F(tools, export_socket_escapes)
+{
+	char out[8192], src[PATH_MAX], img[PATH_MAX], mnt[PATH_MAX], file[PATH_MAX], err[4096];
+	char sock[PATH_MAX], sockarg[PATH_MAX + 16], line[PATH_MAX * 4], want[PATH_MAX * 4];
+	int l, fd;
+
+	snprintf(src, sizeof(src), "%s/odd-src", self->dir);
+	ASSERT_EQ(0, mkdir(src, 0755));
+	snprintf(file, sizeof(file), "%s/back\\slash\nnewline", src);
+	ASSERT_EQ(0, dxt_write_file(file, "odd\n", 4));
+	snprintf(img, sizeof(img), "%s/odd.img", self->dir);
+	ASSERT_EQ(0, dxt_mkimage(img, src, NULL, err, sizeof(err))) TH_LOG("%s", err);
+	snprintf(mnt, sizeof(mnt), "%s/odd-mnt", self->dir);
+	ASSERT_EQ(0, mkdir(mnt, 0755));
+	ASSERT_EQ(0, daxfs_mount_image(img, mnt, NULL)) TH_LOG("%s", daxfs_last_error());
+	snprintf(file, sizeof(file), "%s/back\\slash\nnewline", mnt);
+	snprintf(sock, sizeof(sock), "%s/odd.sock", self->dir);
+	snprintf(sockarg, sizeof(sockarg), "--socket=%s", sock);
+	l = listen_at(sock);
+	ASSERT_LE(0, l) TH_LOG("listen on %s: %s", sock, strerror(-l));
+	{
+		const char *argv[] = { self->ctl, "export", file, sockarg, NULL };
+
+		EXPECT_EQ(0, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
+	}
+	EXPECT_EQ(0, receive_export(l, &fd, line, sizeof(line))) TH_LOG("%s", line);
+	snprintf(want, sizeof(want), "size=4096 offset=0 length=4 file=%s/back\\134slash\\012newline",
+		 mnt);
+	EXPECT_STREQ(want, line);
+	if (fd >= 0)
+		close(fd);
+	close(l);
+	EXPECT_EQ(0, daxfs_umount(mnt)) TH_LOG("%s", daxfs_last_error());
 }
 
 #define UDMABUF_LIMIT "/sys/module/udmabuf/parameters/size_limit_mb"

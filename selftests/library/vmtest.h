@@ -80,6 +80,9 @@ static inline int make_image(const char *dir, char *img, size_t imglen, char *er
 	snprintf(p, sizeof(p), "%s/hello.txt", src);
 	if (dxt_write_file(p, HELLO, strlen(HELLO)))
 		return snprintf(err, errlen, "write %s", p), -1;
+	snprintf(p, sizeof(p), "%s/empty", src);
+	if (dxt_write_file(p, "", 0))
+		return snprintf(err, errlen, "write %s", p), -1;
 	snprintf(p, sizeof(p), "%s/sub", src);
 	mkdir(p, 0755);
 	snprintf(p, sizeof(p), "%s/sub/big.bin", src);
@@ -174,6 +177,25 @@ static inline bool mountinfo_has(const char *mnt, const char *needle)
 		if (strstr(line, pat) && strstr(line, " - daxfs ") && (!needle || strstr(line, needle)))
 			found = true;
 	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * Does /proc/iomem have a top-level range named @name that is exactly
+ * [@addr, @addr + @size)?
+ */
+static inline bool iomem_has(const char *name, uint64_t addr, uint64_t size)
+{
+	char line[256], n[128];
+	unsigned long long a, e;
+	FILE *f = fopen("/proc/iomem", "re");
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = line[0] != ' ' && sscanf(line, "%llx-%llx : %127[^\n]", &a, &e, n) == 3 &&
+			a == addr && e + 1 == addr + size && !strcmp(n, name);
 	if (f)
 		fclose(f);
 	return found;

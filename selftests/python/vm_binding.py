@@ -9,6 +9,9 @@ driver (VmFlags "pf") and touching every page adds no page cache; then the
 mount goes.  Also: the context managers, alloc_auto() + fill() +
 mount_dmabuf(), and the errors (a truncated image, a file that is not a
 dma-buf) as OSError with the right errno, nothing left mounted.
+export_dmabuf(): a file of a mount (by path and by file object, whole and a
+range) as a dma-buf whose mmap shows the file's bytes, read-only, still
+readable after the umount; its refusals as OSError with errno and reason.
 
 Env: DAXFS_KERNEL, CI, MKDAXFS, DAXFS_DMABUF_LIB (set by python-binding).
 """
@@ -131,6 +134,63 @@ def one_exporter(name, kw, img, mnt, want):
     check(not mounted(mnt), "%s: umount() removed the mount" % name)
 
 
+def export_checks(img, mnt, want):
+    """export_dmabuf() on a mount of @img, whose model.bin holds @want."""
+    page = mmap.PAGESIZE
+    with dx.mounted_image(img, mnt) as info:
+        path = os.path.join(mnt, "model.bin")
+        e = dx.export_dmabuf(path)
+        check(isinstance(e, dx.ExportedDmabuf) and e.size == len(want) and
+              dx.dmabuf_size(e.fd) == e.size,
+              "export_dmabuf(path): a dma-buf of the file's size (%s, %s)" % (e, info.exporter))
+        m = mmap.mmap(e.fd, e.size, prot=mmap.PROT_READ)
+        check(m[:] == want, "export_dmabuf: the buffer's mmap shows the file's bytes")
+        try:
+            mmap.mmap(e.fd, page, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+            check(False, "export_dmabuf: a writable shared mapping is refused")
+        except OSError as err:
+            check(err.errno == errno.EACCES, "export_dmabuf: a writable shared mapping: EACCES",
+                  err)
+        with open(path, "rb") as f:
+            fd, size = dx.export_dmabuf(f, offset=3 * page, length=2 * page + 5)
+            try:
+                check(size == 3 * page, "export_dmabuf(file, range): the length in whole pages "
+                      "(%d)" % size)
+                with mmap.mmap(fd, size, prot=mmap.PROT_READ) as r:
+                    check(r[:] == want[3 * page:6 * page],
+                          "export_dmabuf(file, range): the range's bytes")
+            finally:
+                os.close(fd)
+    check(not mounted(mnt), "export_dmabuf: unmounted while the buffer lives")
+    check(m[:page] == want[:page], "export_dmabuf: the buffer's mapping still reads after umount")
+    m.close()
+    with mmap.mmap(e.fd, e.size, prot=mmap.PROT_READ) as m2:
+        check(m2[-page:] == want[-page:], "export_dmabuf: the buffer maps again after umount")
+    os.close(e.fd)
+
+
+def export_refusals(img, mnt, want):
+    """export_dmabuf()'s refusals: OSError with the errno and the library's reason."""
+    with dx.mounted_image(img, mnt):
+        path = os.path.join(mnt, "model.bin")
+        for target, kw, err, why in ((path, {"offset": len(want)}, errno.EINVAL,
+                                      "is at or past the end of the file"),
+                                     (path, {"offset": 5}, errno.EINVAL,
+                                      "is not a multiple of the page size"),
+                                     (path, {"length": len(want) + mmap.PAGESIZE}, errno.EINVAL,
+                                      "ends past the file's last page"),
+                                     (os.path.join(mnt, "sub"), {}, errno.ENOTTY,
+                                      "is a directory, not a regular file"),
+                                     (img, {}, errno.ENOTTY, "is not on a daxfs mount")):
+            try:
+                os.close(dx.export_dmabuf(target, **kw).fd)
+                check(False, "export_dmabuf(%s, %r): refused" % (target, kw))
+            except OSError as e:
+                check(e.errno == err and why in str(e),
+                      "export_dmabuf(%s, %r): %s (%s)" % (os.path.basename(target), kw,
+                                                          errno.errorcode[err], e))
+
+
 def main():
     print("TAP version 13")
     mk = os.environ["MKDAXFS"]
@@ -180,6 +240,10 @@ def main():
             check(not mounted(mnt), "mounted_dmabuf: unmounted after the block")
         finally:
             os.close(fd)
+
+        # files back out as dma-bufs
+        export_checks(img, mnt, want)
+        export_refusals(img, mnt, want)
 
         # errors
         half = os.path.join(work, "half.img")
