@@ -111,9 +111,11 @@ install:
 deb:
 	scripts/deb-build
 
-# The DKMS source tree (dkms.conf + driver/ + the format and uapi headers).
+# The DKMS source tree (dkms.conf + driver/ + the format and uapi headers),
+# named by dkms.conf's version.
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 install-dkms:
-	scripts/dkms-test --stage $(DESTDIR)/usr/src/daxfs-dmabuf-1.2.0
+	scripts/dkms-test --stage $(DESTDIR)/usr/src/daxfs-dmabuf-$(DKMS_VERSION)
 
 clean:
 	rm -rf build
