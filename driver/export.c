@@ -9,19 +9,20 @@
  * The window holds a reference on the backing, hence on the parent
  * dma-buf, its vmap and its pin: the mount may go while windows live, the
  * memory stays until the last of them is released.  It shares the parent's
- * reservation object, so fences and the reservation lock are the parent's:
- * the core calls map/unmap with that lock held (from 6.2), which is the lock
- * the parent's own map/unmap want.
+ * reservation object: fences on the window are fences on the same memory.
  *
- * Importers.  Each attachment to the window is an attachment of the parent
- * for the same device, made when the importer attaches; map_dma_buf maps
- * the parent through it (the parent's exporter makes the device mapping,
- * with its own IOMMU and cache handling) and hands out the part of that
- * sg_table that covers the window, DMA addresses only (importers must not
- * use the pages of an imported sg_table).  The parent is always mapped
- * DMA_TO_DEVICE: devices read the window, and an IOMMU makes that
- * read-only; an importer that asks for a device-write-only mapping
- * (DMA_FROM_DEVICE) is refused with EPERM.
+ * Importers.  map_dma_buf builds an sg_table of the window's own pages
+ * (found as mmap finds them, through the parent's kernel mapping that the
+ * backing holds) and maps it for the importer's device, DMA_TO_DEVICE:
+ * the device gets the window and nothing else of the parent (an IOMMU
+ * confines it there and, reading only, makes it read-only), and the cost
+ * is the window's.  An importer that asks for a device-write-only mapping
+ * (DMA_FROM_DEVICE) is refused with EPERM.  The pages stay: the backing
+ * holds the parent's vmap and, for a dynamic exporter, its pin.  Cache
+ * maintenance is the DMA API's at map and unmap: a writer that changes the
+ * parent while a device holds a mapping of a window brackets the parent,
+ * whose exporter syncs its own mappings, not the window's; on the x86
+ * matrix DMA is coherent and there is nothing to sync.
  *
  * CPU.  mmap is the file's own mapping code (data.c) over the window;
  * begin/end_cpu_access forward to the parent for reads and refuse a write
@@ -45,119 +46,100 @@ struct daxfs_window {
 	u64 buf_off;			/* byte offset in the parent dma-buf */
 };
 
-/* A mapping handed to an importer, and the parent's that it slices. */
-struct daxfs_window_map {
-	struct sg_table sgt;
-	struct sg_table *parent_sgt;
-};
-
-static int daxfs_window_attach(struct dma_buf *dmabuf,
-			       struct dma_buf_attachment *attach)
+/*
+ * The pages of the window, as an sg_table of physically contiguous runs
+ * (at most 1 GiB each).  Two passes over the window's PFNs: count the runs,
+ * then fill them, so that no page array of the window's size is needed.
+ * Every page of a window has a struct page (export refuses I/O memory).
+ */
+static int daxfs_window_sgt(struct daxfs_window *w, struct sg_table *sgt)
 {
-	struct daxfs_window *w = dmabuf->priv;
-	struct dma_buf_attachment *pa;
+	unsigned long npages = w->r.size >> PAGE_SHIFT, i, run = 0;
+	unsigned long pfn, start = 0, prev = 0;
+	struct scatterlist *sg = NULL;
+	unsigned int nruns = 0;
+	int pass, ret;
+	u64 flags;
 
-	/* Not under the reservation lock: the parent's attach takes it. */
-	pa = dma_buf_attach(w->r.b->dmabuf, attach->dev);
-	if (IS_ERR(pa))
-		return PTR_ERR(pa);
-	attach->priv = pa;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i <= npages; i++) {
+			if (i < npages) {
+				ret = daxfs_backing_pfn(w->r.b,
+							w->r.data + ((u64)i << PAGE_SHIFT),
+							&pfn, &flags);
+				if (ret)
+					return ret;
+				if (!pfn_valid(pfn))
+					return -EFAULT;
+				if (run && pfn == prev + 1 &&
+				    run < (SZ_1G >> PAGE_SHIFT)) {
+					run++;
+					prev = pfn;
+					continue;
+				}
+			}
+			if (run && pass == 0) {
+				nruns++;
+			} else if (run) {
+				sg_set_page(sg, pfn_to_page(start), run << PAGE_SHIFT, 0);
+				sg = sg_next(sg);
+			}
+			start = pfn;
+			prev = pfn;
+			run = 1;
+		}
+		if (pass == 0) {
+			ret = sg_alloc_table(sgt, nruns, GFP_KERNEL);
+			if (ret)
+				return ret;
+			sg = sgt->sgl;
+			run = 0;
+		}
+	}
 	return 0;
-}
-
-static void daxfs_window_detach(struct dma_buf *dmabuf,
-				struct dma_buf_attachment *attach)
-{
-	struct daxfs_window *w = dmabuf->priv;
-
-	dma_buf_detach(w->r.b->dmabuf, attach->priv);
 }
 
 /*
- * Fill @dst with the DMA segments of @src that cover [@start, @start +
- * @len) of the buffer @src maps.  -EINVAL when @src is shorter.
+ * A device mapping of the window's pages only, made for the importer's
+ * device: an IOMMU confines the device to the window, and the cost is the
+ * window's, not the parent buffer's.  Always DMA_TO_DEVICE: devices read
+ * the window (read-only where an IOMMU enforces directions); a
+ * device-write-only mapping is refused.
  */
-static int daxfs_sg_slice(struct sg_table *src, u64 start, u64 len,
-			  struct sg_table *dst)
-{
-	struct scatterlist *sg, *d;
-	u64 end = start + len, pos = 0;
-	unsigned int i, n = 0;
-	int ret;
-
-	for_each_sgtable_dma_sg(src, sg, i) {
-		if (pos + sg_dma_len(sg) > start && pos < end)
-			n++;
-		pos += sg_dma_len(sg);
-	}
-	if (pos < end || !n)
-		return -EINVAL;
-	ret = sg_alloc_table(dst, n, GFP_KERNEL);
-	if (ret)
-		return ret;
-
-	d = dst->sgl;
-	pos = 0;
-	for_each_sgtable_dma_sg(src, sg, i) {
-		u64 s = pos, e = pos + sg_dma_len(sg);
-		u64 from = max(s, start), to = min(e, end);
-
-		pos = e;
-		if (from >= to)
-			continue;
-		/* No page: the CPU side of an imported table is off limits. */
-		d->length = to - from;
-		sg_dma_address(d) = sg_dma_address(sg) + (from - s);
-		sg_dma_len(d) = to - from;
-		d = sg_next(d);
-	}
-	dst->nents = n;
-	return 0;
-}
-
 static struct sg_table *daxfs_window_map_buf(struct dma_buf_attachment *attach,
 					     enum dma_data_direction dir)
 {
 	struct daxfs_window *w = attach->dmabuf->priv;
-	struct daxfs_window_map *m;
-	struct sg_table *psgt;
+	struct sg_table *sgt;
 	int ret;
 
 	if (dir == DMA_FROM_DEVICE)
 		return ERR_PTR(-EPERM);
-	m = kzalloc(sizeof(*m), GFP_KERNEL);
-	if (!m)
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	if (!sgt)
 		return ERR_PTR(-ENOMEM);
-	/*
-	 * The reservation lock is the parent's: held here from 6.2, as the
-	 * parent's map wants it; on 6.1 neither a static parent nor the
-	 * mapping a dynamic one made at attach time needs it.
-	 */
-	psgt = dma_buf_map_attachment(attach->priv, DMA_TO_DEVICE);
-	if (IS_ERR(psgt)) {
-		kfree(m);
-		return psgt;
-	}
-	ret = daxfs_sg_slice(psgt, w->buf_off, w->r.size, &m->sgt);
-	if (ret) {
-		dma_buf_unmap_attachment(attach->priv, psgt, DMA_TO_DEVICE);
-		kfree(m);
-		return ERR_PTR(ret);
-	}
-	m->parent_sgt = psgt;
-	return &m->sgt;
+	ret = daxfs_window_sgt(w, sgt);
+	if (ret)
+		goto out_free;
+	ret = dma_map_sgtable(attach->dev, sgt, DMA_TO_DEVICE, 0);
+	if (ret)
+		goto out_table;
+	return sgt;
+
+out_table:
+	sg_free_table(sgt);
+out_free:
+	kfree(sgt);
+	return ERR_PTR(ret);
 }
 
 static void daxfs_window_unmap_buf(struct dma_buf_attachment *attach,
 				   struct sg_table *sgt,
 				   enum dma_data_direction dir)
 {
-	struct daxfs_window_map *m = container_of(sgt, struct daxfs_window_map,
-						  sgt);
-
-	dma_buf_unmap_attachment(attach->priv, m->parent_sgt, DMA_TO_DEVICE);
-	sg_free_table(&m->sgt);
-	kfree(m);
+	dma_unmap_sgtable(attach->dev, sgt, DMA_TO_DEVICE, 0);
+	sg_free_table(sgt);
+	kfree(sgt);
 }
 
 static void daxfs_window_release(struct dma_buf *dmabuf)
@@ -217,8 +199,6 @@ static void daxfs_window_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
 }
 
 static const struct dma_buf_ops daxfs_window_ops = {
-	.attach			= daxfs_window_attach,
-	.detach			= daxfs_window_detach,
 	.map_dma_buf		= daxfs_window_map_buf,
 	.unmap_dma_buf		= daxfs_window_unmap_buf,
 	.release		= daxfs_window_release,
