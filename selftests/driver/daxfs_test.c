@@ -1046,3 +1046,69 @@ bool dxt_iomem_has(const char *name, uint64_t addr, uint64_t size, bool nested)
 	fclose(f);
 	return found;
 }
+
+/* ------------------------------------------------------------ exports */
+
+int dxt_export(int fd, uint64_t off, uint64_t len, struct daxfs_export *out)
+{
+	struct daxfs_export e = { .argsz = sizeof(e), .offset = off, .length = len };
+
+	if (ioctl(fd, DAXFS_IOC_EXPORT_DMABUF, &e) < 0)
+		return -errno;
+	if (out)
+		*out = e;
+	return e.fd;
+}
+
+int pagemap_pfns(const void *addr, size_t npages, uint64_t *out)
+{
+	uint64_t *e = calloc(npages ? npages : 1, sizeof(*e));
+	size_t want = npages * sizeof(*e);
+	int fd, r = 0;
+
+	if (!e)
+		return -ENOMEM;
+	for (size_t i = 0; i < npages; i++)
+		(void)*((volatile const char *)addr + i * PAGE);
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+	} else {
+		if (pread(fd, e, want, ((uintptr_t)addr / PAGE) * 8) != (ssize_t)want)
+			r = -EIO;
+		close(fd);
+	}
+	for (size_t i = 0; !r && i < npages; i++)
+		out[i] = (e[i] & (1ull << 63)) ? e[i] & ((1ull << 55) - 1) : 0;
+	free(e);
+	return r;
+}
+
+long long meta_bytes(void)
+{
+	char b[32];
+
+	return dxt_read_sysfs("/sys/module/daxfs/parameters/meta_bytes", b, sizeof(b)) ?
+	       -1 : atoll(b);
+}
+
+int fdinfo_field(int fd, const char *key, char *val, size_t len)
+{
+	char path[64], buf[4096], *p;
+	size_t kl = strlen(key);
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	r = dxt_read_file(path, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	for (p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (strncmp(p, key, kl) || p[kl] != ':')
+			continue;
+		p += kl + 1;
+		p += strspn(p, " \t");
+		snprintf(val, len, "%.*s", (int)strcspn(p, "\n"), p);
+		return 0;
+	}
+	return -ENOENT;
+}

@@ -134,6 +134,22 @@ int dxm_setup(struct dxmount *m, enum dxt_exporter kind, const char *img, size_t
 	      const char *mnt, char *err, size_t len);
 void dxm_teardown(struct dxmount *m);
 
+/*
+ * DAXFS_IOC_EXPORT_DMABUF on @fd (a file of a mount) for [off, off + len):
+ * the new dma-buf fd (the whole struct as returned into out, may be NULL),
+ * or -errno.
+ */
+int dxt_export(int fd, uint64_t off, uint64_t len, struct daxfs_export *out);
+/*
+ * The PFNs of @npages pages from @addr (each touched first; 0 for a page
+ * not present or not walked, as in a PFN map) into out: 0 or -errno.
+ */
+int pagemap_pfns(const void *addr, size_t npages, uint64_t *out);
+/* /sys/module/daxfs/parameters/meta_bytes, or -1 */
+long long meta_bytes(void);
+/* The value of "KEY:" in /proc/self/fdinfo/FD into val: 0, -ENOENT or -errno. */
+int fdinfo_field(int fd, const char *key, char *val, size_t len);
+
 /* "dir/name" in one of 8 rotating static buffers */
 char *P(const char *dir, const char *name);
 /*

@@ -3,7 +3,8 @@
  * daxfs_gpuexp: a test-only dma-buf exporter that behaves like the VRAM
  * buffers of a GPU driver built on TTM, so that the daxfs VM tests
  * (selftests/driver/driver-gpuexp.c) can import buffers that move, that
- * refuse to be pinned and whose kernel mapping is I/O memory.  Any root
+ * refuse to be pinned and whose kernel mapping is I/O memory; and a test
+ * importer of any dma-buf (selftests/driver/driver-export.c).  Any root
  * process can allocate and move its buffers: never load it outside a test
  * VM.
  *
@@ -59,7 +60,17 @@
  * (the fault handler) and outside i_mmap_rwsem (the zap of a move).  It
  * is never held across a call into the dma-buf core or user memory
  * access.  The reservation lock is taken by MOVE only, as an exporter's
- * eviction takes it.
+ * eviction takes it (and by the dma-buf core for the test importer below).
+ *
+ * The test importer.  The same misc device also imports dma-bufs of any
+ * exporter, as a device driver would (DAXFS_GPUEXP_IOC_IMPORT_CHECK), so
+ * that the daxfs tests (driver-export) see what a device gets from a
+ * buffer: attach, map for a direction, the DMA segments (physical
+ * addresses: no IOMMU in the test guests), the kernel vmap's bytes, all
+ * undone before the ioctl returns.  It holds no lock of its own, takes no
+ * buf->lock (the buffer may be anyone's), and calls the core's unlocked
+ * importer entry points (compat section).  The misc device is given a
+ * 64-bit DMA mask at load for it.
  */
 #include <linux/cache.h>
 #include <linux/dma-buf.h>
@@ -68,6 +79,7 @@
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/iosys-map.h>
+#include <linux/kernel.h>
 #include <linux/kref.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -75,6 +87,7 @@
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
 #include <linux/sched/signal.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/version.h>
@@ -125,6 +138,59 @@ static inline void gpuexp_notify_move(struct dma_buf *dmabuf)
 	dma_buf_invalidate_mappings(dmabuf);
 #else
 	dma_buf_move_notify(dmabuf);
+#endif
+}
+
+/*
+ * The test importer's calls (DAXFS_GPUEXP_IOC_IMPORT_CHECK).  From 6.2
+ * (trixie, sid) dma_buf_map_attachment(), dma_buf_unmap_attachment() and
+ * dma_buf_vmap()/vunmap() want the reservation lock held by the caller,
+ * and an importer that does not hold it calls the _unlocked variants,
+ * which take it.  6.1 (bookworm) has the plain calls only in upstream
+ * (Debian's 6.1 also carries a backport of the map_attachment ones): they
+ * need no lock from a static importer (the core maps a dynamic exporter's
+ * buffer for one at attach time, under the lock) and dma_buf_vmap() takes
+ * the buffer's own mutex.  6.1 importers call those.
+ */
+static inline struct sg_table *
+gpuexp_importer_map(struct dma_buf_attachment *attach,
+		    enum dma_data_direction dir)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	return dma_buf_map_attachment_unlocked(attach, dir);
+#else
+	return dma_buf_map_attachment(attach, dir);
+#endif
+}
+
+static inline void gpuexp_importer_unmap(struct dma_buf_attachment *attach,
+					 struct sg_table *sgt,
+					 enum dma_data_direction dir)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	dma_buf_unmap_attachment_unlocked(attach, sgt, dir);
+#else
+	dma_buf_unmap_attachment(attach, sgt, dir);
+#endif
+}
+
+static inline int gpuexp_importer_vmap(struct dma_buf *dmabuf,
+				       struct iosys_map *map)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	return dma_buf_vmap_unlocked(dmabuf, map);
+#else
+	return dma_buf_vmap(dmabuf, map);
+#endif
+}
+
+static inline void gpuexp_importer_vunmap(struct dma_buf *dmabuf,
+					  struct iosys_map *map)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	dma_buf_vunmap_unlocked(dmabuf, map);
+#else
+	dma_buf_vunmap(dmabuf, map);
 #endif
 }
 
@@ -669,9 +735,139 @@ static long gpuexp_ioc_status(void __user *uarg)
 	return 0;
 }
 
+/* ------------------------------------------------------ test importer */
+
+/* Bytes copied out of a vmap per round (DAXFS_GPUEXP_IOC_IMPORT_CHECK). */
+#define GPUEXP_BOUNCE	SZ_64K
+
+/*
+ * vmap @dmabuf and copy arg->vmap_len bytes from arg->vmap_offset out to
+ * arg->vmap_buf, inside a CPU read bracket.
+ */
+static int gpuexp_check_vmap(struct dma_buf *dmabuf,
+			     struct daxfs_gpuexp_import_check *arg)
+{
+	u8 __user *dst = u64_to_user_ptr(arg->vmap_buf);
+	struct iosys_map map;
+	u64 done = 0;
+	void *bounce;
+	int ret, end;
+
+	bounce = kmalloc(GPUEXP_BOUNCE, GFP_KERNEL);
+	if (!bounce)
+		return -ENOMEM;
+	ret = dma_buf_begin_cpu_access(dmabuf, DMA_FROM_DEVICE);
+	if (ret)
+		goto out;
+	ret = gpuexp_importer_vmap(dmabuf, &map);
+	if (ret)
+		goto end_access;
+	arg->vmap_is_iomem = map.is_iomem;
+	while (done < arg->vmap_len) {
+		size_t n = min_t(u64, arg->vmap_len - done, GPUEXP_BOUNCE);
+
+		iosys_map_memcpy_from(bounce, &map, arg->vmap_offset + done, n);
+		if (copy_to_user(dst + done, bounce, n)) {
+			ret = -EFAULT;
+			break;
+		}
+		done += n;
+		cond_resched();
+	}
+	gpuexp_importer_vunmap(dmabuf, &map);
+end_access:
+	end = dma_buf_end_cpu_access(dmabuf, DMA_FROM_DEVICE);
+	if (!ret)
+		ret = end;
+out:
+	kfree(bounce);
+	return ret;
+}
+
+/* The segments of @sgt to user space; their number and length into @arg. */
+static int gpuexp_check_segs(struct sg_table *sgt,
+			     struct daxfs_gpuexp_import_check *arg)
+{
+	struct daxfs_gpuexp_seg __user *usegs = u64_to_user_ptr(arg->segs);
+	struct scatterlist *sg;
+	int i;
+
+	arg->nsegs = 0;
+	arg->dma_bytes = 0;
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		struct daxfs_gpuexp_seg seg = {
+			.addr = sg_dma_address(sg),
+			.len = sg_dma_len(sg),
+		};
+
+		if (arg->nsegs < arg->max_segs &&
+		    copy_to_user(&usegs[arg->nsegs], &seg, sizeof(seg)))
+			return -EFAULT;
+		arg->nsegs++;
+		arg->dma_bytes += seg.len;
+	}
+	return 0;
+}
+
+static long gpuexp_ioc_import_check(struct device *dev, void __user *uarg)
+{
+	struct daxfs_gpuexp_import_check arg;
+	struct dma_buf_attachment *attach;
+	struct dma_buf *dmabuf;
+	struct sg_table *sgt;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if ((arg.flags & ~DAXFS_GPUEXP_CHECK_VMAP) || arg.reserved0 ||
+	    arg.reserved1 || arg.dir > DAXFS_GPUEXP_DMA_FROM_DEVICE)
+		return -EINVAL;
+	if ((arg.flags & DAXFS_GPUEXP_CHECK_VMAP) &&
+	    arg.vmap_len > DAXFS_GPUEXP_CHECK_MAX_COPY)
+		return -EINVAL;
+	arg.vmap_is_iomem = 0;
+
+	dmabuf = dma_buf_get(arg.fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	arg.size = dmabuf->size;
+	if ((arg.flags & DAXFS_GPUEXP_CHECK_VMAP) &&
+	    (arg.vmap_offset > dmabuf->size ||
+	     arg.vmap_len > dmabuf->size - arg.vmap_offset)) {
+		ret = -EINVAL;
+		goto put;
+	}
+	attach = dma_buf_attach(dmabuf, dev);
+	if (IS_ERR(attach)) {
+		ret = PTR_ERR(attach);
+		goto put;
+	}
+	sgt = gpuexp_importer_map(attach, arg.dir);
+	if (IS_ERR(sgt)) {
+		ret = PTR_ERR(sgt);
+		goto detach;
+	}
+	ret = gpuexp_check_segs(sgt, &arg);
+	/* the kernel mapping while the device mapping lives, as a GPU has both */
+	if (!ret && (arg.flags & DAXFS_GPUEXP_CHECK_VMAP))
+		ret = gpuexp_check_vmap(dmabuf, &arg);
+	gpuexp_importer_unmap(attach, sgt, arg.dir);
+detach:
+	dma_buf_detach(dmabuf, attach);
+put:
+	dma_buf_put(dmabuf);
+	if (ret)
+		return ret;
+	if (copy_to_user(uarg, &arg, sizeof(arg)))
+		return -EFAULT;
+	return 0;
+}
+
 static long gpuexp_ioctl(struct file *file, unsigned int cmd,
 			 unsigned long arg)
 {
+	/* misc_open() left the miscdevice here */
+	struct miscdevice *misc = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
 	if (!capable(CAP_SYS_ADMIN))
@@ -683,6 +879,8 @@ static long gpuexp_ioctl(struct file *file, unsigned int cmd,
 		return gpuexp_ioc_move(uarg);
 	case DAXFS_GPUEXP_IOC_STATUS:
 		return gpuexp_ioc_status(uarg);
+	case DAXFS_GPUEXP_IOC_IMPORT_CHECK:
+		return gpuexp_ioc_import_check(misc->this_device, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -703,10 +901,29 @@ static struct miscdevice gpuexp_misc = {
 
 static int __init gpuexp_init(void)
 {
+	struct device *dev;
+	int ret;
+
 	gpuexp_static_ops = gpuexp_dynamic_ops;
 	gpuexp_static_ops.pin = NULL;
 	gpuexp_static_ops.unpin = NULL;
-	return misc_register(&gpuexp_misc);
+	ret = misc_register(&gpuexp_misc);
+	if (ret)
+		return ret;
+	/*
+	 * The misc device is also the test importer's device: exporters map
+	 * their buffers for it, and the DMA API refuses a device without a
+	 * DMA mask (a misc device has none).  It reaches all memory.
+	 */
+	dev = gpuexp_misc.this_device;
+	if (!dev->dma_mask) {
+		ret = dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(64));
+		if (ret) {
+			misc_deregister(&gpuexp_misc);
+			return ret;
+		}
+	}
+	return 0;
 }
 
 static void __exit gpuexp_exit(void)

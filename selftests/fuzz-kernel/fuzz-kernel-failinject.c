@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fuzz-kernel-failinject: import, mount, readdir, lookup, readlink, read and
- * page faults with allocation failures injected (failslab, fail_page_alloc).
+ * fuzz-kernel-failinject: import, mount, readdir, lookup, readlink, read,
+ * page faults, exports of files as dma-bufs (mapped, and imported by the
+ * test importer of selftests/exporter when it is loaded) with allocation
+ * failures injected (failslab, fail_page_alloc).
  *
  * Two phases:
  *  1. Systematic: for each operation, fail its 1st, 2nd, ... allocation
@@ -30,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dxt_gpuexp.h"
 #include "fuzzk.h"
 
 #define DBG "/sys/kernel/debug"
@@ -340,6 +343,73 @@ static int op_mmap_fault(void)
 	return r;
 }
 
+/*
+ * A file exported as a dma-buf (DAXFS_IOC_EXPORT_DMABUF), mapped, every
+ * page touched, unmapped, closed: the export's own allocations (the window,
+ * dma_buf_export's, the fd) and the mapping's.
+ */
+static int op_export(void)
+{
+	struct daxfs_export e;
+	char p[PATH_MAX];
+	uint8_t *m;
+	int fd, c, r;
+
+	snprintf(p, sizeof(p), "%s/multi", mnt);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	c = dxt_export(fd, 0, 0, &e);
+	close(fd);
+	if (c < 0)
+		return c;
+	m = mmap(NULL, e.size, PROT_READ, MAP_SHARED, c, 0);
+	r = m == MAP_FAILED ? -errno : 0;
+	close(c);
+	if (r)
+		return r;
+	fmap = m;
+	fmap_len = e.size;
+	r = op_fault();
+	munmap(m, e.size);
+	return r;
+}
+
+/*
+ * A device imports an exported file (the test importer of
+ * selftests/exporter: attach, which attaches the mounted buffer for the
+ * device, map, vmap, and back); without daxfs_gpuexp.ko only the export.
+ */
+static int gdev = -1;
+
+static int op_export_import(void)
+{
+	struct daxfs_gpuexp_import_check ic = { .dir = DAXFS_GPUEXP_DMA_BIDIRECTIONAL };
+	struct daxfs_gpuexp_seg segs[8];
+	uint8_t b[64];
+	char p[PATH_MAX];
+	int fd, c, r;
+
+	snprintf(p, sizeof(p), "%s/multi", mnt);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	c = dxt_export(fd, PAGE, 0, NULL);
+	close(fd);
+	if (c < 0 || gdev < 0)
+		return c < 0 ? c : (close(c), 0);
+	ic.fd = c;
+	ic.max_segs = 8;
+	ic.segs = (uintptr_t)segs;
+	ic.flags = DAXFS_GPUEXP_CHECK_VMAP;
+	ic.vmap_offset = 100;
+	ic.vmap_len = sizeof(b);
+	ic.vmap_buf = (uintptr_t)b;
+	r = dxt_gpuexp_import_check(gdev, &ic);
+	close(c);
+	return r;
+}
+
 struct op {
 	const char *name;
 	int (*setup)(void);
@@ -358,6 +428,8 @@ static const struct op ops[] = {
 	{ "read", setup_mounted, op_read, teardown_mounted },
 	{ "page faults", setup_mapped, op_fault, teardown_mapped },
 	{ "mmap + faults", setup_mounted, op_mmap_fault, teardown_mounted },
+	{ "export + mmap + faults", setup_mounted, op_export, teardown_mounted },
+	{ "export + a device's import", setup_mounted, op_export_import, teardown_mounted },
 };
 
 /* Mark the window in which dma_buf_vmap() may warn (see selftests/vm/logscan). */
@@ -421,7 +493,7 @@ static int cycle(void)
 	r = exporter_enomem(mount_id(cur_id, mnt, MS_RDONLY, NULL));
 	if (!r) {
 		int (*const walk[])(void) = { op_readdir, op_lookup, op_readlink, op_read,
-					      op_mmap_fault };
+					      op_mmap_fault, op_export, op_export_import };
 
 		for (size_t i = 0; i < sizeof(walk) / sizeof(walk[0]); i++) {
 			r = walk[i]();
@@ -488,6 +560,9 @@ int main(void)
 	}
 	mkdir(mnt, 0755);
 	dmabufs0 = dxt_dmabuf_count();
+	gdev = dxt_gpuexp_open(err, sizeof(err));
+	if (gdev < 0)
+		dxt_tap_note("no test importer: exports are not imported by a device: %s", err);
 
 	/* Allocations that may sleep fail too; no stack dumps in the log. */
 	fi_prepare("failslab");
@@ -586,6 +661,8 @@ int main(void)
 		dxt_tap_ok(left == 0, "no mount left on %s (%d)", mnt, left);
 	}
 	close(dev);
+	if (gdev >= 0)
+		close(gdev);
 	{
 		int e;
 		long n = count_free_imports(buf.fd, &e);

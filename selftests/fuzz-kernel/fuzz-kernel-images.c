@@ -4,8 +4,8 @@
  * dma-buf, and require the module's verdict to equal the user-space
  * validator's (the same daxfs_validate.c, from libformat.a).  Accepted
  * images are mounted and walked completely (readdir, lstat, readlink, read,
- * mmap + touch, failed lookups), and what the mount shows is compared with
- * the image.  The kernel log is checked by the VM runner (KASAN, lockdep,
+ * mmap + touch, each file exported as a dma-buf and mapped, failed
+ * lookups), and what the mount shows is compared with the image.  The kernel log is checked by the VM runner (KASAN, lockdep,
  * WARN, BUG, kmemleak on the debug kernel).
  *
  *   fuzz-kernel-images [--seed N] [--iter N] [--timeout SECS]
@@ -949,8 +949,9 @@ int main(int argc, char **argv)
 	       t.runs, t.rejected, t.accepted, t.disagree, t.failures, now_s() - t0);
 	dxt_tap_note("rejections: EINVAL %ld, EOPNOTSUPP %ld, EFBIG %ld, EUCLEAN %ld, other %ld",
 		 t.by_errno[0], t.by_errno[1], t.by_errno[2], t.by_errno[3], t.by_errno[4]);
-	dxt_tap_note("walked: %ld dirs, %ld files (%ld bytes read, %ld pages touched), %ld symlinks, %ld special",
-		 t.ws.dirs, t.ws.files, t.ws.bytes, t.ws.pages, t.ws.links, t.ws.specials);
+	dxt_tap_note("walked: %ld dirs, %ld files (%ld bytes read, %ld pages touched, %ld exported), "
+		     "%ld symlinks, %ld special", t.ws.dirs, t.ws.files, t.ws.bytes, t.ws.pages,
+		     t.ws.exports, t.ws.links, t.ws.specials);
 	dxt_tap_note("replay with: fuzz-kernel-images --seed %llu --only I", seed);
 
 	/* Nothing kept: every import slot free, every dma-buf gone. */

@@ -271,6 +271,53 @@ static int check_stat(const char *path, const struct stat *st, uint32_t ino,
 	return 0;
 }
 
+/*
+ * The file back out as a dma-buf (DAXFS_IOC_EXPORT_DMABUF) over [@foff,
+ * +@len): its size, and its mapping shows @want (the file's @size bytes
+ * from @foff on, then zeros to the page's end); the child's fd is closed
+ * before its mapping is used, which keeps it.
+ */
+static int check_export(int fd, const char *path, uint64_t foff, uint64_t len,
+			const uint8_t *want, uint64_t size, char *err, size_t errlen)
+{
+	uint64_t mlen = (len + PAGE - 1) & ~(PAGE - 1);
+	struct daxfs_export e;
+	int c = dxt_export(fd, foff, len == size - foff ? 0 : len, &e);
+	uint8_t *m;
+
+	if (c < 0) {
+		snprintf(err, errlen, "export of %s [%llu, +%llu): %s", path,
+			 (unsigned long long)foff, (unsigned long long)len, strerror(-c));
+		return -1;
+	}
+	if (e.size != mlen) {
+		snprintf(err, errlen, "export of %s [%llu, +%llu): size %llu, want %llu", path,
+			 (unsigned long long)foff, (unsigned long long)len,
+			 (unsigned long long)e.size, (unsigned long long)mlen);
+		close(c);
+		return -1;
+	}
+	m = mmap(NULL, mlen, PROT_READ, MAP_SHARED, c, 0);
+	close(c);
+	if (m == MAP_FAILED) {
+		snprintf(err, errlen, "mmap of the export of %s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (uint64_t i = 0; i < mlen; i++) {
+		uint8_t w = foff + i < size ? want[foff + i] : 0;
+
+		if (m[i] != w) {
+			snprintf(err, errlen, "the export of %s [%llu, +%llu): byte %llu is "
+				 "0x%02x, the file's 0x%02x", path, (unsigned long long)foff,
+				 (unsigned long long)len, (unsigned long long)i, m[i], w);
+			munmap(m, mlen);
+			return -1;
+		}
+	}
+	munmap(m, mlen);
+	return 0;
+}
+
 static int check_file(const char *path, const struct img *im,
 		      const struct daxfs_inode *di, struct walk_stats *ws,
 		      char *err, size_t errlen)
@@ -351,6 +398,12 @@ static int check_file(const char *path, const struct img *im,
 			snprintf(err, errlen, "%s: a MAP_PRIVATE write reached the file", path);
 			goto out;
 		}
+		/* as a dma-buf: the whole file, and its second page alone */
+		if (check_export(fd, path, 0, size, im->p + off, size, err, errlen) ||
+		    (size > PAGE && check_export(fd, path, PAGE, size - PAGE > PAGE ? PAGE :
+						 size - PAGE, im->p + off, size, err, errlen)))
+			goto out;
+		ws->exports++;
 	}
 	ret = 0;
 out:

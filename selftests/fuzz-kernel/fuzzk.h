@@ -58,13 +58,14 @@ void kmsg_last_daxfs(int kfd, char *line, size_t len);
 
 /* ---- walking a mounted, valid image ---- */
 struct walk_stats {
-	long dirs, files, links, specials, bytes, pages;
+	long dirs, files, links, specials, bytes, pages, exports;
 };
 /*
  * Walk the whole tree under @mnt iteratively (readdir, lstat, readlink,
- * read every file, mmap and touch every page, failed lookups) and compare
- * everything with the valid image @img of @len bytes.  0, or -1 with the
- * first difference in @err.
+ * read every file, mmap and touch every page, export every non-empty file
+ * as a dma-buf and map it, failed lookups) and compare everything with the
+ * valid image @img of @len bytes.  0, or -1 with the first difference in
+ * @err.
  */
 int walk_check(const char *mnt, const uint8_t *img, size_t len,
 	       struct walk_stats *st, char *err, size_t errlen);

@@ -12,10 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/loop.h>
 
 #include "dxt_util.h"
 
@@ -596,4 +599,56 @@ int dxt_mount_helper_ns(const char *dir)
 	if (mount(farm, "/usr/sbin", NULL, MS_BIND, NULL))
 		return -5;
 	return 0;
+}
+
+int dxt_loop_open(const char *backing, int flags, char *err, size_t len)
+{
+	struct loop_config lc = { .block_size = 512 };
+	int ctl, n, fd, bfd, e;
+	char dev[32];
+
+	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (ctl < 0) {
+		const char *const argv[] = { "modprobe", "-q", "loop", NULL };
+
+		dxt_run_cmd(argv, NULL, 0);
+		ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	}
+	if (ctl < 0) {
+		e = -errno;
+		snprintf(err, len, "/dev/loop-control: %s", strerror(errno));
+		return e;
+	}
+	n = ioctl(ctl, LOOP_CTL_GET_FREE);
+	e = -errno;
+	close(ctl);
+	if (n < 0) {
+		snprintf(err, len, "LOOP_CTL_GET_FREE: %s", strerror(-e));
+		return e;
+	}
+	snprintf(dev, sizeof(dev), "/dev/loop%d", n);
+	bfd = open(backing, O_RDWR | O_CLOEXEC);
+	if (bfd < 0) {
+		e = -errno;
+		snprintf(err, len, "%s: %s", backing, strerror(errno));
+		return e;
+	}
+	fd = open(dev, flags | O_CLOEXEC);
+	if (fd < 0) {
+		e = -errno;
+		snprintf(err, len, "%s: %s", dev, strerror(errno));
+		close(bfd);
+		return e;
+	}
+	lc.fd = bfd;
+	lc.info.lo_flags = LO_FLAGS_AUTOCLEAR;
+	if (ioctl(fd, LOOP_CONFIGURE, &lc)) {
+		e = -errno;
+		snprintf(err, len, "LOOP_CONFIGURE %s: %s", dev, strerror(errno));
+		close(fd);
+		close(bfd);
+		return e;
+	}
+	close(bfd);
+	return fd;
 }

@@ -128,4 +128,11 @@ int dxt_mkimage(const char *img, const char *src, const char *const *opts, char 
 /* A private mount namespace where mount(8) finds this tree's mount.daxfs. */
 int dxt_mount_helper_ns(const char *dir);
 
+/*
+ * A free loop device over the file @backing, opened with @flags (O_DIRECT
+ * for I/O that pins user pages), LO_FLAGS_AUTOCLEAR: detached with its last
+ * close.  The fd, or -errno with the reason in err.
+ */
+int dxt_loop_open(const char *backing, int flags, char *err, size_t len);
+
 #endif
