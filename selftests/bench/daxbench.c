@@ -25,6 +25,14 @@
  *   daxbench readdir-all ROOT        opendir/readdir of every directory
  *   daxbench share N FILE...         N processes map + touch everything, one
  *                                    after another; MemAvailable after each
+ *   daxbench export-import FILE...   each FILE (of a daxfs mount) whole as a
+ *                                    dma-buf (daxfs_export_dmabuf), timed; then
+ *                                    the importers, see as_dmabufs()
+ *   daxbench copy-import heap|udmabuf FILE...
+ *                                    each FILE read() into a new dma-buf of the
+ *                                    exporter (allocation + copy timed), then the
+ *                                    same importers: what a program without the
+ *                                    export does to hand a file to a device
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -46,7 +54,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/dma-buf.h>
+
 #include "daxfs-dmabuf.h"
+#include "daxfs_gpuexp.h"
 
 #define HUGE_2M		(2UL << 20)
 
@@ -537,6 +548,280 @@ static int cmd_share(int argc, char **argv)
 	return 0;
 }
 
+/* ---- export / copy into dma-bufs, then import -------------------------- */
+
+static int dmabuf_sync(int fd, unsigned long long flags)
+{
+	struct dma_buf_sync s = { .flags = flags };
+	int r;
+
+	do
+		r = ioctl(fd, DMA_BUF_IOCTL_SYNC, &s);
+	while (r < 0 && (errno == EINTR || errno == EAGAIN));
+	return r;
+}
+
+static int step_failed(const char *step, int err, const char *why)
+{
+	err = err < 0 ? -err : err;
+	printf("failed=%s errno=%d errname=%s reason=%s\n", step, err,
+	       strerrorname_np(err) ?: "?", why);
+	fprintf(stderr, "daxbench: %s: %s\n", step, why);
+	return 4;
+}
+
+/* The first and the last page of @buf against pread() of @file. */
+static int same_ends(int buf, size_t size, const char *file, size_t fsize)
+{
+	char a[4096], b[4096];
+	size_t first = fsize < 4096 ? fsize : 4096;
+	size_t last = (fsize - 1) / 4096 * 4096, n = fsize - last;
+	unsigned char *p;
+	int fd, ok = 0;
+
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	p = mmap(NULL, size, PROT_READ, MAP_SHARED, buf, 0);
+	if (p != MAP_FAILED && !dmabuf_sync(buf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ)) {
+		ok = pread(fd, a, first, 0) == (ssize_t)first && !memcmp(a, p, first) &&
+		     pread(fd, b, n, (off_t)last) == (ssize_t)n && !memcmp(b, p + last, n);
+		ok &= !dmabuf_sync(buf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	}
+	if (p != MAP_FAILED)
+		munmap(p, size);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/*
+ * The importers of @n dma-bufs, the same for an export and for a copy:
+ * each mapped read-only and read one byte a page inside a read bracket
+ * (a CPU importer), all mappings held while memory is sampled; again at
+ * 2 MiB-aligned addresses, one at a time; then, when
+ * the test exporter's module is there (/dev/daxfs_gpuexp), each imported by
+ * its test importer as a device would be (DAXFS_GPUEXP_IOC_IMPORT_CHECK:
+ * dma_buf_attach, map for DMA_TO_DEVICE, unmap, detach).  Prints the rest
+ * of the line; @t_make is the export's (or allocation + copy's) time and
+ * @avail0/@slab0 MemAvailable and Slab before it.
+ */
+static int as_dmabufs(int n, const int *bufs, const size_t *sizes, double t_make,
+		      long avail0, long slab0)
+{
+	volatile unsigned char sink = 0;
+	unsigned long pages = 0;
+	unsigned long long segs = 0;
+	unsigned char **maps = calloc(n, sizeof(*maps));
+	long f0, f1, fa0, fa1, avail1, slab1;
+	double t0, t1, ta0, ta1, dev = 0;
+	int gx, dev_err = 0;
+
+	if (!maps)
+		die("calloc");
+	f0 = minflt();
+	t0 = now();
+	for (int i = 0; i < n; i++) {
+		maps[i] = mmap(NULL, sizes[i], PROT_READ, MAP_SHARED, bufs[i], 0);
+		if (maps[i] == MAP_FAILED)
+			return step_failed("import-mmap", errno, strerror(errno));
+		if (dmabuf_sync(bufs[i], DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ))
+			return step_failed("import-sync", errno, strerror(errno));
+		for (size_t o = 0; o < sizes[i]; o += 4096, pages++)
+			sink ^= maps[i][o];
+		if (dmabuf_sync(bufs[i], DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ))
+			return step_failed("import-sync", errno, strerror(errno));
+	}
+	t1 = now();
+	f1 = minflt();
+	avail1 = meminfo_kb("MemAvailable");
+	slab1 = meminfo_kb("Slab");
+	for (int i = 0; i < n; i++)
+		munmap(maps[i], sizes[i]);
+
+	/*
+	 * Again at 2 MiB-aligned addresses: a dma-buf's file has no
+	 * get_unmapped_area, so mmap(NULL, ...) places it at any page, and a
+	 * PMD needs the address and the offset aligned alike.  An importer
+	 * can choose the address: reserve 2 MiB more, map over it with
+	 * MAP_FIXED.
+	 */
+	fa0 = minflt();
+	ta0 = now();
+	for (int i = 0; i < n; i++) {
+		size_t span = sizes[i] + HUGE_2M;
+		char *r = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		unsigned char *p;
+
+		if (r == MAP_FAILED)
+			return step_failed("import-aligned", errno, strerror(errno));
+		p = (unsigned char *)(((uintptr_t)r + HUGE_2M - 1) & ~(uintptr_t)(HUGE_2M - 1));
+		if (mmap(p, sizes[i], PROT_READ, MAP_SHARED | MAP_FIXED, bufs[i], 0) == MAP_FAILED)
+			return step_failed("import-aligned", errno, strerror(errno));
+		if (dmabuf_sync(bufs[i], DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ))
+			return step_failed("import-sync", errno, strerror(errno));
+		for (size_t o = 0; o < sizes[i]; o += 4096)
+			sink ^= p[o];
+		if (dmabuf_sync(bufs[i], DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ))
+			return step_failed("import-sync", errno, strerror(errno));
+		munmap(r, span);
+	}
+	ta1 = now();
+	fa1 = minflt();
+	free(maps);
+	(void)sink;
+
+	gx = open("/dev/" DAXFS_GPUEXP_NAME, O_RDWR | O_CLOEXEC);
+	if (gx < 0)
+		dev_err = errno;
+	for (int i = 0; gx >= 0 && i < n; i++) {
+		struct daxfs_gpuexp_import_check c = {
+			.fd = bufs[i], .dir = DAXFS_GPUEXP_DMA_TO_DEVICE,
+		};
+		double d0 = now();
+
+		if (ioctl(gx, DAXFS_GPUEXP_IOC_IMPORT_CHECK, &c)) {
+			dev_err = errno;
+			break;
+		}
+		dev += now() - d0;
+		segs += c.nsegs;
+		if (c.dma_bytes != sizes[i] || c.size != sizes[i])
+			return step_failed("device-import", EIO, "the mapping does not cover the buffer");
+	}
+	if (gx >= 0)
+		close(gx);
+
+	printf("export_s=%.6f import_map_s=%.6f total_s=%.6f import_faults=%ld pages=%lu "
+	       "aligned_map_s=%.6f aligned_faults=%ld mem_avail_kb=%ld mem_slab_kb=%ld ",
+	       t_make, t1 - t0, t_make + (t1 - t0), f1 - f0, pages, ta1 - ta0, fa1 - fa0,
+	       avail0 - avail1, slab1 - slab0);
+	if (dev_err)
+		printf("dev_import_errno=%d dev_import_errname=%s\n", dev_err,
+		       strerrorname_np(dev_err) ?: "?");
+	else
+		printf("dev_import_s=%.6f dev_segs=%llu\n", dev, segs);
+	return 0;
+}
+
+static int open_sizes(int n, char **files, size_t *fsizes, size_t *sizes)
+{
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+
+		if (stat(files[i], &st))
+			die(files[i]);
+		if (!st.st_size)
+			return step_failed("stat", EINVAL, "an empty file cannot be a dma-buf");
+		fsizes[i] = st.st_size;
+		sizes[i] = (fsizes[i] + 4095) / 4096 * 4096;
+	}
+	return 0;
+}
+
+static int cmd_export_import(int argc, char **argv)
+{
+	int *bufs = calloc(argc, sizeof(int));
+	size_t *fsizes = calloc(argc, sizeof(size_t)), *sizes = calloc(argc, sizeof(size_t));
+	long avail0, slab0;
+	double t0, t;
+	int r;
+
+	if (argc < 1)
+		return 2;
+	if (!bufs || !fsizes || !sizes)
+		die("calloc");
+	r = open_sizes(argc, argv, fsizes, sizes);
+	if (r)
+		return r;
+	avail0 = meminfo_kb("MemAvailable");
+	slab0 = meminfo_kb("Slab");
+	t0 = now();
+	for (int i = 0; i < argc; i++) {
+		uint64_t size = 0;
+		int fd = open(argv[i], O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			die(argv[i]);
+		bufs[i] = daxfs_export_dmabuf(fd, 0, 0, &size);
+		close(fd);
+		if (bufs[i] < 0)
+			return step_failed("export", bufs[i], daxfs_last_error());
+		if (size != sizes[i])
+			return step_failed("export", EIO, "the dma-buf is not the file's pages");
+	}
+	t = now() - t0;
+	for (int i = 0; i < argc; i++)
+		if (same_ends(bufs[i], sizes[i], argv[i], fsizes[i]))
+			return step_failed("verify", EIO, "the dma-buf's first or last page is not the file's");
+	printf("files=%d ", argc);
+	r = as_dmabufs(argc, bufs, sizes, t, avail0, slab0);
+	for (int i = 0; i < argc; i++)
+		close(bufs[i]);
+	return r;
+}
+
+static int cmd_copy_import(int argc, char **argv)
+{
+	int n = argc - 1, *bufs = calloc(argc, sizeof(int));
+	size_t *fsizes = calloc(argc, sizeof(size_t)), *sizes = calloc(argc, sizeof(size_t));
+	long avail0, slab0;
+	double t0, t;
+	int r;
+
+	if (argc < 2)
+		return 2;
+	if (!bufs || !fsizes || !sizes)
+		die("calloc");
+	r = open_sizes(n, argv + 1, fsizes, sizes);
+	if (r)
+		return r;
+	avail0 = meminfo_kb("MemAvailable");
+	slab0 = meminfo_kb("Slab");
+	t0 = now();
+	for (int i = 0; i < n; i++) {
+		const char *file = argv[1 + i];
+		unsigned char *p;
+		size_t done = 0;
+		int fd;
+
+		bufs[i] = !strcmp(argv[0], "heap") ? daxfs_dmabuf_alloc_heap("system", sizes[i]) :
+			  daxfs_dmabuf_alloc_udmabuf(sizes[i], 0);
+		if (bufs[i] < 0)
+			return step_failed("alloc", bufs[i], daxfs_last_error());
+		p = mmap(NULL, sizes[i], PROT_READ | PROT_WRITE, MAP_SHARED, bufs[i], 0);
+		if (p == MAP_FAILED)
+			return step_failed("copy-mmap", errno, strerror(errno));
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			die(file);
+		if (dmabuf_sync(bufs[i], DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE))
+			return step_failed("copy-sync", errno, strerror(errno));
+		while (done < fsizes[i]) {
+			ssize_t got = read(fd, p + done, fsizes[i] - done);
+
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0)
+				return step_failed("copy-read", got ? errno : EIO,
+						   got ? strerror(errno) : "the file ended early");
+			done += got;
+		}
+		if (dmabuf_sync(bufs[i], DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE))
+			return step_failed("copy-sync", errno, strerror(errno));
+		close(fd);
+		munmap(p, sizes[i]);
+	}
+	t = now() - t0;
+	for (int i = 0; i < n; i++)
+		if (same_ends(bufs[i], sizes[i], argv[1 + i], fsizes[i]))
+			return step_failed("verify", EIO, "the copy's first or last page is not the file's");
+	printf("files=%d ", n);
+	r = as_dmabufs(n, bufs, sizes, t, avail0, slab0);
+	for (int i = 0; i < n; i++)
+		close(bufs[i]);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -546,7 +831,8 @@ int main(int argc, char **argv)
 		{ "mount-daxfs", cmd_mount },	{ "mount-loop", cmd_mount_loop },	{ "seqread", cmd_seqread },
 		{ "randread", cmd_randread },	{ "mmap-touch", cmd_mmap_touch },
 		{ "stat-list", cmd_stat_list }, { "readdir-all", cmd_readdir_all },
-		{ "share", cmd_share },
+		{ "share", cmd_share },		{ "export-import", cmd_export_import },
+		{ "copy-import", cmd_copy_import },
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -558,6 +844,6 @@ int main(int argc, char **argv)
 				fprintf(stderr, "daxbench: %s: bad arguments\n", argv[1]);
 			return r;
 		}
-	fprintf(stderr, "usage: daxbench mount-daxfs|mount-loop|seqread|randread|mmap-touch|stat-list|readdir-all|share ...\n");
+	fprintf(stderr, "usage: daxbench mount-daxfs|mount-loop|seqread|randread|mmap-touch|stat-list|readdir-all|share|export-import|copy-import ...\n");
 	return 2;
 }
