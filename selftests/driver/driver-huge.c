@@ -21,7 +21,7 @@
  * VM_PFNMAP (smaps VmFlags "pf"), which pagemap and PAGEMAP_SCAN do not
  * walk: what maps a window is read from the page faults, window by window
  * (touching the rest of a window after its first page faults never under a
- * PMD, 31 more times under 4 KiB pages with a fault-around of 16).  The
+ * PMD, 511 / fault_around_pages more times under 4 KiB pages).  The
  * PFNs are read from a MAP_PRIVATE mapping of the same file, which the
  * driver fills from the same buffer offsets with 4 KiB PTEs (VM_MIXEDMAP,
  * walked by pagemap).  The oracle: a window is PMD-mapped exactly when the
@@ -109,7 +109,15 @@ struct pm_scan_arg {
 
 #define HUGE		(2UL << 20)
 #define PER_HUGE	(HUGE / PAGE)
-#define FAULT_AROUND	16		/* driver/data.c DAXFS_FAULT_AROUND */
+/* PTEs a daxfs fault maps at most: the module's parameter (driver/data.c) */
+static long fault_around(void)
+{
+	char buf[32];
+
+	if (dxt_read_sysfs("/sys/module/daxfs/parameters/fault_around_pages", buf, sizeof(buf)))
+		return 0;
+	return strtol(buf, NULL, 10);
+}
 
 #define BIG		"big"		/* two whole 2 MiB windows */
 #define BIG_SIZE	(2 * HUGE)
@@ -584,15 +592,17 @@ static int map_check(struct __test_metadata *_metadata, FIXTURE_DATA(huge) *self
 			huge_wins += f1 - f0 == 1 && f2 - f1 == 0;
 		} else {
 			/*
-			 * 4 KiB pages, FAULT_AROUND at a time (aligned blocks;
+			 * 4 KiB pages, fault_around_pages at a time (aligned blocks;
 			 * an unaligned mapping's first block may have been
 			 * mapped by the window before)
 			 */
-			long want_f = (long)((last - first + FAULT_AROUND - 1) / FAULT_AROUND);
+			long fa = fault_around(), want_f;
 
+			ASSERT_LT(0, fa);	/* the module's parameter is readable */
+			want_f = (long)((last - first + fa - 1) / fa);
 			EXPECT_LE(want_f - 1, f2 - f0);
 			EXPECT_GE(want_f + 2, f2 - f0);
-			if (last - first > 2 * FAULT_AROUND)
+			if (last - first > 2 * (size_t)fa)
 				EXPECT_LT(0, f2 - f1);
 		}
 	}

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -515,6 +516,73 @@ TEST_F_TIMEOUT(mm, exec_dynamic, 120)
 			TH_LOG("libc not resolved from the mount: %s", out);
 		}
 	}
+}
+
+/* Minor faults of this process so far. */
+static long minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+#define FAULT_AROUND "/sys/module/daxfs/parameters/fault_around_pages"
+
+/*
+ * The module parameter fault_around_pages: a power of two up to a page
+ * table (else EINVAL), read at every fault: with 1 every page of a shared
+ * mapping faults, with 4 one fault maps a whole aligned 4-page block.
+ */
+TEST_F_TIMEOUT(mm, fault_around_param, 120)
+{
+	static const char *const bad[] = { "0", "3", "1024", "-1", "x" };
+	char was[32], now[32];
+	long f0, f1, f2;
+	char *area, *p;
+	int fd;
+
+	ASSERT_EQ(0, dxt_read_sysfs(FAULT_AROUND, was, sizeof(was)));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(-EINVAL, dxt_write_sysfs(FAULT_AROUND, bad[i])) {
+			TH_LOG("value %s", bad[i]);
+		}
+	}
+	ASSERT_EQ(0, dxt_read_sysfs(FAULT_AROUND, now, sizeof(now)));
+	EXPECT_STREQ(was, now);
+
+	MOUNT_IMAGE();
+	fd = open(P(self->mnt, DATA), O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	/* a 4-page block-aligned address: reserve 8 pages, map inside */
+	area = mmap(NULL, 8 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	p = (char *)(((uintptr_t)area + 4 * PAGE - 1) & ~(uintptr_t)(4 * PAGE - 1));
+
+	for (int round = 0; round < 2; round++) {
+		const char *val = round ? "4" : "1";
+		volatile char c;
+
+		ASSERT_EQ(0, dxt_write_sysfs(FAULT_AROUND, val));
+		ASSERT_EQ(p, mmap(p, 4 * PAGE, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0));
+		f0 = minflt();
+		c = p[0];
+		f1 = minflt();
+		for (int i = 1; i < 4; i++)
+			c = p[i * PAGE];
+		f2 = minflt();
+		(void)c;
+		EXPECT_EQ(1, f1 - f0) {
+			TH_LOG("fault_around_pages=%s", val);
+		}
+		EXPECT_EQ(round ? 0 : 3, f2 - f1) {
+			TH_LOG("fault_around_pages=%s", val);
+		}
+		ASSERT_EQ(0, munmap(p, 4 * PAGE));
+	}
+	munmap(area, 8 * PAGE);
+	close(fd);
+	EXPECT_EQ(0, dxt_write_sysfs(FAULT_AROUND, was));
 }
 
 TEST_HARNESS_MAIN
