@@ -11,7 +11,10 @@
 #   make demo       the main job in a VM: model weights in a dma-buf, mounted
 #   make demo-shared  two VMs mount one image in one shared memory region
 #   make bench      benchmarks in a VM (report in build/bench/benchmarks.md;
-#                   make bench-publish also copies it to docs/)
+#                   make bench-publish also copies it to docs/), then the
+#                   referee: fio and a safetensors loader (build/bench/referee.md)
+#   make bench-referee  the referee alone (REFEREE_ARGS=--quick to try it)
+#   make bench-profile  perf profiles of the read and mmap rows (build/bench/profile.md)
 #   make fuzz       the libFuzzer targets, for longer than make check does
 #   make fuzz-kernel ITER=N   mutated images against the module, debug kernel
 #   make install    tools, library, headers, man pages (PREFIX, DESTDIR)
@@ -96,6 +99,15 @@ demo-shared:
 
 bench:
 	selftests/bench/run $(BENCH_ARGS)
+	selftests/bench/referee $(BENCH_ARGS) $(REFEREE_ARGS)
+
+# fio and a real safetensors loader as outside referees (issue 18)
+bench-referee:
+	selftests/bench/referee $(BENCH_ARGS) $(REFEREE_ARGS)
+
+# where the time of the read and mmap rows goes (perf in the guest)
+bench-profile:
+	selftests/bench/profile $(PROFILE_ARGS)
 
 # the same, then the report replaces the committed one in docs/
 bench-publish:
@@ -121,4 +133,4 @@ clean:
 	rm -rf build
 	$(MAKE) -C driver clean KDIR="$(KDIR)"
 
-.PHONY: all userspace module matrix-modules checkpatch vmtests deps check fuzz fuzz-kernel demo demo-shared bench bench-publish install install-dkms deb clean
+.PHONY: all userspace module matrix-modules checkpatch vmtests deps check fuzz fuzz-kernel demo demo-shared bench bench-publish bench-referee bench-profile install install-dkms deb clean

@@ -37,9 +37,12 @@ VM_PKGS="
 #   the guest, which runs the host's root file system)
 # - e2fsprogs/util-linux (losetup), tar: fsck round trips and tar input
 # - erofs-utils, squashfs-tools: the mkdaxfs and VM benchmarks' contenders
+# - fio: the benchmark's outside referee (selftests/bench/referee; it runs
+#   in the guest from the host's root)
+# - linux-perf: make bench-profile (perf record in the guest, same way)
 USER_PKGS="
 	clang libclang-rt-14-dev llvm python3-numpy tar util-linux
-	erofs-utils squashfs-tools gnuplot-nox
+	erofs-utils squashfs-tools gnuplot-nox fio linux-perf
 "
 
 # Debian packages (make deb, scripts/deb-test):
