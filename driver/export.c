@@ -34,6 +34,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -64,13 +65,15 @@ static int daxfs_window_sgt(struct daxfs_window *w, struct sg_table *sgt)
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i <= npages; i++) {
 			if (i < npages) {
+				if (!(i & 4095))
+					cond_resched();
 				ret = daxfs_backing_pfn(w->r.b,
 							w->r.data + ((u64)i << PAGE_SHIFT),
 							&pfn, &flags);
+				if (!ret && !pfn_valid(pfn))
+					ret = -EFAULT;
 				if (ret)
-					return ret;
-				if (!pfn_valid(pfn))
-					return -EFAULT;
+					goto fail;
 				if (run && pfn == prev + 1 &&
 				    run < (SZ_1G >> PAGE_SHIFT)) {
 					run++;
@@ -97,6 +100,11 @@ static int daxfs_window_sgt(struct daxfs_window *w, struct sg_table *sgt)
 		}
 	}
 	return 0;
+
+fail:
+	if (pass)
+		sg_free_table(sgt);
+	return ret;
 }
 
 /*
