@@ -738,51 +738,11 @@ TEST_F_TIMEOUT(huge, private_write, 300)
  * /proc/PID/mem and ptrace, reads through the driver's ->access with the
  * right bytes), and the buffer's pages are intact and unreferenced after.
  */
-static int loop_open(struct __test_metadata *_metadata, const char *backing, int flags)
-{
-	struct loop_config lc = { .block_size = 512 };
-	int ctl, n, fd, bfd;
-	char dev[32];
-
-	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
-	if (ctl < 0) {
-		const char *const argv[] = { "modprobe", "-q", "loop", NULL };
-
-		dxt_run_cmd(argv, NULL, 0);
-		ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
-	}
-	if (ctl < 0) {
-		TH_LOG("/dev/loop-control: %s", strerror(errno));
-		return -1;
-	}
-	n = ioctl(ctl, LOOP_CTL_GET_FREE);
-	close(ctl);
-	if (n < 0)
-		return -1;
-	snprintf(dev, sizeof(dev), "/dev/loop%d", n);
-	bfd = open(backing, O_RDWR | O_CLOEXEC);
-	fd = open(dev, flags | O_CLOEXEC);
-	if (bfd < 0 || fd < 0) {
-		TH_LOG("%s or %s: %s", backing, dev, strerror(errno));
-		return -1;
-	}
-	lc.fd = bfd;
-	lc.info.lo_flags = LO_FLAGS_AUTOCLEAR;
-	if (ioctl(fd, LOOP_CONFIGURE, &lc)) {
-		TH_LOG("LOOP_CONFIGURE %s: %s", dev, strerror(errno));
-		close(fd);
-		close(bfd);
-		return -1;
-	}
-	close(bfd);
-	return fd;	/* LO_FLAGS_AUTOCLEAR: the device is detached with its last close */
-}
-
 TEST_F_TIMEOUT(huge, gup_paths, 300)
 {
 	/* inside the second MiB of the first window: another folio for the heap */
 	const size_t off = HUGE / 2 + 3 * PAGE;
-	char *m, *want, *buf = NULL, core_pat[256] = "", path[192];
+	char *m, *want, *buf = NULL, core_pat[256] = "", path[192], err[256];
 	struct iovec local, remote;
 	int fd, memfd, lfd, p[2];
 	ssize_t n;
@@ -847,8 +807,10 @@ TEST_F_TIMEOUT(huge, gup_paths, 300)
 		ASSERT_EQ(0, ftruncate(b, 1 << 20));
 		close(b);
 	}
-	lfd = loop_open(_metadata, path, O_RDWR | O_DIRECT);
-	ASSERT_LE(0, lfd);
+	lfd = dxt_loop_open(path, O_RDWR | O_DIRECT, err, sizeof(err));
+	ASSERT_LE(0, lfd) {
+		TH_LOG("%s", err);
+	}
 	EXPECT_ERRNO(EFAULT, SYS(pwrite(lfd, m + off, PAGE, 0)));
 	/* the same write from an ordinary buffer works: the errno is the mapping's */
 	memcpy(buf, m + off, PAGE);
