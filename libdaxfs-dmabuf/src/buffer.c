@@ -122,6 +122,18 @@ DX_PUBLIC int daxfs_dmabuf_alloc_udmabuf(size_t size, unsigned int flags)
 				huge ? " (are 2 MiB huge pages reserved? see nr_hugepages)" : "");
 		goto out_mfd;
 	}
+	/*
+	 * Allocate the huge pages now, through hugetlbfs: left to
+	 * UDMABUF_CREATE, 6.12's memfd_pin_folios() allocates them without a
+	 * reservation (a VM_BUG_ON in alloc_hugetlb_folio_reserve() on a
+	 * debug kernel, the pool's reserve count off on others).
+	 */
+	if (huge && fallocate(mfd, 0, 0, (off_t)len) < 0) {
+		r = daxfs__fail(errno, "memfd: %zu bytes of 2 MiB huge pages: %s%s", len,
+				strerror(errno),
+				errno == ENOSPC ? " (not enough free huge pages: see nr_hugepages)" : "");
+		goto out_mfd;
+	}
 	/* udmabuf insists on F_SEAL_SHRINK and refuses F_SEAL_WRITE. */
 	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK) < 0) {
 		r = daxfs__fail(errno, "memfd: seal: %s", strerror(errno));
