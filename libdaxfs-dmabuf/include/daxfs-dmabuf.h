@@ -94,7 +94,9 @@ int daxfs_image_probe(int fd, off_t offset, struct daxfs_image_desc *desc);
  * exactly offset + image_size bytes (rounded up to the page size).
  */
 enum daxfs_exporter {
-	DAXFS_EXPORTER_AUTO = 0,	/* heap "system", then udmabuf, then each DRM card */
+	DAXFS_EXPORTER_AUTO = 0,	/* heap "system", then udmabuf, then each DRM card;
+					 * daxfs_mount_image(): a hugetlb udmabuf first
+					 * when free 2 MiB pages hold the image */
 	DAXFS_EXPORTER_HEAP = 1,	/* exporter_arg: heap name (NULL: "system") */
 	DAXFS_EXPORTER_UDMABUF = 2,	/* DAXFS_LOAD_HUGETLB for 2 MiB pages */
 	DAXFS_EXPORTER_DRM = 3,		/* exporter_arg: DRM device node (required) */

@@ -51,6 +51,8 @@ struct load {
 	uint64_t need;			/* offset + image_size */
 	const uint8_t *map;		/* validator reads from here when set */
 	char read_err[160];		/* a read error inside the validator */
+	bool huge_first;		/* auto: a hugetlb udmabuf first, if pages are free */
+	bool huge_used;			/* ... and that is what was allocated */
 };
 
 static void stage(struct load *l, unsigned int st)
@@ -265,12 +267,35 @@ static int check_meta(struct load *l, const uint8_t *from)
 	return rc ? validator_fail(l, rc, &verr) : 0;
 }
 
+#define HUGE_2M_SYSFS "/sys/kernel/mm/hugepages/hugepages-2048kB/"
+
+/*
+ * Are there free 2 MiB huge pages, not promised to anyone, for @need bytes?
+ * Images under 2 MiB would only waste one.
+ */
+static bool huge_pages_for(uint64_t need)
+{
+	char buf[32];
+	long long free_p, resv_p;
+
+	if (need < (2u << 20))
+		return false;
+	if (daxfs__read_small(HUGE_2M_SYSFS "free_hugepages", buf, sizeof(buf)) < 0)
+		return false;
+	free_p = strtoll(buf, NULL, 10);
+	if (daxfs__read_small(HUGE_2M_SYSFS "resv_hugepages", buf, sizeof(buf)) < 0)
+		return false;
+	resv_p = strtoll(buf, NULL, 10);
+	return free_p - resv_p >= (long long)((need + (2u << 20) - 1) >> 21);
+}
+
 static int alloc_buffer(struct load *l, daxfs__alloc_fn alloc, void *priv)
 {
 	const struct daxfs_load_opts *o = &l->o;
 	char *name = l->info.exporter;
 	size_t nl = sizeof(l->info.exporter);
 	const char *heap = o->exporter_arg ? o->exporter_arg : "system";
+	int fd;
 
 	if (alloc)
 		return alloc(priv, (size_t)l->need, name, nl);
@@ -286,6 +311,20 @@ static int alloc_buffer(struct load *l, daxfs__alloc_fn alloc, void *priv)
 		snprintf(name, nl, "drm:%s", o->exporter_arg);
 		return daxfs_dmabuf_alloc_drm(o->exporter_arg, (size_t)l->need);
 	default:
+		/*
+		 * Huge pages the administrator reserved and nobody holds give
+		 * PMD mappings: take them first (daxfs_mount_image() only, which
+		 * can fall back if the kernel cannot import the buffer).
+		 */
+		if (l->huge_first && l->src.seekable && huge_pages_for(l->need)) {
+			fd = daxfs_dmabuf_alloc_udmabuf((size_t)l->need, DAXFS_UDMABUF_HUGETLB);
+			if (fd >= 0) {
+				snprintf(name, nl, "udmabuf (hugetlb)");
+				l->huge_used = true;
+				return fd;
+			}
+			daxfs__clear_error();	/* the usual order then */
+		}
 		return daxfs_dmabuf_alloc_auto((size_t)l->need, name, nl);
 	}
 }
@@ -430,32 +469,58 @@ DX_PUBLIC int daxfs_load_image(const char *image, const struct daxfs_load_opts *
 	return daxfs__load_image_with(image, opts, NULL, NULL);
 }
 
-DX_PUBLIC int daxfs_mount_image(const char *image, const char *target,
-				const struct daxfs_load_opts *opts)
+/* Load and mount once; the fd is closed, @l keeps what happened. */
+static int mount_once(struct load *l, const char *image, const char *target,
+		      const struct daxfs_load_opts *opts)
 {
 	struct daxfs_mount_opts mo = { .size = sizeof(mo) };
-	struct load l;
 	int bfd, r;
 
-	memset(&l, 0, sizeof(l));
-	bfd = load(&l, image, opts, true, target, NULL, NULL);
-	if (bfd < 0 || (l.o.flags & DAXFS_LOAD_DRY_RUN)) {
-		r = bfd;
-		goto out;
-	}
-	stage(&l, DAXFS_STAGE_MOUNT);
-	mo.offset = l.o.offset;
-	mo.flags = l.o.mount_flags;
-	mo.options = l.o.mount_options;
-	if (l.o.flags & DAXFS_LOAD_MOUNTD)
-		r = daxfs_mountd_request(l.o.mountd_socket, bfd, target, &mo);
+	bfd = load(l, image, opts, true, target, NULL, NULL);
+	if (bfd < 0 || (l->o.flags & DAXFS_LOAD_DRY_RUN))
+		return bfd;
+	stage(l, DAXFS_STAGE_MOUNT);
+	mo.offset = l->o.offset;
+	mo.flags = l->o.mount_flags;
+	mo.options = l->o.mount_options;
+	if (l->o.flags & DAXFS_LOAD_MOUNTD)
+		r = daxfs_mountd_request(l->o.mountd_socket, bfd, target, &mo);
 	else
 		r = daxfs_mount_dmabuf_opts(bfd, target, &mo);
 	/* The mount holds its own reference to the buffer. */
 	close(bfd);
 	if (!r)
-		stage(&l, DAXFS_STAGE_DONE);
-out:
+		stage(l, DAXFS_STAGE_DONE);
+	return r;
+}
+
+DX_PUBLIC int daxfs_mount_image(const char *image, const char *target,
+				const struct daxfs_load_opts *opts)
+{
+	char first[sizeof(((struct daxfs_load_info *)0)->exporter)];
+	struct load l;
+	int r;
+
+	memset(&l, 0, sizeof(l));
+	l.huge_first = true;
+	r = mount_once(&l, image, target, opts);
+	/*
+	 * The image was validated on the way in, so a kernel that finds it
+	 * corrupt read other bytes through the buffer: udmabuf's vmap of
+	 * hugetlb pages is wrong on some kernels (6.12).  Once more, in the
+	 * usual order, saying so.
+	 */
+	if (r == -EUCLEAN && l.huge_used) {
+		snprintf(first, sizeof(first), "%s", l.info.exporter);
+		memset(&l, 0, sizeof(l));
+		r = mount_once(&l, image, target, opts);
+		if (r == 0) {
+			size_t n = strlen(l.info.exporter);
+
+			snprintf(l.info.exporter + n, sizeof(l.info.exporter) - n,
+				 " (%s refused by this kernel)", first);
+		}
+	}
 	copy_info(&l, l.o.info);
 	return r;
 }

@@ -1092,4 +1092,98 @@ TEST_F(tools, udmabuf_size_limit)
 	EXPECT_LE(0, dxt_write_sysfs(UDMABUF_LIMIT, old));
 }
 
+/*
+ * Automatic choice: 2 MiB huge pages that are reserved and free make
+ * daxfs_mount_image() take a hugetlb udmabuf first (PMD mappings); where
+ * the kernel cannot import one (6.12's udmabuf vmap of hugetlb pages is
+ * wrong) it mounts in the usual order and says so.  The oracle is an
+ * explicit --udmabuf=hugetlb mount of the same image.  Without free huge
+ * pages the choice is what it was.
+ */
+#define NR_HUGE "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
+#define FREE_HUGE "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
+
+TEST_F(tools, auto_takes_free_huge_pages)
+{
+	char out[8192], dev[64], old[32], val[32], src[PATH_MAX], img[PATH_MAX], f[PATH_MAX];
+	char err[256], *want, *got;
+	const size_t len = 6 << 20;
+	bool huge_ok;
+	int fd;
+
+	REQUIRE_KIND("udmabuf", dev);
+	if (access(NR_HUGE, W_OK)) {
+		SKIP(return, "no 2 MiB huge page pool in this kernel (%s: %s)", NR_HUGE,
+		     strerror(errno));
+	}
+	ASSERT_EQ(0, dxt_read_sysfs(NR_HUGE, old, sizeof(old)));
+	snprintf(src, sizeof(src), "%s/huge-src", self->dir);
+	snprintf(img, sizeof(img), "%s/huge.img", self->dir);
+	snprintf(f, sizeof(f), "%s/w.bin", src);
+	ASSERT_EQ(0, mkdir(src, 0755));
+	want = malloc(len);
+	got = malloc(len);
+	ASSERT_NE(NULL, want);
+	ASSERT_NE(NULL, got);
+	for (size_t i = 0; i < len; i++)
+		want[i] = (char)(i * 7 + (i >> 12));
+	ASSERT_EQ(0, dxt_write_file(f, want, len));
+	ASSERT_EQ(0, dxt_mkimage(img, src, NULL, err, sizeof(err))) TH_LOG("%s", err);
+
+	/* enough free pages for the image (6 MiB and metadata: 4 pages) */
+	snprintf(val, sizeof(val), "%ld", strtol(old, NULL, 10) + 8);
+	ASSERT_EQ(0, dxt_write_sysfs(NR_HUGE, val));
+	ASSERT_EQ(0, dxt_read_sysfs(FREE_HUGE, val, sizeof(val)));
+	if (strtol(val, NULL, 10) < 4) {
+		dxt_write_sysfs(NR_HUGE, old);
+		SKIP(return, "could not reserve 4 huge pages (free: %s)", val);
+	}
+
+	/* the oracle: can this kernel import a hugetlb udmabuf? */
+	{
+		const char *argv[] = { self->ctl, "mount", "--udmabuf=hugetlb", img, self->mnt, NULL };
+
+		huge_ok = dxt_run_cmd(argv, out, sizeof(out)) == 0;
+		TH_LOG("explicit hugetlb udmabuf: %s", huge_ok ? "mounted" : out);
+		if (huge_ok) {
+			EXPECT_EQ(0, daxfs_umount(self->mnt)) TH_LOG("%s", daxfs_last_error());
+		} else {
+			EXPECT_NE(NULL, strstr(out, "crc32c")) TH_LOG("%s", out);
+		}
+	}
+	{
+		const char *argv[] = { self->ctl, "mount", img, self->mnt, NULL };
+
+		EXPECT_EQ(0, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
+		if (huge_ok) {
+			EXPECT_NE(NULL, strstr(out, " from udmabuf (hugetlb) at ")) TH_LOG("%s", out);
+		} else {
+			EXPECT_NE(NULL, strstr(out, "(udmabuf (hugetlb) refused by this kernel) at "))
+				TH_LOG("%s", out);
+		}
+		snprintf(f, sizeof(f), "%s/w.bin", self->mnt);
+		fd = open(f, O_RDONLY | O_CLOEXEC);
+		EXPECT_LE(0, fd);
+		if (fd >= 0) {
+			EXPECT_EQ(0, dxt_read_full(fd, got, len));
+			EXPECT_EQ(0, memcmp(want, got, len));
+			close(fd);
+		}
+		EXPECT_EQ(0, daxfs_umount(self->mnt)) TH_LOG("%s", daxfs_last_error());
+	}
+
+	/* no free huge pages: the usual order, no note */
+	ASSERT_EQ(0, dxt_write_sysfs(NR_HUGE, old));
+	ASSERT_EQ(0, dxt_read_sysfs(FREE_HUGE, val, sizeof(val)));
+	if (strtol(val, NULL, 10) * (2 << 20) < (long)len) {
+		const char *argv[] = { self->ctl, "mount", img, self->mnt, NULL };
+
+		EXPECT_EQ(0, dxt_run_cmd(argv, out, sizeof(out))) TH_LOG("%s", out);
+		EXPECT_EQ(NULL, strstr(out, "hugetlb")) TH_LOG("%s", out);
+		EXPECT_EQ(0, daxfs_umount(self->mnt)) TH_LOG("%s", daxfs_last_error());
+	}
+	free(want);
+	free(got);
+}
+
 TEST_HARNESS_MAIN
