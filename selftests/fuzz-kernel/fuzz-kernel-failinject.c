@@ -153,6 +153,17 @@ static int setup_mounted(void)
  * is retried, so that no mount is left for the next round to stack on.
  * Returns 0, -ENOMEM if a failure was injected, or another -errno.
  */
+/*
+ * munmap() allocates too (maple tree nodes), so under injected failures it
+ * can fail with ENOMEM and leave the mapping, and with it the mount, in
+ * use: retry until it is gone.
+ */
+static void munmap_retry(void *p, size_t len)
+{
+	while (munmap(p, len) && errno == ENOMEM)
+		;
+}
+
 static int umount_retry(void)
 {
 	int r = 0;
@@ -295,7 +306,7 @@ static int setup_mapped(void)
 
 static void teardown_mapped(void)
 {
-	munmap(fmap, fmap_len);
+	munmap_retry(fmap, fmap_len);
 	teardown_mounted();
 }
 
@@ -339,7 +350,7 @@ static int op_mmap_fault(void)
 	fmap = m;
 	fmap_len = 2 * PAGE;
 	r = op_fault();
-	munmap(m, 2 * PAGE);
+	munmap_retry(m, 2 * PAGE);
 	return r;
 }
 
@@ -371,7 +382,7 @@ static int op_export(void)
 	fmap = m;
 	fmap_len = e.size;
 	r = op_fault();
-	munmap(m, e.size);
+	munmap_retry(m, e.size);
 	return r;
 }
 
