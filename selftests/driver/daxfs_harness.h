@@ -16,7 +16,13 @@
 #define DAXFS_HARNESS_H
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "daxfs_test.h"
@@ -261,5 +267,45 @@ static inline void baseline_take(struct daxfs_baseline *b)
 		SKIP(return, "%s", _w);					\
 	}								\
 } while (0)
+
+/*
+ * What takes page references through a mapping of daxfs memory (a PFN map)
+ * fails with EFAULT: process_vm_readv() and vmsplice() of the page at
+ * @pin_at, and an O_DIRECT write from the page-aligned @dio_page to a loop
+ * device over a file made in @workdir; the same write from an ordinary
+ * buffer works, so the errno is the mapping's.
+ */
+static inline void expect_pins_refused(struct __test_metadata *_metadata, char *pin_at,
+				       char *dio_page, const char *workdir)
+{
+	struct iovec local, remote = { .iov_base = pin_at, .iov_len = 4096 };
+	char path[PATH_MAX], err[256];
+	void *buf;
+	int p[2], b, lfd;
+
+	ASSERT_EQ(0, posix_memalign(&buf, 4096, 4096));
+	local.iov_base = buf;
+	local.iov_len = 4096;
+	EXPECT_ERRNO(EFAULT, SYS(process_vm_readv(getpid(), &local, 1, &remote, 1, 0)));
+	ASSERT_EQ(0, pipe(p));
+	EXPECT_ERRNO(EFAULT, SYS(vmsplice(p[1], &remote, 1, 0)));
+	close(p[0]);
+	close(p[1]);
+
+	snprintf(path, sizeof(path), "%s/loop-backing", workdir);
+	b = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, ftruncate(b, 1 << 20));
+	close(b);
+	lfd = dxt_loop_open(path, O_RDWR | O_DIRECT, err, sizeof(err));
+	ASSERT_LE(0, lfd) {
+		TH_LOG("%s", err);
+	}
+	EXPECT_ERRNO(EFAULT, SYS(pwrite(lfd, dio_page, 4096, 0)));
+	memcpy(buf, dio_page, 4096);
+	EXPECT_EQ(4096, pwrite(lfd, buf, 4096, 0));
+	close(lfd);
+	free(buf);
+}
 
 #endif
