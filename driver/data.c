@@ -39,9 +39,9 @@
  * First touch of 32768 pages of a udmabuf mount, medians of 7 in one boot
  * (trixie, TCG): 16 pages 0.104 s (2050 faults, tmpfs's 64 KiB), 64 pages
  * 0.081 s (514), 256 pages 0.046 s (130); tmpfs 0.028 s.  64 is the
- * default: a quarter of the faults at most 64 PTE insertions per fault,
- * as a fault in a file touched at random maps PTEs it may not need (page
- * tables only: no memory).  Sequential loaders may raise it.
+ * default: a quarter of the faults, while a fault in a file touched at
+ * random inserts at most 64 PTEs it may not need (page tables only, no
+ * memory).  Sequential loaders may raise it.
  */
 static unsigned int daxfs_fault_around = 64;
 
