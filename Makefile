@@ -10,10 +10,14 @@
 #                   ends with "N passed, N failed[, N skipped]"
 #   make demo       the main job in a VM: model weights in a dma-buf, mounted
 #   make demo-shared  two VMs mount one image in one shared memory region
-#   make bench      benchmarks in a VM (report in build/bench/benchmarks.md;
-#                   make bench-publish also copies it to docs/), then the
-#                   referee: fio and a safetensors loader (build/bench/referee.md)
+#   make bench      benchmarks in a VM (report in build/bench/benchmarks.md),
+#                   then the referee: fio and a safetensors loader
+#                   (build/bench/referee.md), then make-available and kernel
+#                   memory at 1, 4 and 16 GiB (build/bench/scale.md);
+#                   make bench-publish also copies the three reports to docs/
 #   make bench-referee  the referee alone (REFEREE_ARGS=--quick to try it)
+#   make bench-scale    the scaling run alone (SCALE_ARGS=--quick to try it)
+#   make bench-notes    selftests/bench/notes.md into docs/benchmarks.md (no run)
 #   make bench-profile  perf profiles of the read and mmap rows (build/bench/profile.md)
 #   make fuzz       the libFuzzer targets, for longer than make check does
 #   make fuzz-kernel ITER=N   mutated images against the module, debug kernel
@@ -100,18 +104,29 @@ demo-shared:
 bench:
 	selftests/bench/run $(BENCH_ARGS)
 	selftests/bench/referee $(BENCH_ARGS) $(REFEREE_ARGS)
+	selftests/bench/scale $(BENCH_ARGS) $(SCALE_ARGS)
 
 # fio and a real safetensors loader as outside referees (issue 18)
 bench-referee:
 	selftests/bench/referee $(BENCH_ARGS) $(REFEREE_ARGS)
 
+# make-available time and kernel memory at 1, 4 and 16 GiB (issue 18 item 6)
+bench-scale:
+	selftests/bench/scale $(BENCH_ARGS) $(SCALE_ARGS)
+
 # where the time of the read and mmap rows goes (perf in the guest)
 bench-profile:
 	selftests/bench/profile $(PROFILE_ARGS)
 
+# the hand-written analysis (selftests/bench/notes.md) into docs/benchmarks.md
+bench-notes:
+	selftests/bench/report --notes docs/benchmarks.md
+
 # the same, then the report replaces the committed one in docs/
 bench-publish:
 	selftests/bench/run --publish $(BENCH_ARGS)
+	selftests/bench/referee --publish $(BENCH_ARGS) $(REFEREE_ARGS)
+	selftests/bench/scale --publish $(BENCH_ARGS) $(SCALE_ARGS)
 
 install:
 	$(MAKE) -C format install
@@ -133,4 +148,4 @@ clean:
 	rm -rf build
 	$(MAKE) -C driver clean KDIR="$(KDIR)"
 
-.PHONY: all userspace module matrix-modules checkpatch vmtests deps check fuzz fuzz-kernel demo demo-shared bench bench-publish bench-referee bench-profile install install-dkms deb clean
+.PHONY: all userspace module matrix-modules checkpatch vmtests deps check fuzz fuzz-kernel demo demo-shared bench bench-publish bench-notes bench-referee bench-scale bench-profile install install-dkms deb clean

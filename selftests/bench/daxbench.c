@@ -13,6 +13,9 @@
  *        reason, to the end of the line) and exits 4.
  *   daxbench mount-loop erofs|squashfs IMAGE MNT   time loop setup + mount
  *        (LO_FLAGS_AUTOCLEAR: umount frees the loop device)
+ *   daxbench mount-phys ADDR SIZE MNT   time mount(2) of a phys= range
+ *        The three mount commands also print the kernel memory the timed
+ *        step added ("k_*_kb=", see kmem_print()).
  *   daxbench seqread BS FILE...      sequential read() of every file
  *   daxbench randread BS THREADS COUNT FILE...   COUNT random preads per thread
  *   daxbench mmap-touch FILE...      map, touch one byte a page, then again;
@@ -101,6 +104,90 @@ static long meminfo_kb(const char *key)
 	return v;
 }
 
+/*
+ * Kernel memory before and after a timed mount (selftests/bench/scale, issue
+ * 18 item 6): what the mount itself pins, in KiB.  vmalloc_kb is the kernel
+ * virtual space of every area in /proc/vmallocinfo (vmap and ioremap areas
+ * included, which VmallocUsed does not count); meta_kb the daxfs module's
+ * own metadata charge (its meta_bytes parameter; -1: module not loaded).
+ */
+struct kmem {
+	long memfree, slab, pagetables, vmallocused, meta_kb;
+	long vmalloc_kb, vmap_kb, ioremap_kb;
+};
+
+/* has the /proc/vmallocinfo line this flag word ("vmap", "ioremap")? */
+static int has_word(const char *line, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = strstr(line, w); p; p = strstr(p + 1, w))
+		if (p[-1] == ' ' && (p[n] == ' ' || p[n] == '\n' || !p[n]))
+			return 1;
+	return 0;
+}
+
+/*
+ * The kernel virtual space of every area, and of the vmap() and ioremap()
+ * areas (dma_buf_vmap() of a page-backed buffer is a vmap() with 4 KiB
+ * page table entries; memremap() of a phys= range an ioremap()).
+ */
+static void vmallocinfo(struct kmem *k)
+{
+	char line[1024];
+	long long all = 0, vmap = 0, io = 0;
+	FILE *f = fopen("/proc/vmallocinfo", "r");
+
+	if (!f)
+		die("/proc/vmallocinfo");
+	while (fgets(line, sizeof(line), f)) {
+		char *sp = strchr(line, ' ');
+		long long sz;
+
+		if (!sp)
+			continue;
+		sz = strtoll(sp + 1, NULL, 10);
+		all += sz;
+		if (has_word(sp, "vmap"))
+			vmap += sz;
+		if (has_word(sp, "ioremap"))
+			io += sz;
+	}
+	fclose(f);
+	k->vmalloc_kb = all / 1024;
+	k->vmap_kb = vmap / 1024;
+	k->ioremap_kb = io / 1024;
+}
+
+static void kmem_sample(struct kmem *k)
+{
+	FILE *f = fopen("/sys/module/daxfs/parameters/meta_bytes", "r");
+	long long mb = -1024;
+
+	k->memfree = meminfo_kb("MemFree");
+	k->slab = meminfo_kb("Slab");
+	k->pagetables = meminfo_kb("PageTables");
+	k->vmallocused = meminfo_kb("VmallocUsed");
+	vmallocinfo(k);
+	if (f) {
+		if (fscanf(f, "%lld", &mb) != 1)
+			mb = -1024;
+		fclose(f);
+	}
+	k->meta_kb = mb / 1024;
+}
+
+/* the deltas, "after - before" (memfree: what was taken, "before - after") */
+static void kmem_print(const struct kmem *a, const struct kmem *b)
+{
+	printf("k_memfree_kb=%ld k_slab_kb=%ld k_pagetables_kb=%ld k_vmallocused_kb=%ld k_vmalloc_kb=%ld k_vmap_kb=%ld k_ioremap_kb=%ld k_meta_kb=%ld ",
+	       a->memfree - b->memfree, b->slab - a->slab,
+	       b->pagetables - a->pagetables, b->vmallocused - a->vmallocused,
+	       b->vmalloc_kb - a->vmalloc_kb, b->vmap_kb - a->vmap_kb,
+	       b->ioremap_kb - a->ioremap_kb,
+	       a->meta_kb < 0 || b->meta_kb < 0 ? -1 : b->meta_kb - a->meta_kb);
+}
+
 /* a failed step of mount-daxfs, for the report: errno and the reason */
 static int mount_failed(const char *step, int err)
 {
@@ -114,6 +201,7 @@ static int mount_failed(const char *step, int err)
 static int cmd_mount(int argc, char **argv)
 {
 	struct daxfs_image_desc d;
+	struct kmem k0, k1;
 	int img, buf, r;
 	double t0, t1, t2;
 
@@ -143,11 +231,14 @@ static int cmd_mount(int argc, char **argv)
 	/* the data is now "already in memory": the baseline of the deltas */
 	printf("filled_avail_kb=%ld filled_shmem_kb=%ld filled_cached_kb=%ld ",
 	       meminfo_kb("MemAvailable"), meminfo_kb("Shmem"), meminfo_kb("Cached"));
+	kmem_sample(&k0);
 	t1 = now();
 	r = daxfs_mount_dmabuf(buf, argv[2]);
 	t2 = now();
 	if (r < 0)
 		return mount_failed("import+mount", r);
+	kmem_sample(&k1);
+	kmem_print(&k0, &k1);
 	close(buf);
 	close(img);
 	printf("alloc_fill_s=%.6f mount_s=%.6f inodes=%u bytes=%llu\n", t1 - t0,
@@ -159,6 +250,7 @@ static int cmd_mount(int argc, char **argv)
 static int cmd_mount_loop(int argc, char **argv)
 {
 	struct loop_config lc;
+	struct kmem k0, k1;
 	char dev[64];
 	int ctl, n, lfd, img;
 	double t0, t1;
@@ -168,6 +260,7 @@ static int cmd_mount_loop(int argc, char **argv)
 	img = open(argv[1], O_RDONLY);
 	if (img < 0)
 		die(argv[1]);
+	kmem_sample(&k0);
 	t0 = now();
 	ctl = open("/dev/loop-control", O_RDWR);
 	if (ctl < 0)
@@ -190,7 +283,30 @@ static int cmd_mount_loop(int argc, char **argv)
 	close(lfd);
 	close(ctl);
 	close(img);
+	kmem_sample(&k1);
+	kmem_print(&k0, &k1);
 	printf("loop=%s mount_s=%.6f\n", dev, t1 - t0);
+	return 0;
+}
+
+/* mount(2) of a phys= range (guest RAM kept from the kernel by memmap=), timed */
+static int cmd_mount_phys(int argc, char **argv)
+{
+	struct kmem k0, k1;
+	char opts[128];
+	double t0, t1;
+
+	if (argc != 3)
+		return 2;
+	snprintf(opts, sizeof(opts), "phys=%s,size=%s", argv[0], argv[1]);
+	kmem_sample(&k0);
+	t0 = now();
+	if (mount("none", argv[2], "daxfs", MS_RDONLY, opts))
+		die("mount -t daxfs -o phys=");
+	t1 = now();
+	kmem_sample(&k1);
+	kmem_print(&k0, &k1);
+	printf("mount_s=%.6f\n", t1 - t0);
 	return 0;
 }
 
@@ -828,7 +944,8 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int, char **);
 	} cmds[] = {
-		{ "mount-daxfs", cmd_mount },	{ "mount-loop", cmd_mount_loop },	{ "seqread", cmd_seqread },
+		{ "mount-daxfs", cmd_mount },	{ "mount-loop", cmd_mount_loop },
+		{ "mount-phys", cmd_mount_phys },	{ "seqread", cmd_seqread },
 		{ "randread", cmd_randread },	{ "mmap-touch", cmd_mmap_touch },
 		{ "stat-list", cmd_stat_list }, { "readdir-all", cmd_readdir_all },
 		{ "share", cmd_share },		{ "export-import", cmd_export_import },
@@ -844,6 +961,6 @@ int main(int argc, char **argv)
 				fprintf(stderr, "daxbench: %s: bad arguments\n", argv[1]);
 			return r;
 		}
-	fprintf(stderr, "usage: daxbench mount-daxfs|mount-loop|seqread|randread|mmap-touch|stat-list|readdir-all|share|export-import|copy-import ...\n");
+	fprintf(stderr, "usage: daxbench mount-daxfs|mount-loop|mount-phys|seqread|randread|mmap-touch|stat-list|readdir-all|share|export-import|copy-import ...\n");
 	return 2;
 }
