@@ -532,14 +532,18 @@ static long minflt(void)
 /*
  * The module parameter fault_around_pages: a power of two up to a page
  * table (else EINVAL), read at every fault: with 1 every page of a shared
- * mapping faults, with 4 one fault maps a whole aligned 4-page block.
+ * mapping faults, with 4 one fault maps a whole aligned 4-page block,
+ * whichever page of it is touched first (a backward memcpy() touches the
+ * last one first), and no further than the vma.
  */
 TEST_F_TIMEOUT(mm, fault_around_param, 120)
 {
 	static const char *const bad[] = { "0", "3", "1024", "-1", "x" };
+	static char want[DATA_SIZE];
 	char was[32], now[32];
 	long f0, f1, f2;
 	char *area, *p;
+	volatile char v;
 	int fd;
 
 	ASSERT_EQ(0, dxt_read_sysfs(FAULT_AROUND, was, sizeof(was)));
@@ -580,6 +584,40 @@ TEST_F_TIMEOUT(mm, fault_around_param, 120)
 		}
 		ASSERT_EQ(0, munmap(p, 4 * PAGE));
 	}
+
+	/* backward: the block's last page first, then nothing faults */
+	pattern(want, DATA_SIZE, DATA_SEED, 0);
+	ASSERT_EQ(p, mmap(p, 4 * PAGE, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0));
+	f0 = minflt();
+	v = p[3 * PAGE];
+	f1 = minflt();
+	for (int i = 2; i >= 0; i--)
+		v = p[i * PAGE];
+	f2 = minflt();
+	EXPECT_EQ(1, f1 - f0);
+	EXPECT_EQ(0, f2 - f1);
+	EXPECT_EQ(0, memcmp(p, want, DATA_SIZE));
+	ASSERT_EQ(0, munmap(p, 4 * PAGE));
+
+	/*
+	 * A vma that starts inside a block (file pages 1-3 at the block's
+	 * pages 1-3): the block stops at vm_start, and each page is the
+	 * file's page at its own offset.
+	 */
+	ASSERT_EQ(p + PAGE, mmap(p + PAGE, 3 * PAGE, PROT_READ,
+				 MAP_SHARED | MAP_FIXED, fd, PAGE));
+	f0 = minflt();
+	v = p[3 * PAGE];
+	f1 = minflt();
+	v = p[PAGE];
+	v = p[2 * PAGE];
+	f2 = minflt();
+	(void)v;
+	EXPECT_EQ(1, f1 - f0);
+	EXPECT_EQ(0, f2 - f1);
+	EXPECT_EQ(0, memcmp(p + PAGE, want + PAGE, DATA_SIZE - PAGE));
+	ASSERT_EQ(0, munmap(p + PAGE, 3 * PAGE));
+
 	munmap(area, 8 * PAGE);
 	close(fd);
 	EXPECT_EQ(0, dxt_write_sysfs(FAULT_AROUND, was));
