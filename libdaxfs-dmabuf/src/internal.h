@@ -204,7 +204,8 @@ struct daxfs_mem_env {
  * The bytes a new buffer can take: MemAvailable, lowered by the headroom
  * (limit - usage) of the caller's memory cgroup and each of its ancestors
  * (v2 memory.max - memory.current; v1 memory.limit_in_bytes -
- * memory.usage_in_bytes); with @hugetlb instead the free 2 MiB huge pages.
+ * memory.usage_in_bytes); with @hugetlb instead the free 2 MiB huge pages
+ * not reserved for a mapping (free_hugepages - resv_hugepages).
  * UINT64_MAX when nothing is known.  @why (if not NULL) names the figure
  * that gave the result.
  */

@@ -267,26 +267,18 @@ static int check_meta(struct load *l, const uint8_t *from)
 	return rc ? validator_fail(l, rc, &verr) : 0;
 }
 
-#define HUGE_2M_SYSFS "/sys/kernel/mm/hugepages/hugepages-2048kB/"
-
 /*
  * Are there free 2 MiB huge pages, not promised to anyone, for @need bytes?
  * Images under 2 MiB would only waste one.
  */
 static bool huge_pages_for(uint64_t need)
 {
-	char buf[32];
-	long long free_p, resv_p;
+	uint64_t avail;
 
 	if (need < (2u << 20))
 		return false;
-	if (daxfs__read_small(HUGE_2M_SYSFS "free_hugepages", buf, sizeof(buf)) < 0)
-		return false;
-	free_p = strtoll(buf, NULL, 10);
-	if (daxfs__read_small(HUGE_2M_SYSFS "resv_hugepages", buf, sizeof(buf)) < 0)
-		return false;
-	resv_p = strtoll(buf, NULL, 10);
-	return free_p - resv_p >= (long long)((need + (2u << 20) - 1) >> 21);
+	avail = daxfs__mem_available(NULL, true, NULL, 0);
+	return avail != UINT64_MAX && avail >= ((need + (2u << 20) - 1) & ~(uint64_t)((2u << 20) - 1));
 }
 
 static int alloc_buffer(struct load *l, daxfs__alloc_fn alloc, void *priv)

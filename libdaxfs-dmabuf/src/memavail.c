@@ -274,11 +274,19 @@ uint64_t daxfs__mem_available(const struct daxfs_mem_env *env, bool hugetlb,
 	if (!buf)
 		return avail;
 	if (hugetlb) {
-		if (read_number(env && env->hugepages ? env->hugepages : real.hugepages,
-				"free_hugepages", &v) == 0 && v <= UINT64_MAX / (2u << 20)) {
-			avail = v * (2u << 20);
-			if (why)
-				snprintf(why, whylen, "free 2 MiB huge pages: %" PRIu64, v);
+		const char *hp = env && env->hugepages ? env->hugepages : real.hugepages;
+		uint64_t resv;
+
+		/* free_hugepages counts the pages promised to mappings too */
+		if (read_number(hp, "resv_hugepages", &resv))
+			resv = 0;
+		if (read_number(hp, "free_hugepages", &v) == 0) {
+			v = v > resv ? v - resv : 0;
+			if (v <= UINT64_MAX / (2u << 20)) {
+				avail = v * (2u << 20);
+				if (why)
+					snprintf(why, whylen, "free 2 MiB huge pages: %" PRIu64, v);
+			}
 		}
 		free(buf);
 		return avail;

@@ -643,6 +643,12 @@ static void test_memavail(void)
 		v = daxfs__mem_available(&env, true, why, sizeof(why));
 		dxt_is_int(v, 3 * (2 << 20), "memavail: hugetlb: free 2 MiB pages");
 		dxt_is_str(why, "free 2 MiB huge pages: 3", "memavail: hugetlb reason");
+		put_file(base, "resv_hugepages", "1\n");
+		v = daxfs__mem_available(&env, true, why, sizeof(why));
+		dxt_is_int(v, 2 * (2 << 20), "memavail: hugetlb: pages reserved for mappings are not free");
+		put_file(base, "resv_hugepages", "5\n");
+		dxt_is_int(daxfs__mem_available(&env, true, NULL, 0), 0,
+			   "memavail: hugetlb: more reserved than free: none");
 		env.meminfo = "/nonexistent/meminfo";
 		env.cgroup = "/nonexistent/cgroup";
 		dxt_ok(daxfs__mem_available(&env, false, why, sizeof(why)) == UINT64_MAX,
