@@ -149,11 +149,6 @@ static int setup_mounted(void)
 }
 
 /*
- * Unmount @mnt; an injected failure of the unmount (ENOMEM, the mount stays)
- * is retried, so that no mount is left for the next round to stack on.
- * Returns 0, -ENOMEM if a failure was injected, or another -errno.
- */
-/*
  * munmap() allocates too (maple tree nodes), so under injected failures it
  * can fail with ENOMEM and leave the mapping, and with it the mount, in
  * use: retry until it is gone.
@@ -164,6 +159,11 @@ static void munmap_retry(void *p, size_t len)
 		;
 }
 
+/*
+ * Unmount @mnt; an injected failure of the unmount (ENOMEM, the mount stays)
+ * is retried, so that no mount is left for the next round to stack on.
+ * Returns 0, -ENOMEM if a failure was injected, or another -errno.
+ */
 static int umount_retry(void)
 {
 	int r = 0;
